@@ -1,0 +1,38 @@
+# Every target sets up .venv on first use, so each works on a fresh clone.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache
+export MPLBACKEND := Agg
+
+.PHONY: install demo test test-slow lint docs bench ci clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[dev,plot,docs,dask,bench]" -e plugins/shapedtw
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/alignkit demo --plot alignment.png
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(PY) -m ruff check alignkit plugins tests examples benchmarks
+	$(PY) -m ruff format --check alignkit plugins tests examples benchmarks
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_dtw.py
+
+clean:
+	rm -rf $(VENV) build docs/_build docs/auto_examples docs/generated

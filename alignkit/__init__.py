@@ -1,0 +1,39 @@
+"""alignkit: align sequences and images, explicitly and with learned aligners.
+
+Importing alignkit is cheap: the names below load their modules (numpy,
+numba kernels, scikit-learn) on first use, and no plugin is loaded until the
+registry is first asked for an aligner.
+"""
+
+import importlib
+
+from ._config import config_context, get_config, set_config
+
+__version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "Alignment": "alignkit.core.result",
+    "AlignerSpec": "alignkit.core.registry",
+    "DTWAligner": "alignkit.estimators._dtw",
+    "UniformAligner": "alignkit.estimators._uniform",
+    "dtw": "alignkit.elastic",
+    "dtw_distance": "alignkit.elastic",
+    "get_aligner": "alignkit.core.registry",
+    "hookimpl": "alignkit.core.hookspecs",
+    "list_aligners": "alignkit.core.registry",
+    "path_distance": "alignkit.metrics",
+}
+
+__all__ = sorted([*_LAZY, "config_context", "get_config", "set_config", "__version__"])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'alignkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

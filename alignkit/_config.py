@@ -1,0 +1,116 @@
+"""Global configuration: :func:`get_config`, :func:`set_config`, :func:`config_context`."""
+
+import os
+import threading
+from contextlib import contextmanager
+
+__all__ = ["get_config", "set_config", "config_context"]
+
+_DEFAULTS = {
+    "backend": "numba",
+    "device": "cpu",
+    "progress": False,
+    "strict_plugins": None,
+    "plugin_autoload": None,
+    "max_memory": 4 * 2**30,
+}
+
+_local = threading.local()
+
+
+def _env_flag(name):
+    value = os.environ.get(name, "")
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _state():
+    if not hasattr(_local, "config"):
+        _local.config = dict(_DEFAULTS)
+    return _local.config
+
+
+def get_config():
+    """Return a copy of the current configuration.
+
+    Returns
+    -------
+    config : dict
+        Keys:
+
+        - ``backend``: ``"numba"`` or ``"torch"``, the default compute backend.
+        - ``device``: torch device used by torch kernels (``"cpu"``, ``"cuda"``...).
+        - ``progress``: whether long computations report progress.
+        - ``strict_plugins``: raise instead of warn when a plugin fails to load.
+          ``None`` reads the ``ALIGNKIT_STRICT_PLUGINS`` environment variable.
+        - ``plugin_autoload``: load third-party plugins from entry points.
+          ``None`` means yes unless ``ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD`` is set.
+        - ``max_memory``: bytes a single alignment may allocate before alignkit
+          raises :class:`~alignkit.exceptions.AlignkitMemoryError` (default 4 GiB).
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> alignkit.get_config()["backend"]
+    'numba'
+    """
+    config = dict(_state())
+    if config["strict_plugins"] is None:
+        config["strict_plugins"] = _env_flag("ALIGNKIT_STRICT_PLUGINS")
+    if config["plugin_autoload"] is None:
+        config["plugin_autoload"] = not _env_flag("ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD")
+    return config
+
+
+def set_config(**params):
+    """Set global configuration values (see :func:`get_config` for the keys).
+
+    Parameters
+    ----------
+    **params
+        Configuration keys and their new values.
+
+    Raises
+    ------
+    TypeError
+        If a key is unknown.
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> alignkit.set_config(progress=True)
+    >>> alignkit.get_config()["progress"]
+    True
+    >>> alignkit.set_config(progress=False)
+    """
+    state = _state()
+    unknown = sorted(set(params) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(
+            f"set_config got unknown key(s) {unknown}; known keys are {sorted(_DEFAULTS)}"
+        )
+    state.update(params)
+
+
+@contextmanager
+def config_context(**params):
+    """Context manager that sets configuration values and restores them on exit.
+
+    Parameters
+    ----------
+    **params
+        Configuration keys and their temporary values.
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> with alignkit.config_context(max_memory=2**20):
+    ...     alignkit.get_config()["max_memory"]
+    1048576
+    """
+    old = dict(_state())
+    set_config(**params)
+    try:
+        yield
+    finally:
+        _state().clear()
+        _state().update(old)

@@ -1,0 +1,148 @@
+"""UniformAligner: uniform time warping, the baseline of alignment papers."""
+
+import numbers
+
+import numpy as np
+
+from ..base import BaseAligner
+from ..core.result import Alignment
+from ..exceptions import InvalidInputError
+from ..validation import check_collection, check_sequence
+
+__all__ = ["UniformAligner", "uniform_path"]
+
+
+def uniform_path(n, m):
+    """The straight-line path between lengths ``n`` and ``m``.
+
+    Over ``L = max(n, m)`` steps, step ``t`` matches
+    ``round(t (n - 1) / (L - 1))`` with ``round(t (m - 1) / (L - 1))``
+    (halves round up), so the path is monotone and continuous.
+
+    Parameters
+    ----------
+    n, m : int
+        Lengths of the two sequences, at least 1.
+
+    Returns
+    -------
+    path : ndarray of shape (max(n, m), 2), dtype int64
+
+    Examples
+    --------
+    >>> from alignkit.estimators._uniform import uniform_path
+    >>> uniform_path(3, 5).tolist()
+    [[0, 0], [1, 1], [1, 2], [2, 3], [2, 4]]
+    """
+    length = max(n, m)
+    if length == 1:
+        return np.zeros((1, 2), dtype=np.int64)
+    steps = np.arange(length)
+    path = np.empty((length, 2), dtype=np.int64)
+    for column, size in enumerate((n, m)):
+        # Integer arithmetic: floor((2 t (size-1) + (L-1)) / (2 (L-1))) rounds halves up.
+        path[:, column] = (2 * steps * (size - 1) + (length - 1)) // (2 * (length - 1))
+    return path
+
+
+def _resample(sequence, length):
+    old = np.linspace(0.0, 1.0, len(sequence))
+    new = np.linspace(0.0, 1.0, length)
+    if len(sequence) == 1:
+        return np.repeat(sequence, length, axis=0)
+    return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
+
+
+class UniformAligner(BaseAligner):
+    """Uniform time warping: resample every sequence linearly to one length.
+
+    The reference point that alignment papers report against: no
+    optimisation, just a straight line between the start and end points.
+
+    Parameters
+    ----------
+    n_timepoints : int or {"max", "min", "median"}, default="max"
+        Common length. A string takes that statistic of the training lengths.
+
+    Attributes
+    ----------
+    n_timepoints_ : int
+        The common length.
+    n_channels_ : int
+        Number of channels seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import UniformAligner
+    >>> X = [np.arange(3.0), np.arange(5.0)]
+    >>> UniformAligner().fit_transform(X)[0, :, 0]
+    array([0. , 0.5, 1. , 1.5, 2. ])
+    """
+
+    def __init__(self, n_timepoints="max"):
+        self.n_timepoints = n_timepoints
+
+    def fit(self, X, y=None):
+        """Learn the common length.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Collection of sequences.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : UniformAligner
+        """
+        sequences = check_collection(X, name="X")
+        lengths = [len(s) for s in sequences]
+        rules = {"max": max, "min": min, "median": lambda v: int(np.median(v))}
+        if isinstance(self.n_timepoints, str) and self.n_timepoints in rules:
+            self.n_timepoints_ = int(rules[self.n_timepoints](lengths))
+        elif isinstance(self.n_timepoints, numbers.Integral) and self.n_timepoints >= 1:
+            self.n_timepoints_ = int(self.n_timepoints)
+        else:
+            raise InvalidInputError(
+                "UniformAligner n_timepoints must be an int >= 1 or one of "
+                f"'max', 'min', 'median', got {self.n_timepoints!r}"
+            )
+        self.n_channels_ = sequences[0].shape[1]
+        return self
+
+    def transform(self, X):
+        """Resample every sequence linearly to ``n_timepoints_``.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Collection of sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        X_resampled : ndarray of shape (n_sequences, n_timepoints_, n_channels_)
+        """
+        sequences = self._check_fitted_collection(X)
+        return np.stack([_resample(s, self.n_timepoints_) for s in sequences])
+
+    def align(self, a, b):
+        """The uniform path between two sequences and its cost.
+
+        Parameters
+        ----------
+        a : array-like of shape (n,) or (n, n_channels)
+        b : array-like of shape (m,) or (m, n_channels)
+
+        Returns
+        -------
+        alignment : Alignment
+            ``distance`` is the square root of the summed squared Euclidean
+            cost along the path, as for :func:`alignkit.dtw`.
+        """
+        a = check_sequence(a, name="a")
+        b = check_sequence(b, name="b", n_channels=a.shape[1])
+        path = uniform_path(len(a), len(b))
+        cost = float(np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2))
+        return Alignment(path, np.sqrt(cost), (len(a), len(b)))

@@ -1,0 +1,1 @@
+"""Numba kernels. Arrays in, arrays out; no validation happens here."""

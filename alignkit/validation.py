@@ -1,0 +1,319 @@
+"""Validation at the public boundary: one call per argument, clear messages.
+
+Errors name the argument, the sequence index (for collections), the position
+and the problem. Kernels never validate; they receive what these functions
+return: float64, C-contiguous arrays of shape ``(n_timepoints, n_channels)``.
+"""
+
+import numbers
+
+import numpy as np
+
+from .exceptions import AlignkitMemoryError, InvalidInputError, WindowError
+
+__all__ = [
+    "check_sequence",
+    "check_collection",
+    "check_window",
+    "check_memory",
+    "Window",
+]
+
+
+def _where(name, index):
+    return f"{name}[{index}]" if index is not None else name
+
+
+def _as_numeric_array(value, name, index):
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise InvalidInputError(
+            f"{_where(name, index)} is ragged or not array-like: {exc}"
+        ) from None
+    if array.dtype == object:
+        raise InvalidInputError(
+            f"{_where(name, index)} is ragged or holds non-numeric values (dtype object); "
+            "pass a numeric array of shape (n_timepoints, n_channels)"
+        )
+    if np.iscomplexobj(array):
+        raise InvalidInputError(f"{_where(name, index)} is complex; alignkit aligns real values")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise InvalidInputError(
+            f"{_where(name, index)} has non-numeric dtype {array.dtype}; pass numbers"
+        )
+    return array
+
+
+def _check_finite(array, name, index):
+    finite = np.isfinite(array)
+    if not finite.all():
+        timepoint, channel = np.argwhere(~finite)[0]
+        value = array[timepoint, channel]
+        raise InvalidInputError(
+            f"{_where(name, index)} holds {value} at timepoint {timepoint}, channel {channel}; "
+            "sequences must be finite (remove or interpolate missing values first)"
+        )
+
+
+def check_sequence(sequence, name="sequence", index=None, n_channels=None):
+    """Validate one sequence and return it as a 2-D float64 array.
+
+    Parameters
+    ----------
+    sequence : array-like of shape (n_timepoints,) or (n_timepoints, n_channels)
+        The sequence. A 1-D array is one channel.
+    name : str, default="sequence"
+        Argument name used in error messages.
+    index : int, default=None
+        Position of the sequence in a collection, for error messages.
+    n_channels : int, default=None
+        If given, the number of channels the sequence must have.
+
+    Returns
+    -------
+    sequence : ndarray of shape (n_timepoints, n_channels), dtype float64
+        C-contiguous copy or view of the input.
+
+    Raises
+    ------
+    InvalidInputError
+        If the sequence is empty, has no channels, is not 1-D or 2-D, is not
+        numeric, holds NaN or inf, or has the wrong number of channels.
+
+    Examples
+    --------
+    >>> from alignkit.validation import check_sequence
+    >>> check_sequence([1, 2, 3]).shape
+    (3, 1)
+    """
+    array = _as_numeric_array(sequence, name, index)
+    if array.ndim == 1:
+        array = array[:, None]
+    elif array.ndim != 2:
+        raise InvalidInputError(
+            f"{_where(name, index)} has {array.ndim} dimensions (shape {array.shape}); "
+            "a sequence is 1-D (n_timepoints,) or 2-D (n_timepoints, n_channels)"
+        )
+    if array.shape[0] == 0:
+        raise InvalidInputError(f"{_where(name, index)} is empty (0 timepoints)")
+    if array.shape[1] == 0:
+        raise InvalidInputError(f"{_where(name, index)} has 0 channels")
+    if n_channels is not None and array.shape[1] != n_channels:
+        raise InvalidInputError(
+            f"{_where(name, index)} has {array.shape[1]} channels but {n_channels} were "
+            "expected (all sequences must have the same channels)"
+        )
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    _check_finite(array, name, index)
+    return array
+
+
+def _strip_trailing_nan(row, name, index):
+    """Drop trailing all-NaN timepoints (the padding of a 3-D variable-length array)."""
+    valid = ~np.isnan(row).all(axis=1)
+    if not valid.any():
+        raise InvalidInputError(f"{name}[{index}] is empty (every timepoint is NaN padding)")
+    length = len(valid) - np.argmax(valid[::-1])
+    return row[:length]
+
+
+def check_collection(X, name="X", n_channels=None):
+    """Validate a collection of sequences and return a list of 2-D float64 arrays.
+
+    Parameters
+    ----------
+    X : list of array-like, or ndarray
+        One of:
+
+        - a list of sequences of shape ``(n_timepoints_i, n_channels)``
+          (lengths may differ; 1-D items are one channel);
+        - a 3-D array ``(n_sequences, n_timepoints, n_channels)``, where
+          trailing timepoints that are NaN in every channel are padding and are
+          dropped, so one array can hold sequences of different lengths;
+        - a 2-D array ``(n_sequences, n_timepoints)`` of univariate rows.
+    name : str, default="X"
+        Argument name used in error messages.
+    n_channels : int, default=None
+        If given, the number of channels every sequence must have.
+
+    Returns
+    -------
+    sequences : list of ndarray of shape (n_timepoints_i, n_channels)
+
+    Raises
+    ------
+    InvalidInputError
+        If the collection is empty, a sequence is invalid (see
+        :func:`check_sequence`), or channel counts differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.validation import check_collection
+    >>> [s.shape for s in check_collection(np.zeros((2, 5)))]
+    [(5, 1), (5, 1)]
+    """
+    if isinstance(X, (str, bytes)) or X is None:
+        raise InvalidInputError(f"{name} must be a collection of sequences, got {type(X).__name__}")
+    if isinstance(X, np.ndarray) or not isinstance(X, (list, tuple)):
+        array = _as_numeric_array(X, name, None)
+        if array.ndim == 2:
+            items = [row for row in array]
+        elif array.ndim == 3:
+            array = np.asarray(array, dtype=np.float64)
+            items = [_strip_trailing_nan(row, name, k) for k, row in enumerate(array)]
+        else:
+            raise InvalidInputError(
+                f"{name} has {array.ndim} dimensions (shape {array.shape}); a collection is a "
+                "list of sequences, a 3-D array (n_sequences, n_timepoints, n_channels) or a "
+                "2-D array (n_sequences, n_timepoints)"
+            )
+    else:
+        items = list(X)
+    if len(items) == 0:
+        raise InvalidInputError(f"{name} is empty (0 sequences)")
+    sequences = []
+    for k, item in enumerate(items):
+        sequence = check_sequence(item, name=name, index=k, n_channels=n_channels)
+        if n_channels is None:
+            n_channels = sequence.shape[1]
+        sequences.append(sequence)
+    return sequences
+
+
+class Window:
+    """A parsed window: kind code and parameter for the kernels, or a mask.
+
+    Built by :func:`check_window`; not meant to be created by hand.
+    """
+
+    __slots__ = ("kind", "param", "mask")
+
+    def __init__(self, kind, param=0.0, mask=None):
+        self.kind = kind
+        self.param = float(param)
+        self.mask = mask
+
+    def bounds(self, n, m):
+        """Per-row bounds ``(lo, hi)`` and the flat cell mask for an ``n`` by ``m`` problem."""
+        from .kernels._numba._bounds import window_bounds
+
+        if self.mask is None:
+            lo, hi = window_bounds(n, m, self.kind, self.param)
+            return lo, hi, np.zeros(0, dtype=np.bool_)
+        rows = self.mask
+        lo = np.argmax(rows, axis=1).astype(np.int64)
+        hi = (m - np.argmax(rows[:, ::-1], axis=1)).astype(np.int64)
+        cell_ok = np.concatenate([rows[i, lo[i] : hi[i]] for i in range(n)])
+        return lo, hi, cell_ok
+
+
+def _check_radius(value, name):
+    if isinstance(value, (bool, np.bool_)):
+        raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        if value < 0:
+            raise WindowError(f"{name} radius must be >= 0, got {value}")
+        return float(value)
+    if isinstance(value, numbers.Real):
+        if not (0.0 <= value <= 1.0) or np.isnan(value):
+            raise WindowError(
+                f"{name} as a float is a fraction of the longer length and must lie in "
+                f"[0, 1], got {value}; pass an int for a radius in timepoints"
+            )
+        return -1.0 - float(value)
+    raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
+
+
+def check_window(window, shape=None, name="window"):
+    """Parse a window argument.
+
+    Parameters
+    ----------
+    window : None, int, float, tuple or ndarray of bool
+        - ``None``: no constraint (full window).
+        - ``int r >= 0``: Sakoe-Chiba band of radius ``r`` timepoints.
+        - ``float w`` in ``[0, 1]``: Sakoe-Chiba band of radius
+          ``round(w * max(n, m))`` (the UCR archive's convention).
+        - ``("sakoe_chiba", r_or_w)``: the same, spelled out.
+        - ``("itakura", max_slope)``: Itakura parallelogram, ``max_slope >= 1``.
+        - boolean array of shape ``(n, m)``: cells a path may visit.
+    shape : tuple of int, default=None
+        ``(n, m)`` of the pair, required to check a mask.
+    name : str, default="window"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    window : Window
+
+    Raises
+    ------
+    WindowError
+        If the window is malformed, or a mask has the wrong shape or admits
+        no path from ``(0, 0)`` to ``(n-1, m-1)``.
+    """
+    from .kernels._numba._bounds import FULL, ITAKURA, SAKOE_CHIBA
+
+    if window is None:
+        return Window(FULL)
+    if isinstance(window, Window):
+        return window
+    if isinstance(window, np.ndarray) and window.ndim == 2:
+        return _check_mask(window, shape, name)
+    if isinstance(window, tuple) and len(window) == 2 and isinstance(window[0], str):
+        kind, value = window
+        if kind == "sakoe_chiba":
+            return Window(SAKOE_CHIBA, _check_radius(value, name))
+        if kind == "itakura":
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 1:
+                raise WindowError(f"{name} Itakura max_slope must be a number >= 1, got {value!r}")
+            return Window(ITAKURA, float(value))
+        raise WindowError(
+            f"{name} kind {kind!r} is unknown; use 'sakoe_chiba' or 'itakura'"
+        )
+    if isinstance(window, (numbers.Real, np.bool_)):
+        return Window(SAKOE_CHIBA, _check_radius(window, name))
+    raise WindowError(
+        f"{name} must be None, an int radius, a float fraction in [0, 1], "
+        f"('sakoe_chiba', r), ('itakura', max_slope) or a boolean mask, got {window!r}"
+    )
+
+
+def _check_mask(mask, shape, name):
+    if mask.dtype != bool:
+        raise WindowError(f"{name} mask must have dtype bool, got {mask.dtype}")
+    if shape is not None and mask.shape != tuple(shape):
+        raise WindowError(
+            f"{name} mask has shape {mask.shape} but the sequences need {tuple(shape)}"
+        )
+    empty_rows = np.flatnonzero(~mask.any(axis=1))
+    if empty_rows.size:
+        raise WindowError(f"{name} mask row {empty_rows[0]} has no allowed cell; no path exists")
+    if not (mask[0, 0] and mask[-1, -1]):
+        raise WindowError(
+            f"{name} mask must allow cells (0, 0) and (n-1, m-1), where every path starts and ends"
+        )
+    return Window(0, 0.0, np.ascontiguousarray(mask))
+
+
+def check_memory(n_bytes, what):
+    """Raise :class:`~alignkit.exceptions.AlignkitMemoryError` if ``n_bytes`` exceeds ``max_memory``.
+
+    Parameters
+    ----------
+    n_bytes : int
+        Estimated allocation.
+    what : str
+        Description of the allocation, for the message.
+    """
+    from ._config import get_config
+
+    limit = get_config()["max_memory"]
+    if n_bytes > limit:
+        raise AlignkitMemoryError(
+            f"{what} needs about {n_bytes / 2**20:,.0f} MiB, above max_memory="
+            f"{limit / 2**20:,.0f} MiB; pass a narrower window, ask for the distance only, "
+            "or raise the limit with alignkit.set_config(max_memory=...)"
+        )
