@@ -49,7 +49,7 @@ def _check_finite(array, name, index):
     finite = np.isfinite(array)
     if not finite.all():
         timepoint, channel = np.argwhere(~finite)[0]
-        value = array[timepoint, channel]
+        value = "NaN" if np.isnan(array[timepoint, channel]) else str(array[timepoint, channel])
         raise InvalidInputError(
             f"{_where(name, index)} holds {value} at timepoint {timepoint}, channel {channel}; "
             "sequences must be finite (remove or interpolate missing values first)"

@@ -1,0 +1,256 @@
+"""Tests of the ``alignkit`` command, run in-process through ``alignkit.cli.main``."""
+
+import importlib.metadata
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import alignkit
+from alignkit.cli import main, parse_window
+from alignkit.core.registry import reset_registry
+from alignkit.exceptions import WindowError
+from alignkit.metrics import path_distance
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def pair():
+    rng = np.random.default_rng(1)
+    a = np.cumsum(rng.standard_normal((30, 2)), axis=0)
+    b = np.cumsum(rng.standard_normal((42, 2)), axis=0)
+    return a, b
+
+
+def _write_csv(path, array, header=None, sep=","):
+    lines = [header] if header else []
+    lines += [sep.join(f"{value:.17g}" for value in row) for row in array]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _read_path(path):
+    lines = Path(path).read_text().splitlines()
+    assert lines[0] == "i,j"
+    return np.array([[int(v) for v in line.split(",")] for line in lines[1:]])
+
+
+def _printed(out, key):
+    return re.search(rf"^{key}: (\S+)", out, re.MULTILINE).group(1)
+
+
+def test_align_csv_files_with_header_and_whitespace(tmp_path, capsys, pair):
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a, header="x,y")
+    file_b = _write_csv(tmp_path / "b.txt", b, sep="  ")
+    out_file = tmp_path / "path.csv"
+    code = main(["align", file_a, file_b, "--window", "5", "--out", str(out_file)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    expected = alignkit.dtw(a, b, window=5)
+    np.testing.assert_array_equal(_read_path(out_file), expected.path)
+    assert float(_printed(captured.out, "distance")) == pytest.approx(expected.distance)
+    assert int(_printed(captured.out, "path length")) == len(expected.path)
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [("0.25", 0.25), ("itakura:1.5", ("itakura", 1.5)), ("none", None)],
+)
+def test_align_npy_files_with_squared_cost(tmp_path, capsys, pair, text, window):
+    a, b = pair[0][:, 0], pair[1][:, 0]  # 1-D arrays: one channel each
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    out_file = tmp_path / "path.csv"
+    argv = [
+        "align",
+        str(tmp_path / "a.npy"),
+        str(tmp_path / "b.npy"),
+        "--squared",
+        "--window",
+        text,
+        "--out",
+        str(out_file),
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    expected = alignkit.dtw(a, b, window=window, squared=True)
+    np.testing.assert_array_equal(_read_path(out_file), expected.path)
+    assert float(_printed(out, "distance")) == pytest.approx(expected.distance)
+
+
+def test_align_plot_writes_a_png(tmp_path, capsys, pair):
+    a, b = pair
+    figure = tmp_path / "fig.png"
+    argv = [
+        "align",
+        _write_csv(tmp_path / "a.csv", a),
+        _write_csv(tmp_path / "b.csv", b),
+        "--plot",
+        str(figure),
+    ]
+    assert main(argv) == 0
+    assert str(figure) in capsys.readouterr().out
+    assert figure.read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7", 7),
+        ("0.1", 0.1),
+        ("1e-1", 0.1),
+        (" ITAKURA:2 ", ("itakura", 2.0)),
+        ("sakoe_chiba:3", ("sakoe_chiba", 3)),
+        ("None", None),
+    ],
+)
+def test_parse_window_forms(text, expected):
+    assert parse_window(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("abc", "invalid window"),
+        ("1.5", r"\[0, 1\]"),
+        ("-2", ">= 0"),
+        ("itakura:0.5", ">= 1"),
+        ("spline:3", "unknown window kind"),
+    ],
+)
+def test_bad_window_exits_2_naming_it(tmp_path, capsys, pair, text, match):
+    with pytest.raises(WindowError, match=match):
+        parse_window(text)
+    a, b = pair
+    argv = [
+        "align",
+        _write_csv(tmp_path / "a.csv", a),
+        _write_csv(tmp_path / "b.csv", b),
+        "--window",
+        text,
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--window" in err and re.search(match, err)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("t\n1.0\n2.0\nnan\n4.0\n", "nan at timepoint 2"),
+        ("1,2\n3,oops\n", "line 2, column 2 holds 'oops'"),
+        ("1,2\n3,\n", "line 2, column 2 is empty"),
+        ("1,2\n3\n", "line 2 has 1 columns"),
+        ("x,y\n\n", "no rows of numbers"),
+    ],
+)
+def test_invalid_file_content_exits_2_naming_file(tmp_path, capsys, pair, content, match):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    good = _write_csv(tmp_path / "good.csv", pair[0][:, :1])
+    assert main(["align", str(bad), good]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("alignkit: error: ") and str(bad) in err
+    assert match in err.lower() and "Traceback" not in err
+
+
+def test_unreadable_files_exit_2(tmp_path, capsys, pair):
+    good = _write_csv(tmp_path / "good.csv", pair[0])
+    missing = tmp_path / "missing.csv"
+    assert main(["align", str(missing), good]) == 2
+    assert f"{missing}: No such file or directory" in capsys.readouterr().err
+
+    pickled = tmp_path / "objects.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert main(["align", good, str(pickled)]) == 2
+    assert "not a readable .npy array" in capsys.readouterr().err
+
+    cube = tmp_path / "cube.npy"
+    np.save(cube, np.zeros((2, 3, 4)))
+    assert main(["align", good, str(cube)]) == 2
+    assert "3 dimensions" in capsys.readouterr().err
+
+
+def test_channel_mismatch_exits_2(tmp_path, capsys, pair):
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b[:, :1])
+    assert main(["align", file_a, file_b]) == 2
+    assert "has 2 channel(s) but" in capsys.readouterr().err
+
+
+def test_demo_prints_summary_and_writes_png(tmp_path, capsys):
+    from alignkit.datasets import make_ecg_pair
+
+    figure = tmp_path / "demo.png"
+    assert main(["demo", "--plot", str(figure), "--window", "0.1"]) == 0
+    out = capsys.readouterr().out
+    a, b, true_path = make_ecg_pair()
+    alignment = alignkit.dtw(a, b, window=0.1)
+    dtw_error = path_distance(alignment.path, true_path)
+    uniform_error = path_distance(alignkit.UniformAligner().align(a, b).path, true_path)
+    assert re.search(rf"DTW distance\s+{alignment.distance:.4f}", out)
+    assert re.search(rf"DTW\s+{dtw_error:.2f}", out)
+    assert re.search(rf"uniform time warping\s+{uniform_error:.2f}", out)
+    assert dtw_error < uniform_error  # the point of the demo: warping beats resampling
+    assert f"{len(alignment.path)} matched pairs" in out
+    assert str(figure) in out
+    data = figure.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 10_000
+
+
+@pytest.fixture
+def fresh_registry():
+    reset_registry()
+    yield
+    reset_registry()
+
+
+def test_list_shows_aligners_and_failed_plugins(tmp_path, capsys, monkeypatch, fresh_registry):
+    # A distribution whose entry point names a module that does not exist.
+    dist_info = tmp_path / "brokenplug-9.9.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenplug\nVersion: 9.9\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[alignkit]\nbroken = alignkit_no_such_module_xyz\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^\s+dtw\s+DTWAligner\s+built-in\s+\S", out, re.MULTILINE)
+    assert re.search(r"^\s+uniform\s+UniformAligner\s+built-in\s+\S", out, re.MULTILINE)
+    try:
+        version = importlib.metadata.version("alignkit-shapedtw")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    if version is not None:
+        assert re.search(
+            rf"^\s+shapedtw\s+\w+\s+alignkit-shapedtw {re.escape(version)}\s", out, re.MULTILINE
+        )
+    assert re.search(
+        r"broken \(brokenplug 9\.9\): ModuleNotFoundError: .*"
+        r"alignkit_no_such_module_xyz",
+        out,
+    )
+
+
+def test_usage_errors_and_help_return_exit_codes(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+    assert main(["align", "--help"]) == 0
+    assert "--window" in capsys.readouterr().out
+
+
+def test_installed_console_script_reports_version():
+    script = shutil.which("alignkit", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the alignkit console script is not installed next to this Python")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"alignkit {importlib.metadata.version('alignkit')}"
