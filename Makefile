@@ -2,7 +2,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache
+# Numba's cache does not notice when a kernel's callee in another file changes,
+# so the cache folder is keyed on the kernels' source.
+KERNEL_HASH := $(shell cat alignkit/kernels/_numba/*.py | sha1sum | cut -c1-12)
+export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
 .PHONY: install demo test test-slow lint docs bench ci clean

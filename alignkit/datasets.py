@@ -37,6 +37,8 @@ def warp_to_path(positions, n_timepoints):
         raise InvalidInputError("positions must be a non-empty 1-D array of finite numbers")
     if np.any(np.diff(positions) < 0):
         raise InvalidInputError("positions must be non-decreasing (a warp is monotone)")
+    if len(positions) == 1:
+        return np.column_stack([np.arange(n_timepoints), np.zeros(n_timepoints)]).astype(np.int64)
     rows = np.clip(np.floor(positions + 0.5).astype(np.int64), 0, n_timepoints - 1)
     rows[0], rows[-1] = 0, n_timepoints - 1
     path = [(0, 0)]

@@ -7,6 +7,7 @@ would already catch, so ``except ValueError`` keeps working.
 __all__ = [
     "AlignkitError",
     "InvalidInputError",
+    "NonNumericInputError",
     "WindowError",
     "AlignkitMemoryError",
     "UnknownAlignerError",
@@ -22,6 +23,10 @@ class AlignkitError(Exception):
 
 class InvalidInputError(AlignkitError, ValueError):
     """An argument has the wrong shape, dtype or content (NaN, inf, empty...)."""
+
+
+class NonNumericInputError(InvalidInputError, TypeError):
+    """An argument holds values that are not numbers (a ``TypeError`` as well)."""
 
 
 class WindowError(AlignkitError, ValueError):

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .exceptions import AlignkitMemoryError, InvalidInputError, WindowError
+from .exceptions import AlignkitMemoryError, InvalidInputError, NonNumericInputError, WindowError
 
 __all__ = [
     "check_sequence",
@@ -25,6 +25,11 @@ def _where(name, index):
 
 
 def _as_numeric_array(value, name, index):
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):  # scipy.sparse, without importing it
+        raise InvalidInputError(
+            f"{_where(name, index)} is a sparse matrix; sparse input is not supported, "
+            "pass a dense array (X.toarray())"
+        )
     try:
         array = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
@@ -32,12 +37,20 @@ def _as_numeric_array(value, name, index):
             f"{_where(name, index)} is ragged or not array-like: {exc}"
         ) from None
     if array.dtype == object:
-        raise InvalidInputError(
-            f"{_where(name, index)} is ragged or holds non-numeric values (dtype object); "
-            "pass a numeric array of shape (n_timepoints, n_channels)"
-        )
+        # Numbers held as objects (e.g. from pandas) are numbers; anything else is refused.
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            error = NonNumericInputError if isinstance(exc, TypeError) else InvalidInputError
+            raise error(
+                f"{_where(name, index)} is ragged or holds non-numeric values (dtype object): "
+                f"{exc}; pass a numeric array of shape (n_timepoints, n_channels)"
+            ) from None
     if np.iscomplexobj(array):
-        raise InvalidInputError(f"{_where(name, index)} is complex; alignkit aligns real values")
+        raise InvalidInputError(
+            f"{_where(name, index)} is complex; alignkit aligns real values "
+            "(Complex data not supported)"
+        )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise InvalidInputError(
             f"{_where(name, index)} has non-numeric dtype {array.dtype}; pass numbers"
@@ -167,7 +180,8 @@ def check_collection(X, name="X", n_channels=None):
             raise InvalidInputError(
                 f"{name} has {array.ndim} dimensions (shape {array.shape}); a collection is a "
                 "list of sequences, a 3-D array (n_sequences, n_timepoints, n_channels) or a "
-                "2-D array (n_sequences, n_timepoints)"
+                "2-D array (n_sequences, n_timepoints). Reshape your data: [X] is a collection "
+                "holding the one sequence X"
             )
     else:
         items = list(X)
@@ -267,8 +281,12 @@ def check_window(window, shape=None, name="window"):
         if kind == "sakoe_chiba":
             return Window(SAKOE_CHIBA, _check_radius(value, name))
         if kind == "itakura":
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 1:
-                raise WindowError(f"{name} Itakura max_slope must be a number >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                1 <= value < np.inf
+            ):
+                raise WindowError(
+                    f"{name} Itakura max_slope must be a finite number >= 1, got {value!r}"
+                )
             return Window(ITAKURA, float(value))
         raise WindowError(
             f"{name} kind {kind!r} is unknown; use 'sakoe_chiba' or 'itakura'"
@@ -313,7 +331,12 @@ def check_memory(n_bytes, what):
     limit = get_config()["max_memory"]
     if n_bytes > limit:
         raise AlignkitMemoryError(
-            f"{what} needs about {n_bytes / 2**20:,.0f} MiB, above max_memory="
-            f"{limit / 2**20:,.0f} MiB; pass a narrower window, ask for the distance only, "
+            f"{what} needs about {_size(n_bytes)}, above max_memory={_size(limit)}; pass a narrower window, ask for the distance only, "
             "or raise the limit with alignkit.set_config(max_memory=...)"
         )
+
+
+def _size(n_bytes):
+    if n_bytes < 2**20:
+        return f"{n_bytes:,} bytes"
+    return f"{n_bytes / 2**20:,.0f} MiB"

@@ -102,7 +102,11 @@ class UniformAligner(BaseAligner):
         rules = {"max": max, "min": min, "median": lambda v: int(np.median(v))}
         if isinstance(self.n_timepoints, str) and self.n_timepoints in rules:
             self.n_timepoints_ = int(rules[self.n_timepoints](lengths))
-        elif isinstance(self.n_timepoints, numbers.Integral) and self.n_timepoints >= 1:
+        elif (
+            isinstance(self.n_timepoints, numbers.Integral)
+            and not isinstance(self.n_timepoints, bool)
+            and self.n_timepoints >= 1
+        ):
             self.n_timepoints_ = int(self.n_timepoints)
         else:
             raise InvalidInputError(

@@ -41,15 +41,26 @@ def diagonal_bounds(n, m):
 
 @njit(**JIT_OPTIONS)
 def sakoe_chiba_bounds(n, m, radius):
+    """The diagonal widened by ``radius`` cells along the longer sequence's axis.
+
+    For equal lengths this is ``|i - j| <= radius``. Widening along the longer
+    axis (the one a fraction of the longer length is measured on) keeps the
+    band symmetric under transposition.
+    """
     lo, hi = diagonal_bounds(n, m)
     if radius == 0:
         return lo, hi
     out_lo = np.empty(n, dtype=np.int64)
     out_hi = np.empty(n, dtype=np.int64)
     for i in range(n):
-        # Chebyshev dilation of a monotone, connected set of row intervals.
-        out_lo[i] = max(lo[max(i - radius, 0)] - radius, 0)
-        out_hi[i] = min(hi[min(i + radius, n - 1)] + radius, m)
+        if m >= n:
+            out_lo[i] = max(lo[i] - radius, 0)
+            out_hi[i] = min(hi[i] + radius, m)
+        else:
+            # Widening along rows: union of the rows within ``radius``, which is
+            # contiguous because the diagonal is monotone and connected.
+            out_lo[i] = lo[max(i - radius, 0)]
+            out_hi[i] = hi[min(i + radius, n - 1)]
     return out_lo, out_hi
 
 

@@ -1,0 +1,192 @@
+"""Build the aligner registry: built-in aligners first, then plugins one by one.
+
+Plugins are modules advertised under the ``alignkit`` entry-point group that
+implement the hooks of :mod:`alignkit.core.hookspecs`. Each is imported and
+its hook called on its own, so a broken plugin is named and skipped instead
+of taking the others down (pluggy alone would stop at the first failure).
+
+Three switches control loading:
+
+- ``ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD=1``, or ``set_config(plugin_autoload=False)``:
+  load only the built-in aligners; entry points are not even imported.
+- ``ALIGNKIT_BLOCK_PLUGINS=name1,name2``: skip (never import) the plugins with
+  these entry-point names, for example ``ALIGNKIT_BLOCK_PLUGINS=shapedtw``.
+- ``ALIGNKIT_STRICT_PLUGINS=1``, or ``set_config(strict_plugins=True)``: raise
+  :class:`~alignkit.exceptions.PluginLoadError` when a plugin fails, instead of
+  warning with :class:`~alignkit.exceptions.PluginWarning`.
+
+The switches are read when the registry is built, that is on the first
+:func:`alignkit.list_aligners` or :func:`alignkit.get_aligner` of a process
+(or after :func:`alignkit.core.registry.reset_registry`).
+"""
+
+import dataclasses
+import importlib.metadata
+import os
+import warnings
+
+import pluggy
+
+from .._config import get_config
+from ..exceptions import PluginLoadError, PluginWarning
+from . import hookspecs
+from .registry import AlignerSpec, PluginFailure, Registry
+
+__all__ = ["ENTRY_POINT_GROUP", "BLOCK_ENV_VAR", "blocked_plugins", "build_registry"]
+
+ENTRY_POINT_GROUP = "alignkit"
+BLOCK_ENV_VAR = "ALIGNKIT_BLOCK_PLUGINS"
+_BUILTIN = "alignkit.builtin"
+
+
+class _StagingRegistry:
+    """What one plugin's hook sees: adds are kept aside until the hook returns."""
+
+    def __init__(self, registry, distribution, version):
+        self._registry = registry
+        self._staged = Registry()
+        self._distribution = distribution
+        self._version = version
+
+    def add(self, spec):
+        if isinstance(spec, AlignerSpec):
+            spec = dataclasses.replace(spec, distribution=self._distribution, version=self._version)
+            if spec.name in self._registry:
+                self._registry.add(spec)  # raises DuplicateAlignerError naming both providers
+        # Checks the type, and duplicates within this plugin, with Registry's messages.
+        self._staged.add(spec)
+
+    def names(self):
+        return sorted({*self._registry.names(), *self._staged.names()})
+
+    def commit(self):
+        for spec in self._staged.specs():
+            self._registry.add(spec)
+
+
+def _register_plugin(manager, registry, plugin, name, distribution, version):
+    """Register ``plugin`` and call its hook alone; on any error leave no trace."""
+    manager.register(plugin, name=name)
+    staging = _StagingRegistry(registry, distribution, version)
+    try:
+        # Flags hookimpls with no matching hookspec (a misspelt hook name) in this plugin:
+        # every plugin registered before it already passed the same check.
+        manager.check_pending()
+        others = [other for other in manager.get_plugins() if other is not plugin]
+        caller = manager.subset_hook_caller("alignkit_register_aligners", others)
+        caller(registry=staging)
+    except BaseException:
+        manager.unregister(plugin)
+        raise
+    staging.commit()
+
+
+def blocked_plugins():
+    """Entry-point names listed in ``ALIGNKIT_BLOCK_PLUGINS`` (comma separated).
+
+    Returns
+    -------
+    names : set of str
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> from alignkit.core.plugins import blocked_plugins
+    >>> with mock.patch.dict(os.environ, {"ALIGNKIT_BLOCK_PLUGINS": "shapedtw, other"}):
+    ...     sorted(blocked_plugins())
+    ['other', 'shapedtw']
+    """
+    value = os.environ.get(BLOCK_ENV_VAR, "")
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _provenance(entry_point):
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.name, dist.version
+
+
+def _entry_points():
+    # Sorted so that which of two clashing plugins wins does not depend on sys.path order.
+    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return sorted(found, key=lambda ep: (ep.name, _provenance(ep)[0] or ""))
+
+
+def _skip(registry, name, distribution, version, error, strict):
+    provider = distribution or "an unknown distribution"
+    if distribution and version:
+        provider = f"{distribution} {version}"
+    message = (
+        f"alignkit plugin {name!r} (entry point of {provider}) failed to load and was "
+        f"skipped: {type(error).__name__}: {error}"
+    )
+    registry.failures.append(
+        PluginFailure(name, distribution, version, f"{type(error).__name__}: {error}")
+    )
+    if strict:
+        raise PluginLoadError(message) from error
+    warnings.warn(
+        f"{message}. Set {BLOCK_ENV_VAR}={name} to skip it silently, or "
+        "ALIGNKIT_STRICT_PLUGINS=1 to raise instead.",
+        PluginWarning,
+        stacklevel=2,
+    )
+
+
+def _load_entry_point(manager, registry, entry_point, strict):
+    distribution, version = _provenance(entry_point)
+    try:
+        plugin = entry_point.load()
+        _register_plugin(manager, registry, plugin, entry_point.name, distribution, version)
+    except Exception as error:
+        _skip(registry, entry_point.name, distribution, version, error, strict)
+
+
+def build_registry():
+    """Build a new registry from the built-in aligners and the installed plugins.
+
+    Built-ins register first, as distribution ``"alignkit"``; then every
+    entry point of the ``alignkit`` group that is not blocked is loaded, one
+    at a time, in order of entry-point name. A plugin that fails to import or
+    register is skipped with a :class:`~alignkit.exceptions.PluginWarning`
+    and recorded in ``registry.failures``. Configuration and environment
+    switches are described in :mod:`alignkit.core.plugins`.
+
+    Most code wants :func:`alignkit.core.registry.get_registry`, which builds
+    the registry once per process.
+
+    Returns
+    -------
+    registry : Registry
+
+    Raises
+    ------
+    PluginLoadError
+        In strict mode, when a plugin fails (chained from the plugin's error).
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> from alignkit.core.plugins import build_registry
+    >>> with alignkit.config_context(plugin_autoload=False):
+    ...     build_registry().names()
+    ['dtw', 'uniform']
+    """
+    from .. import __version__
+    from ..estimators import _builtin
+
+    config = get_config()
+    registry = Registry()
+    manager = pluggy.PluginManager("alignkit")
+    manager.add_hookspecs(hookspecs)
+    # Built-ins go through the same path as plugins, but their errors are our bugs: raise.
+    _register_plugin(manager, registry, _builtin, _BUILTIN, "alignkit", __version__)
+    if not config["plugin_autoload"]:
+        return registry
+    blocked = blocked_plugins()
+    for entry_point in _entry_points():
+        if entry_point.name not in blocked:
+            _load_entry_point(manager, registry, entry_point, config["strict_plugins"])
+    return registry

@@ -1,0 +1,386 @@
+"""The aligner registry: :class:`AlignerSpec`, :class:`Registry` and the public look-ups.
+
+The process-wide registry is built once, on first use, by
+:func:`alignkit.core.plugins.build_registry` (built-in aligners, then the
+plugins of the ``alignkit`` entry-point group). :func:`list_aligners` and
+:func:`get_aligner` read it.
+"""
+
+import difflib
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ..exceptions import DuplicateAlignerError, InvalidInputError, UnknownAlignerError
+
+__all__ = [
+    "AlignerSpec",
+    "PluginFailure",
+    "Registry",
+    "get_registry",
+    "reset_registry",
+    "list_aligners",
+    "get_aligner",
+]
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def _optional_str(value, what):
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"AlignerSpec {what} must be a str or None, got {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class AlignerSpec:
+    """The registration record of one aligner.
+
+    Parameters
+    ----------
+    name : str
+        Name users pass to :func:`alignkit.get_aligner`: lowercase letters,
+        digits and underscores, starting with a letter (``"dtw"``,
+        ``"soft_dtw"``).
+    estimator : type
+        The aligner class (it must have a ``fit`` method);
+        ``get_aligner(name, **params)`` returns ``estimator(**params)``.
+    description : str, default=""
+        One line shown by ``alignkit list``.
+    tags : iterable of str, default=frozenset()
+        Capabilities to filter on, for example ``{"explicit", "temporal",
+        "numba"}``. Stored as a frozenset.
+    distribution : str, default=None
+        Distribution (package) that provides the aligner. Filled in by the
+        plugin loader; plugins leave it unset.
+    version : str, default=None
+        Version of that distribution, filled in by the plugin loader.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``name`` is not a lowercase identifier.
+    TypeError
+        If ``estimator`` is not a class with ``fit``, or a tag is not a str.
+
+    Examples
+    --------
+    >>> from alignkit import AlignerSpec, DTWAligner
+    >>> spec = AlignerSpec("my_dtw", DTWAligner, tags=["explicit", "temporal"])
+    >>> sorted(spec.tags)
+    ['explicit', 'temporal']
+    """
+
+    name: str
+    estimator: type
+    description: str = ""
+    tags: frozenset = field(default_factory=frozenset)
+    distribution: str | None = None
+    version: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise InvalidInputError(
+                f"AlignerSpec name must be a lowercase identifier such as 'soft_dtw' "
+                f"(letters a-z, digits, underscores, starting with a letter), got {self.name!r}"
+            )
+        if not isinstance(self.estimator, type) or not callable(
+            getattr(self.estimator, "fit", None)
+        ):
+            raise TypeError(
+                f"AlignerSpec {self.name!r}: estimator must be a class with a fit method, "
+                f"got {self.estimator!r}"
+            )
+        if not isinstance(self.description, str):
+            raise TypeError(f"AlignerSpec {self.name!r}: description must be a str")
+        if isinstance(self.tags, str):
+            raise TypeError(
+                f"AlignerSpec {self.name!r}: tags must be an iterable of str, not one str "
+                f"(write tags={{{self.tags!r}}})"
+            )
+        tags = frozenset(self.tags)
+        bad = sorted(repr(tag) for tag in tags if not isinstance(tag, str))
+        if bad:
+            raise TypeError(f"AlignerSpec {self.name!r}: tags must be str, got {', '.join(bad)}")
+        object.__setattr__(self, "tags", tags)
+        _optional_str(self.distribution, "distribution")
+        _optional_str(self.version, "version")
+
+    @property
+    def provider(self):
+        """``"distribution version"`` for messages (``"an unknown distribution"`` if unset)."""
+        if self.distribution is None:
+            return "an unknown distribution"
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
+
+
+class PluginFailure(NamedTuple):
+    """A plugin that was skipped while the registry was built.
+
+    Attributes
+    ----------
+    name : str
+        Entry-point name of the plugin.
+    distribution : str or None
+        Distribution that declares the entry point.
+    version : str or None
+        Version of that distribution.
+    error : str
+        The error, as ``"ExceptionType: message"``.
+    """
+
+    name: str
+    distribution: str | None
+    version: str | None
+    error: str
+
+
+def _normalise_tags(tags):
+    if isinstance(tags, str):
+        return frozenset([tags])
+    return frozenset(tags)
+
+
+class Registry:
+    """Aligners by name.
+
+    Attributes
+    ----------
+    failures : list of PluginFailure
+        Plugins that were skipped because they failed to import or register.
+
+    Examples
+    --------
+    >>> from alignkit import AlignerSpec, DTWAligner, UniformAligner
+    >>> from alignkit.core.registry import Registry
+    >>> registry = Registry()
+    >>> registry.add(AlignerSpec("dtw", DTWAligner, tags={"explicit", "numba"}))
+    >>> registry.add(AlignerSpec("uniform", UniformAligner, tags={"explicit"}))
+    >>> registry.names()
+    ['dtw', 'uniform']
+    >>> [spec.name for spec in registry.filter(tags="numba")]
+    ['dtw']
+    """
+
+    def __init__(self):
+        self._specs = {}
+        self.failures = []
+
+    def __contains__(self, name):
+        return name in self._specs
+
+    def __len__(self):
+        return len(self._specs)
+
+    def __repr__(self):
+        return f"Registry(names={self.names()}, failures={len(self.failures)})"
+
+    def add(self, spec):
+        """Register one aligner.
+
+        Parameters
+        ----------
+        spec : AlignerSpec
+
+        Raises
+        ------
+        TypeError
+            If ``spec`` is not an :class:`AlignerSpec`.
+        DuplicateAlignerError
+            If an aligner with the same name is already registered; the
+            message names both distributions.
+        """
+        if not isinstance(spec, AlignerSpec):
+            raise TypeError(
+                f"Registry.add takes an AlignerSpec, got {type(spec).__name__}; "
+                "write registry.add(AlignerSpec(name, EstimatorClass, ...))"
+            )
+        if spec.name in self._specs:
+            raise DuplicateAlignerError(
+                f"aligner name {spec.name!r} is already registered by "
+                f"{self._specs[spec.name].provider}; {spec.provider} registers it again "
+                "(rename one of them, or uninstall or block one of the plugins)"
+            )
+        self._specs[spec.name] = spec
+
+    def get(self, name):
+        """The spec registered under ``name``.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        spec : AlignerSpec
+
+        Raises
+        ------
+        UnknownAlignerError
+            If no aligner has that name; the message suggests the closest
+            known name and lists them all.
+        """
+        try:
+            return self._specs[name]
+        except (KeyError, TypeError):
+            raise UnknownAlignerError(self._unknown_message(name)) from None
+
+    def _unknown_message(self, name):
+        known = self.names()
+        message = f"no aligner is registered under the name {name!r}"
+        close = difflib.get_close_matches(str(name).lower(), known, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        message += f" Known aligners: {', '.join(map(repr, known)) or 'none'}."
+        if self.failures:
+            skipped = ", ".join(repr(failure.name) for failure in self.failures)
+            message += f" Plugins that failed to load: {skipped} (see registry.failures)."
+        return message
+
+    def names(self):
+        """Sorted names of the registered aligners.
+
+        Returns
+        -------
+        names : list of str
+        """
+        return sorted(self._specs)
+
+    def specs(self):
+        """The registered specs, sorted by name.
+
+        Returns
+        -------
+        specs : list of AlignerSpec
+        """
+        return [self._specs[name] for name in self.names()]
+
+    def filter(self, tags=None):
+        """The specs that have every one of ``tags``, sorted by name.
+
+        Parameters
+        ----------
+        tags : str or iterable of str, default=None
+            Required tags; ``None`` or empty keeps every spec.
+
+        Returns
+        -------
+        specs : list of AlignerSpec
+        """
+        required = _normalise_tags(tags or ())
+        return [spec for spec in self.specs() if required <= spec.tags]
+
+
+_lock = threading.RLock()
+_registry = None
+_building = False
+
+
+def get_registry():
+    """The process-wide registry, built on first use.
+
+    The first call loads the built-in aligners and then the plugins of the
+    ``alignkit`` entry-point group (see :mod:`alignkit.core.plugins` for the
+    switches that disable, block or make strict plugin loading); later calls
+    return the same object. Safe to call from several threads.
+
+    Returns
+    -------
+    registry : Registry
+
+    Raises
+    ------
+    PluginLoadError
+        In strict mode, if a plugin fails to load (the registry is then not
+        kept, so the next call tries again).
+
+    Examples
+    --------
+    >>> from alignkit.core.registry import get_registry
+    >>> get_registry().get("dtw").distribution
+    'alignkit'
+    """
+    global _registry, _building
+    if _registry is not None:
+        return _registry
+    with _lock:
+        if _registry is None:
+            if _building:
+                raise RuntimeError(
+                    "the alignkit registry is being built: a plugin hook must use the "
+                    "registry it is given, not alignkit.get_registry / get_aligner / "
+                    "list_aligners"
+                )
+            from .plugins import build_registry
+
+            _building = True
+            try:
+                _registry = build_registry()
+            finally:
+                _building = False
+    return _registry
+
+
+def reset_registry():
+    """Forget the process-wide registry, so the next use rebuilds it (for tests).
+
+    Examples
+    --------
+    >>> from alignkit.core.registry import reset_registry
+    >>> reset_registry()
+    """
+    global _registry
+    with _lock:
+        _registry = None
+
+
+def list_aligners(tags=None):
+    """Names of the registered aligners, sorted.
+
+    Parameters
+    ----------
+    tags : str or iterable of str, default=None
+        Keep only aligners that have all of these tags.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> "dtw" in alignkit.list_aligners()
+    True
+    >>> "uniform" in alignkit.list_aligners(tags={"numba"})
+    False
+    """
+    return [spec.name for spec in get_registry().filter(tags=tags)]
+
+
+def get_aligner(name, **params):
+    """A new, unfitted aligner by registered name.
+
+    Parameters
+    ----------
+    name : str
+        A name listed by :func:`list_aligners`.
+    **params
+        Constructor parameters of the aligner.
+
+    Returns
+    -------
+    aligner : estimator
+        ``spec.estimator(**params)``.
+
+    Raises
+    ------
+    UnknownAlignerError
+        If ``name`` is not registered (the message lists the known names).
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> alignkit.get_aligner("dtw", window=5)
+    DTWAligner(window=5)
+    """
+    return get_registry().get(name).estimator(**params)
