@@ -7,7 +7,9 @@ registry is first asked for an aligner.
 
 import importlib
 
-from ._config import config_context, get_config, set_config
+from ._config import config_context as config_context
+from ._config import get_config as get_config
+from ._config import set_config as set_config
 
 __version__ = "0.1.0.dev0"
 

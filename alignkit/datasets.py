@@ -52,10 +52,14 @@ def warp_to_path(positions, n_timepoints):
 
 def _heartbeat(phase):
     """One synthetic ECG beat (P wave, QRS complex, T wave) at phases in [0, 1)."""
-    waves = ((0.2, 0.15, 0.025), (0.36, -0.12, 0.01), (0.4, 1.0, 0.012),
-             (0.44, -0.25, 0.012), (0.65, 0.3, 0.05))
-    return sum(amp * np.exp(-0.5 * ((phase - centre) / width) ** 2)
-               for centre, amp, width in waves)
+    waves = (
+        (0.2, 0.15, 0.025),
+        (0.36, -0.12, 0.01),
+        (0.4, 1.0, 0.012),
+        (0.44, -0.25, 0.012),
+        (0.65, 0.3, 0.05),
+    )
+    return sum(amp * np.exp(-0.5 * ((phase - centre) / width) ** 2) for centre, amp, width in waves)
 
 
 def _ecg(time, beat_times):
@@ -65,8 +69,7 @@ def _ecg(time, beat_times):
     return _heartbeat(phase)
 
 
-def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
-                  random_state=0):
+def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02, random_state=0):
     """Two recordings of the same heartbeats at different, varying speeds.
 
     A synthetic electrocardiogram (P wave, QRS complex, T wave per beat, with
@@ -102,8 +105,11 @@ def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
     >>> a.shape, b.shape, true_path[-1].tolist()
     ((300, 1), (240, 1), [299, 239])
     """
-    for name, value in (("n_timepoints_a", n_timepoints_a), ("n_timepoints_b", n_timepoints_b),
-                        ("n_beats", n_beats)):
+    for name, value in (
+        ("n_timepoints_a", n_timepoints_a),
+        ("n_timepoints_b", n_timepoints_b),
+        ("n_beats", n_beats),
+    ):
         if int(value) != value or value < 2:
             raise InvalidInputError(f"{name} must be an int >= 2, got {value!r}")
     rng = check_random_state(random_state)
@@ -122,8 +128,9 @@ def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
     return a[:, None], b[:, None], warp_to_path(positions, n_timepoints_a)
 
 
-def make_warped_collection(n_sequences=20, n_timepoints=(40, 80), n_classes=2, noise=0.05,
-                           random_state=None):
+def make_warped_collection(
+    n_sequences=20, n_timepoints=(40, 80), n_classes=2, noise=0.05, random_state=None
+):
     """Labelled sequences that differ by random time warps of per-class templates.
 
     Each class has a smooth template; each sequence is its class template
@@ -158,14 +165,17 @@ def make_warped_collection(n_sequences=20, n_timepoints=(40, 80), n_classes=2, n
     """
     rng = check_random_state(random_state)
     grid = np.linspace(0.0, 1.0, 200)
-    templates = [np.sin(2 * np.pi * (k + 1) * grid) * np.exp(-((grid - 0.5) ** 2) / 0.08)
-                 for k in range(n_classes)]
+    templates = [
+        np.sin(2 * np.pi * (k + 1) * grid) * np.exp(-((grid - 0.5) ** 2) / 0.08)
+        for k in range(n_classes)
+    ]
     y = rng.randint(n_classes, size=n_sequences)
     X = []
     for label in y:
         length = rng.randint(n_timepoints[0], n_timepoints[1] + 1)
-        rate = np.interp(np.linspace(0, 1, length), np.linspace(0, 1, 5),
-                         np.exp(rng.normal(0.0, 0.3, 5)))
+        rate = np.interp(
+            np.linspace(0, 1, length), np.linspace(0, 1, 5), np.exp(rng.normal(0.0, 0.3, 5))
+        )
         warp = np.concatenate([[0.0], np.cumsum(rate[1:])])
         sequence = np.interp(warp / warp[-1], grid, templates[label])
         X.append((sequence + noise * rng.standard_normal(length))[:, None])

@@ -105,8 +105,10 @@ def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
     lo, hi, cell_ok = parsed.bounds(n, m)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
-    check_memory(8 * int(offsets[-1]) + (8 * n * m if return_cost_matrix else 0),
-                 f"a DTW path between sequences of lengths {n} and {m}")
+    check_memory(
+        8 * int(offsets[-1]) + (8 * n * m if return_cost_matrix else 0),
+        f"a DTW path between sequences of lengths {n} and {m}",
+    )
     acc = _dtw.dtw_banded_matrix(a, b, lo, hi, offsets, cell_ok)
     total = acc[-1]
     if not np.isfinite(total):

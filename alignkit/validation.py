@@ -281,16 +281,16 @@ def check_window(window, shape=None, name="window"):
         if kind == "sakoe_chiba":
             return Window(SAKOE_CHIBA, _check_radius(value, name))
         if kind == "itakura":
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                1 <= value < np.inf
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not (1 <= value < np.inf)
             ):
                 raise WindowError(
                     f"{name} Itakura max_slope must be a finite number >= 1, got {value!r}"
                 )
             return Window(ITAKURA, float(value))
-        raise WindowError(
-            f"{name} kind {kind!r} is unknown; use 'sakoe_chiba' or 'itakura'"
-        )
+        raise WindowError(f"{name} kind {kind!r} is unknown; use 'sakoe_chiba' or 'itakura'")
     if isinstance(window, (numbers.Real, np.bool_)):
         return Window(SAKOE_CHIBA, _check_radius(window, name))
     raise WindowError(
@@ -317,7 +317,7 @@ def _check_mask(mask, shape, name):
 
 
 def check_memory(n_bytes, what):
-    """Raise :class:`~alignkit.exceptions.AlignkitMemoryError` if ``n_bytes`` exceeds ``max_memory``.
+    """Raise :class:`~alignkit.exceptions.AlignkitMemoryError` above ``max_memory`` bytes.
 
     Parameters
     ----------
@@ -331,8 +331,9 @@ def check_memory(n_bytes, what):
     limit = get_config()["max_memory"]
     if n_bytes > limit:
         raise AlignkitMemoryError(
-            f"{what} needs about {_size(n_bytes)}, above max_memory={_size(limit)}; pass a narrower window, ask for the distance only, "
-            "or raise the limit with alignkit.set_config(max_memory=...)"
+            f"{what} needs about {_size(n_bytes)}, above max_memory={_size(limit)}; "
+            "pass a narrower window, ask for the distance only, or raise the limit "
+            "with alignkit.set_config(max_memory=...)"
         )
 
 

@@ -116,8 +116,14 @@ class Alignment:
         a_on_b : ndarray of shape (m, ...)
             Row ``j`` is the mean of the rows of ``a`` matched to ``b[j]``.
         """
-        return _average_onto(np.asarray(a, dtype=float), self.index_a, self.index_b,
-                             self.shape[0], self.shape[1], "a")
+        return _average_onto(
+            np.asarray(a, dtype=float),
+            self.index_a,
+            self.index_b,
+            self.shape[0],
+            self.shape[1],
+            "a",
+        )
 
     def warp_to_a(self, b):
         """Put ``b`` on the timeline of ``a``.
@@ -131,8 +137,14 @@ class Alignment:
         b_on_a : ndarray of shape (n, ...)
             Row ``i`` is the mean of the rows of ``b`` matched to ``a[i]``.
         """
-        return _average_onto(np.asarray(b, dtype=float), self.index_b, self.index_a,
-                             self.shape[1], self.shape[0], "b")
+        return _average_onto(
+            np.asarray(b, dtype=float),
+            self.index_b,
+            self.index_a,
+            self.shape[1],
+            self.shape[0],
+            "b",
+        )
 
     def _check_lengths(self, a, b):
         a = np.asarray(a)

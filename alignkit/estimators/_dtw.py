@@ -110,8 +110,7 @@ class DTWAligner(BaseAligner):
                     f"DTWAligner reference must be 'medoid' or an array, got {self.reference!r}"
                 )
             sequences = check_collection(X, name="X")
-            costs = pairwise_dtw(sequences, self.window_, n_jobs=self.n_jobs,
-                                 verbose=self.verbose)
+            costs = pairwise_dtw(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
             self.reference_index_ = int(np.argmin(costs.sum(axis=1)))
             self.reference_ = sequences[self.reference_index_]
         else:
