@@ -10,7 +10,8 @@ the optimal path between two random sequences inside each one.
 
 Every band contains the *diagonal*: the cells that the straight line from
 ``(0, 0)`` to ``(n - 1, m - 1)`` passes through. So a band admits a path for
-any pair of lengths, and a radius of 0 is uniform time warping.
+any pair of lengths, and a radius of 0 keeps the path on the cells the line
+crosses (for equal lengths, the main diagonal).
 """
 
 # %%

@@ -130,7 +130,8 @@ class DTWAligner(BaseAligner):
 
         Returns
         -------
-        X_aligned : ndarray of shape (n_sequences, len(reference_), n_channels_)
+        X_aligned : ndarray of shape (n_sequences, n_timepoints, n_channels)
+            ``n_timepoints`` is ``len(reference_)`` and ``n_channels`` is ``n_channels_``.
         """
         sequences = self._check_fitted_collection(X)
         warp = partial(_warp_onto, reference=self.reference_, window=self.window_)

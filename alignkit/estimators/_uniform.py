@@ -126,7 +126,8 @@ class UniformAligner(BaseAligner):
 
         Returns
         -------
-        X_resampled : ndarray of shape (n_sequences, n_timepoints_, n_channels_)
+        X_resampled : ndarray of shape (n_sequences, n_timepoints, n_channels)
+            ``n_timepoints`` is ``n_timepoints_`` and ``n_channels`` is ``n_channels_``.
         """
         sequences = self._check_fitted_collection(X)
         return np.stack([_resample(s, self.n_timepoints_) for s in sequences])

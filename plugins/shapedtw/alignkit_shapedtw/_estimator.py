@@ -118,8 +118,8 @@ class ShapeDTWAligner(BaseAligner):
     The path minimises the summed squared Euclidean distance between the
     descriptors of matched timepoints (symmetric1 steps, as
     :func:`alignkit.dtw`). The reported distance is that of the ORIGINAL
-    sequences along this path, :math:`\\sqrt{\\sum_{(i, j) \\in P}
-    \\lVert a_i - b_j \\rVert^2}`, the DTW distance convention of
+    sequences along this path, ``sqrt(sum over (i, j) in P of ||a_i - b_j||^2)``,
+    the DTW distance convention of
     :func:`alignkit.dtw` evaluated on the shapeDTW path [1]_; it is at least
     the plain DTW distance, which minimises the same sum over all paths.
     Row ``j`` of a transformed sequence is the mean of the frames matched to
@@ -235,7 +235,8 @@ class ShapeDTWAligner(BaseAligner):
 
         Returns
         -------
-        X_aligned : ndarray of shape (n_sequences, len(reference_), n_channels_)
+        X_aligned : ndarray of shape (n_sequences, n_timepoints, n_channels)
+            ``n_timepoints`` is ``len(reference_)`` and ``n_channels`` is ``n_channels_``.
         """
         sequences = self._check_fitted_collection(X)
         features = [descriptors_of(sequence, self.descriptor_params_) for sequence in sequences]
