@@ -4,8 +4,8 @@ Every window here contains the *diagonal*: the cells whose interior the straight
 line from cell (0, 0) to cell (n-1, m-1) passes through. That set is 8-connected
 and monotone, so every window admits at least one warping path, and a
 Sakoe-Chiba radius of 0 keeps the path on the cells the straight line crosses
-(for equal lengths, the main diagonal). The construction is geometric, so the bounds of the transposed problem are the
-transposed bounds.
+(for equal lengths, the main diagonal). The construction is geometric, so
+the bounds of the transposed problem are the transposed bounds.
 """
 
 import numpy as np
