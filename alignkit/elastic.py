@@ -3,9 +3,14 @@
 import numpy as np
 
 from .core.result import Alignment
+from .exceptions import InvalidInputError
+from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
 from .validation import check_memory, check_sequence, check_window
 
 __all__ = ["dtw", "dtw_distance"]
+
+# Above this many bytes of banded matrix, method="auto" switches to linear memory.
+_LINEAR_THRESHOLD = 2**28
 
 _DEFINITION = """
     The local cost of matching ``a[i]`` with ``b[j]`` is the squared Euclidean
@@ -25,11 +30,34 @@ def _pair(a, b):
     return a, b
 
 
+def _check_method(method, parsed, return_cost_matrix, pattern, open_ends):
+    if method not in ("auto", "matrix", "linear"):
+        raise InvalidInputError(f"method must be 'auto', 'matrix' or 'linear', got {method!r}")
+    if method == "linear" and (
+        parsed.mask is not None or return_cost_matrix or pattern is not symmetric1 or open_ends
+    ):
+        raise InvalidInputError(
+            "method='linear' supports the symmetric1 step pattern without open ends, "
+            "a mask window or return_cost_matrix; use method='matrix' for those"
+        )
+
+
 def _finish(total, squared):
     return float(total) if squared else float(np.sqrt(total))
 
 
-def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
+def dtw(
+    a,
+    b,
+    *,
+    window=None,
+    squared=False,
+    return_cost_matrix=False,
+    step_pattern="symmetric1",
+    open_begin=False,
+    open_end=False,
+    method="auto",
+):
     """Align two sequences with dynamic time warping.
 
     Parameters
@@ -53,16 +81,41 @@ def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
     return_cost_matrix : bool, default=False
         Also return the accumulated cost matrix (dense, ``inf`` outside the
         window), in the units of the summed cost.
+    step_pattern : str or StepPattern, default="symmetric1"
+        The local moves and their weights: ``"symmetric1"``, ``"symmetric2"``,
+        ``"asymmetric"``, ``"symmetricP05"``, ``"symmetricP1"``,
+        ``"symmetricP2"``, ``"asymmetricP05"``, ``"asymmetricP1"``,
+        ``"asymmetricP2"`` or a :class:`~alignkit.step_patterns.StepPattern`
+        of your own (see :mod:`alignkit.step_patterns`).
+    open_begin : bool, default=False
+        Let the path start at any ``(0, j)``: ``a`` is matched to a part of
+        ``b`` that need not begin at ``b[0]``. Needs a pattern normalised by
+        ``"N"`` or not normalised (symmetric1).
+    open_end : bool, default=False
+        Let the path end at any ``(n-1, j)``: ``a`` is matched to a part of
+        ``b`` that need not end at ``b[-1]``. The end is the column with the
+        smallest normalised distance (the summed cost for symmetric1).
+    method : {"auto", "matrix", "linear"}, default="auto"
+        How the symmetric1 path is found. ``"matrix"`` stores the accumulated
+        cost over the window's cells. ``"linear"`` finds an exact optimal path
+        by divide and conquer (Hirschberg) in O(n + m) memory, at about twice
+        the time of :func:`dtw_distance`; among equally good paths it may pick
+        another one than ``"matrix"``; it takes neither a mask nor
+        ``return_cost_matrix``. ``"auto"`` uses the matrix unless it would
+        exceed 256 MiB (or ``max_memory``, if lower).
 
     Returns
     -------
     alignment : Alignment
-        The optimal path, its distance and, if asked, the cost matrix.
+        The optimal path, its distance, its ``normalized_distance`` (None for
+        symmetric1) and, if asked, the cost matrix.
 
     Raises
     ------
     InvalidInputError
-        If a sequence is empty, not finite, or the channels differ.
+        If a sequence is empty, not finite, or the channels differ; if the
+        step pattern is unknown, cannot join the two lengths, or does not
+        allow ``open_begin``.
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
@@ -77,9 +130,20 @@ def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
     {definition}
     Bands always contain the straight diagonal, so they admit a path for
     any lengths; for unequal lengths the band follows the slanted diagonal.
-    The path is stored over the band only: O(n * r) memory for a radius ``r``.
+    The path is stored over the band only: O(n * r) memory for a radius ``r``,
+    or in O(n + m) memory with ``method="linear"``.
     Among equally good paths the backtrack prefers the diagonal step, then the
     step that advances ``a`` alone, then ``b`` alone.
+
+    Other step patterns follow dtw-python's definitions exactly (the same
+    tables, ``D[0, 0] = c(0, 0)``, the same normalisations and open ends), with
+    the squared Euclidean local cost: the summed cost equals dtw-python's
+    ``distance`` with ``dist_method="sqeuclidean"`` and ``normalized_distance``
+    its ``normalizedDistance`` (with ``squared=True``; with ``squared=False``
+    both are square roots). Every cell of the path, including the cells a
+    multi-step pattern passes through, lies inside the window. Open ends are
+    also allowed with symmetric1, which dtw-python refuses: the summed cost
+    is then minimised, as in subsequence DTW (Mueller 2007).
 
     References
     ----------
@@ -94,25 +158,67 @@ def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
     [[0, 0], [1, 0], [2, 1]]
     >>> alignment.distance
     1.0
-    """
-    from .kernels._numba import _dtw
 
+    With the symmetric2 step pattern the distance can be normalised by the
+    summed lengths, and with an open end ``a`` may match a prefix of ``b``:
+
+    >>> alignkit.dtw([0.0, 1.0, 2.0], [0.0, 2.0], step_pattern="symmetric2",
+    ...              squared=True).normalized_distance
+    0.2
+    >>> alignkit.dtw([0.0, 1.0], [0.0, 1.0, 5.0, 5.0], step_pattern="asymmetric",
+    ...              open_end=True).path.tolist()
+    [[0, 0], [1, 1]]
+    """
+    pattern = check_step_pattern(step_pattern)
+    check_open_ends(pattern, open_begin, open_end)
     a, b = _pair(a, b)
     n, m = len(a), len(b)
     parsed = check_window(window, shape=(n, m))
-    if parsed.mask is None:
-        check_memory(8 * n * 2, "the window bounds")
+    _check_method(method, parsed, return_cost_matrix, pattern, open_begin or open_end)
+    if pattern is not symmetric1 or open_begin or open_end:
+        path, total, normalized, cost_matrix = align_pattern(
+            a,
+            b,
+            pattern,
+            parsed,
+            open_begin=open_begin,
+            open_end=open_end,
+            keep_matrix=return_cost_matrix,
+        )
+        if normalized is not None:
+            normalized = _finish(normalized, squared)
+        return Alignment(path, _finish(total, squared), (n, m), cost_matrix, normalized)
+    return _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method)
+
+
+def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
+    """The fast symmetric1 path: banded matrix, or linear memory for large problems."""
+    from ._config import get_config
+    from .kernels._numba import _dtw
+
+    n, m = len(a), len(b)
     lo, hi, cell_ok = parsed.bounds(n, m)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
-    check_memory(
-        8 * int(offsets[-1]) + (8 * n * m if return_cost_matrix else 0),
-        f"a DTW path between sequences of lengths {n} and {m}",
+    matrix_bytes = 8 * int(offsets[-1]) + (8 * n * m if return_cost_matrix else 0)
+    linear = method == "linear" or (
+        method == "auto"
+        and parsed.mask is None
+        and not return_cost_matrix
+        and matrix_bytes > min(get_config()["max_memory"], _LINEAR_THRESHOLD)
     )
+    what = f"a DTW path between sequences of lengths {n} and {m}"
+    if linear:
+        from ._linear_path import linear_memory_bytes, linear_memory_path
+
+        check_memory(linear_memory_bytes(n, m), f"{what} in linear memory")
+        path, total = linear_memory_path(a, b, lo, hi)
+        return Alignment(path, _finish(total, squared), (n, m))
+    check_memory(matrix_bytes, what)
     acc = _dtw.dtw_banded_matrix(a, b, lo, hi, offsets, cell_ok)
     total = acc[-1]
     if not np.isfinite(total):
-        raise_no_path(n, m)
+        _raise_no_path(n, m)
     path = _dtw.backtrack_banded(acc, offsets, lo, hi, m)
     cost_matrix = None
     if return_cost_matrix:
@@ -122,7 +228,7 @@ def dtw(a, b, *, window=None, squared=False, return_cost_matrix=False):
     return Alignment(path, _finish(total, squared), (n, m), cost_matrix)
 
 
-def raise_no_path(n, m):
+def _raise_no_path(n, m):
     from .exceptions import WindowError
 
     raise WindowError(
@@ -130,7 +236,7 @@ def raise_no_path(n, m):
     )
 
 
-def dtw_distance(a, b, *, window=None, squared=False):
+def dtw_distance(a, b, *, window=None, squared=False, step_pattern="symmetric1"):
     """Dynamic time warping distance between two sequences, without the path.
 
     Parameters
@@ -143,6 +249,8 @@ def dtw_distance(a, b, *, window=None, squared=False):
         Constraint on the path, as in :func:`dtw`.
     squared : bool, default=False
         Return the summed squared cost instead of its square root.
+    step_pattern : str or StepPattern, default="symmetric1"
+        The local moves and their weights, as in :func:`dtw`.
 
     Returns
     -------
@@ -151,7 +259,8 @@ def dtw_distance(a, b, *, window=None, squared=False):
     Notes
     -----
     {definition}
-    Without a mask this keeps two rows of ``min(n, m) + 1`` values.
+    With symmetric1 and no mask this keeps two rows of ``min(n, m) + 1``
+    values; other step patterns store the band, as :func:`dtw` does.
 
     Examples
     --------
@@ -161,10 +270,11 @@ def dtw_distance(a, b, *, window=None, squared=False):
     """
     from .kernels._numba import _dtw
 
+    pattern = check_step_pattern(step_pattern)
     a, b = _pair(a, b)
     parsed = check_window(window, shape=(len(a), len(b)))
-    if parsed.mask is not None:
-        return dtw(a, b, window=parsed, squared=squared).distance
+    if parsed.mask is not None or pattern is not symmetric1:
+        return dtw(a, b, window=parsed, squared=squared, step_pattern=pattern).distance
     total = _dtw.dtw_distance_pair(a, b, parsed.kind, parsed.param)
     return _finish(total, squared)
 

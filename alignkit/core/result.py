@@ -20,6 +20,10 @@ class Alignment:
         ``(n, m)``, the lengths of ``a`` and ``b``.
     cost_matrix : ndarray of shape (n, m), default=None
         Accumulated cost matrix (``inf`` outside the window), if requested.
+    normalized_distance : float, default=None
+        The distance divided by the step pattern's normaliser (see
+        :class:`alignkit.step_patterns.StepPattern`), None where the pattern
+        defines none.
 
     Attributes
     ----------
@@ -36,18 +40,22 @@ class Alignment:
     [[0, 0], [1, 1], [1, 2], [2, 3]]
     """
 
-    __slots__ = ("path", "distance", "shape", "cost_matrix")
+    __slots__ = ("path", "distance", "shape", "cost_matrix", "normalized_distance")
 
-    def __init__(self, path, distance, shape, cost_matrix=None):
+    def __init__(self, path, distance, shape, cost_matrix=None, normalized_distance=None):
         self.path = np.asarray(path, dtype=np.int64)
         self.distance = float(distance)
         self.shape = (int(shape[0]), int(shape[1]))
         self.cost_matrix = cost_matrix
+        self.normalized_distance = (
+            None if normalized_distance is None else float(normalized_distance)
+        )
 
     def __getstate__(self):
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state):
+        self.normalized_distance = None  # absent from pickles made before it existed
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -114,7 +122,9 @@ class Alignment:
         Returns
         -------
         a_on_b : ndarray of shape (m, ...)
-            Row ``j`` is the mean of the rows of ``a`` matched to ``b[j]``.
+            Row ``j`` is the mean of the rows of ``a`` matched to ``b[j]``;
+            NaN for rows of ``b`` that the path does not visit (possible only
+            with ``open_begin`` or ``open_end``).
         """
         return _average_onto(
             np.asarray(a, dtype=float),
@@ -135,7 +145,8 @@ class Alignment:
         Returns
         -------
         b_on_a : ndarray of shape (n, ...)
-            Row ``i`` is the mean of the rows of ``b`` matched to ``a[i]``.
+            Row ``i`` is the mean of the rows of ``b`` matched to ``a[i]``;
+            NaN for rows of ``a`` that the path does not visit.
         """
         return _average_onto(
             np.asarray(b, dtype=float),
@@ -167,4 +178,5 @@ def _average_onto(values, source_index, target_index, source_length, target_leng
     sums = np.zeros((target_length,) + values.shape[1:])
     np.add.at(sums, target_index, values[source_index])
     counts = np.bincount(target_index, minlength=target_length)
-    return sums / counts.reshape((-1,) + (1,) * (values.ndim - 1))
+    counts = counts.reshape((-1,) + (1,) * (values.ndim - 1)).astype(float)
+    return np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)

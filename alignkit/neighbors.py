@@ -1,0 +1,523 @@
+"""Nearest neighbours under DTW: exact, pruned k-NN estimators and a distance transformer.
+
+:class:`KNeighborsDTWClassifier` and :class:`KNeighborsDTWRegressor` search the
+training collection with lower bounds (LB_Kim, LB_Keogh in both directions)
+and early-abandoning DTW, and find exactly the neighbours of a brute-force
+search. :class:`DTWDistances` turns a collection into its DTW distances to
+the training collection, for scikit-learn estimators that take a precomputed
+metric or kernel.
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from .pairwise import band_window, pack, pairwise_distances
+from .validation import check_collection
+
+__all__ = ["DTWDistances", "KNeighborsDTWClassifier", "KNeighborsDTWRegressor"]
+
+_PARAMETERS = """
+    n_neighbors : int, default=1
+        Number of neighbours used by ``predict`` and, by default, ``kneighbors``.
+    window : None, int, float or tuple, default=None
+        Constraint on every warping path, as in :func:`alignkit.dtw`: ``None``
+        (no constraint), an int Sakoe-Chiba radius, a float fraction of the
+        longer length in ``[0, 1]``, or ``("itakura", max_slope)``.
+    weights : {"uniform", "distance"} or callable, default="uniform"
+        ``"uniform"``: every neighbour counts the same. ``"distance"``: a
+        neighbour counts ``1 / distance`` (neighbours at distance zero, when
+        any, take all the weight). A callable maps the array of distances to
+        an array of weights of the same shape.
+    n_jobs : int, default=None
+        Number of joblib workers over the query sequences. ``None`` means 1
+        unless inside :func:`joblib.parallel_config`; ``-1`` means all cores.
+    lower_bounds : bool, default=True
+        Prune with lower bounds and early-abandoning DTW. The neighbours are
+        the same either way; ``False`` computes every DTW in full.
+"""
+
+_ATTRIBUTES = """
+    window_ : Window
+        The parsed window.
+    n_channels_ : int
+        Number of channels seen in ``fit``.
+    n_samples_fit_ : int
+        Number of training sequences.
+    pruning_stats_ : dict
+        Work done by the last ``predict``, ``predict_proba`` or ``kneighbors``
+        call: ``"n_pairs"`` (query-training pairs), the fractions of pairs
+        pruned by ``"lb_kim"``, by ``"lb_keogh"`` and abandoned early by
+        ``"early_abandon"``, and ``"cells"``, the fraction of the DTW cells
+        of a brute-force search that were computed.
+"""
+
+_NOTES = """
+    Search (per query): LB_Kim of every training sequence and, for equal
+    lengths, LB_Keogh of the query against the training envelope (computed
+    once in ``fit``); candidates are visited by increasing bound, and the
+    search stops at the first bound above the current k-th best distance.
+    A visited candidate of equal length is pruned when LB_Keogh of the
+    training sequence against the query envelope exceeds the k-th best;
+    otherwise its DTW runs along the sequence with the tighter LB_Keogh and
+    stops as soon as the cheapest cell of a row plus the LB_Keogh of the
+    remaining rows exceeds the k-th best (the UCR suite's cascade,
+    Rakthanmanon et al. 2012). Pairs of unequal lengths use LB_Kim and
+    early abandoning only.
+
+    Ties are broken by training index, as a stable sort of the brute-force
+    distances would (comparisons carry a relative margin of ``1e-9`` so that
+    rounding in a bound never prunes a tie), hence the results equal a
+    brute-force search exactly.
+"""
+
+
+def _check_params(estimator):
+    name = type(estimator).__name__
+    k = estimator.n_neighbors
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"{name} n_neighbors must be an int >= 1, got {k!r}")
+    if not (estimator.weights in ("uniform", "distance") or callable(estimator.weights)):
+        raise ValueError(
+            f"{name} weights must be 'uniform', 'distance' or a callable, got {estimator.weights!r}"
+        )
+
+
+def _weights(distances, weights):
+    """Weights of the neighbours, as scikit-learn's neighbours estimators define them."""
+    if weights == "uniform":
+        return np.ones_like(distances)
+    if weights == "distance":
+        with np.errstate(divide="ignore"):
+            inverse = 1.0 / distances
+        exact = np.isinf(inverse)
+        rows = exact.any(axis=1)
+        inverse[rows] = exact[rows]
+        return inverse
+    return np.asarray(weights(distances), dtype=np.float64)
+
+
+def _search_chunk(q_flat, q_off, train, kind, param, k, use_bounds):
+    from .kernels._numba._pruned import knn_search
+
+    return knn_search(q_flat, q_off, *train, kind, param, k, use_bounds)
+
+
+def _stats_dict(stats):
+    from .kernels._numba import _pruned as p
+
+    pairs = max(stats[p.STAT_PAIRS], 1.0)
+    return {
+        "n_pairs": int(stats[p.STAT_PAIRS]),
+        "lb_kim": float(stats[p.STAT_KIM] / pairs),
+        "lb_keogh": float(stats[p.STAT_KEOGH] / pairs),
+        "early_abandon": float(stats[p.STAT_ABANDONED] / pairs),
+        "cells": float(stats[p.STAT_CELLS] / max(stats[p.STAT_ALL_CELLS], 1.0)),
+    }
+
+
+class _DTWNeighbors(BaseEstimator):
+    """Shared fit and neighbour search of the k-NN estimators."""
+
+    def __init__(
+        self, n_neighbors=1, window=None, weights="uniform", n_jobs=None, lower_bounds=True
+    ):
+        self.n_neighbors = n_neighbors
+        self.window = window
+        self.weights = weights
+        self.n_jobs = n_jobs
+        self.lower_bounds = lower_bounds
+
+    def _fit_collection(self, X, y):
+        from .kernels._numba._bounds import window_bounds
+        from .kernels._numba._lower_bounds import envelope
+
+        _check_params(self)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        self.window_ = band_window(self.window)
+        sequences = check_collection(X, name="X")
+        if len(sequences) != len(y):
+            raise ValueError(
+                f"X holds {len(sequences)} sequences but y has {len(y)} labels; they must match"
+            )
+        envelopes = [
+            envelope(s, *window_bounds(len(s), len(s), self.window_.kind, self.window_.param))
+            for s in sequences
+        ]
+        t_flat, t_off = pack(sequences)
+        t_lower, _ = pack([lower for lower, _ in envelopes])
+        t_upper, _ = pack([upper for _, upper in envelopes])
+        self._train = (t_flat, t_off, t_lower, t_upper)
+        self.n_channels_ = sequences[0].shape[1]
+        self.n_samples_fit_ = len(sequences)
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """Find the nearest training sequences of each sequence of ``X``.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray, default=None
+            Query collection with ``n_channels_`` channels. ``None`` queries
+            the training sequences, each excluding itself.
+        n_neighbors : int, default=None
+            Number of neighbours; ``None`` means ``self.n_neighbors``.
+        return_distance : bool, default=True
+            Also return the distances.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors)
+            DTW distances (square roots of the summed squared costs), sorted;
+            only when ``return_distance``.
+        indices : ndarray of shape (n_queries, n_neighbors)
+            Indices of the neighbours in the training collection; equal
+            distances are ordered by index.
+        """
+        check_is_fitted(self)
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        exclude_self = X is None
+        available = self.n_samples_fit_ - exclude_self
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_neighbors must be an int >= 1, got {k!r}")
+        if k > available:
+            raise ValueError(
+                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
+                f"n_samples_fit = {self.n_samples_fit_}, n_samples = {available}"
+            )
+        if exclude_self:
+            q_flat, q_off = self._train[:2]
+        else:
+            q_flat, q_off = pack(check_collection(X, name="X", n_channels=self.n_channels_))
+        squared, indices = self._search(q_flat, q_off, k + exclude_self)
+        if exclude_self:
+            squared, indices = _drop_self(squared, indices)
+        distances = np.sqrt(squared)
+        return (distances, indices) if return_distance else indices
+
+    def _search(self, q_flat, q_off, k):
+        n_queries = len(q_off) - 1
+        workers = min(effective_n_jobs(self.n_jobs), n_queries)
+        edges = np.linspace(0, n_queries, max(workers, 1) + 1).astype(int)
+        args = (self._train, self.window_.kind, self.window_.param, k, bool(self.lower_bounds))
+        chunks = [(q_flat, q_off[start : stop + 1]) for start, stop in zip(edges[:-1], edges[1:])]
+        if workers <= 1:
+            parts = [_search_chunk(*chunks[0], *args)]
+        else:
+            parts = Parallel(n_jobs=self.n_jobs)(
+                delayed(_search_chunk)(flat, offsets, *args) for flat, offsets in chunks
+            )
+        self.pruning_stats_ = _stats_dict(np.sum([part[2] for part in parts], axis=0))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _neighbour_weights(self, X):
+        distances, indices = self.kneighbors(X)
+        return _weights(distances, self.weights), indices
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+def _drop_self(squared, indices):
+    """Remove each training query from its own neighbours (or the farthest one if absent)."""
+    rows = np.arange(len(indices))
+    is_self = indices == rows[:, None]
+    is_self[~is_self.any(axis=1), -1] = True
+    keep = ~is_self
+    k = indices.shape[1] - 1
+    return squared[keep].reshape(-1, k), indices[keep].reshape(-1, k)
+
+
+class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
+    """k-nearest-neighbour classifier under DTW, exact and pruned with lower bounds.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    {attributes}
+
+    See Also
+    --------
+    KNeighborsDTWRegressor : The same search for regression.
+    DTWDistances : DTW distances for scikit-learn's ``metric="precomputed"``.
+    alignkit.bounds.lb_keogh : The lower bound used for pruning.
+
+    Notes
+    -----
+    {notes}
+
+    References
+    ----------
+    .. [1] T. Rakthanmanon et al., "Searching and mining trillions of time
+       series subsequences under dynamic time warping", KDD 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.neighbors import KNeighborsDTWClassifier
+    >>> X = [np.sin(np.linspace(0, 6, 30)), np.cos(np.linspace(0, 6, 30)),
+    ...      np.sin(np.linspace(0.3, 6.3, 30))]
+    >>> clf = KNeighborsDTWClassifier(window=3).fit(X, ["sin", "cos", "sin"])
+    >>> clf.predict([np.cos(np.linspace(0.2, 6.2, 30))]).tolist()
+    ['cos']
+    """
+
+    def fit(self, X, y):
+        """Store the validated training collection and its labels.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Training sequences (see :func:`alignkit.validation.check_collection`).
+        y : array-like of shape (n_sequences,)
+            Class labels.
+
+        Returns
+        -------
+        self : KNeighborsDTWClassifier
+        """
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+        self._fit_collection(X, y)
+        self.classes_, self._y = np.unique(y, return_inverse=True)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities: the weighted share of each class among the neighbours.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Query sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_queries, n_classes)
+            Columns follow ``classes_``.
+        """
+        weights, indices = self._neighbour_weights(X)
+        proba = np.zeros((len(indices), len(self.classes_)))
+        rows = np.repeat(np.arange(len(indices)), indices.shape[1])
+        np.add.at(proba, (rows, self._y[indices].ravel()), weights.ravel())
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict the class of every sequence (ties go to the smallest label).
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Query sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
+    """k-nearest-neighbour regressor under DTW, exact and pruned with lower bounds.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    KNeighborsDTWClassifier : The same search for classification.
+
+    Notes
+    -----
+    The prediction is the (weighted) mean of the neighbours' targets.
+    {notes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.neighbors import KNeighborsDTWRegressor
+    >>> X = [np.sin(np.linspace(0, f, 40)) for f in (2.0, 4.0, 6.0, 8.0)]
+    >>> reg = KNeighborsDTWRegressor(n_neighbors=2).fit(X, [2.0, 4.0, 6.0, 8.0])
+    >>> float(reg.predict([np.sin(np.linspace(0, 4.5, 40))])[0])
+    5.0
+    """
+
+    def fit(self, X, y):
+        """Store the validated training collection and its targets.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Training sequences (see :func:`alignkit.validation.check_collection`).
+        y : array-like of shape (n_sequences,) or (n_sequences, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : KNeighborsDTWRegressor
+        """
+        if y is not None:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        self._fit_collection(X, y)
+        self._y = y
+        return self
+
+    def predict(self, X):
+        """Predict the target of every sequence.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Query sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
+        """
+        weights, indices = self._neighbour_weights(X)
+        targets = self._y[indices]
+        if targets.ndim == 3:
+            weights = weights[:, :, None]
+        return (weights * targets).sum(axis=1) / weights.sum(axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+for _estimator in (KNeighborsDTWClassifier, KNeighborsDTWRegressor):
+    _estimator.__doc__ = (
+        _estimator.__doc__.replace("    {parameters}", _PARAMETERS.strip("\n"))
+        .replace("    {attributes}", _ATTRIBUTES.strip("\n"))
+        .replace("    {notes}", _NOTES.strip("\n"))
+    )
+
+
+class DTWDistances(TransformerMixin, BaseEstimator):
+    """DTW distances to the training sequences, as features.
+
+    ``transform(X)`` returns the ``(n_sequences, n_train)`` matrix of DTW
+    distances from each sequence of ``X`` to each training sequence: the
+    input of scikit-learn estimators with ``metric="precomputed"`` or
+    ``kernel="precomputed"``, in a Pipeline.
+
+    Parameters
+    ----------
+    window : None, int, float or tuple, default=None
+        Constraint on every warping path, as in :func:`alignkit.dtw`.
+    squared : bool, default=False
+        Summed squared costs instead of their square roots.
+    n_jobs : int, default=None
+        Number of joblib workers (see :func:`alignkit.pairwise.pairwise_distances`).
+
+    Attributes
+    ----------
+    train_ : list of ndarray of shape (n_timepoints_i, n_channels)
+        The validated training sequences.
+    n_channels_ : int
+        Number of channels seen in ``fit``.
+
+    See Also
+    --------
+    alignkit.pairwise.pairwise_distances : The function computing the matrix.
+    KNeighborsDTWClassifier : k-NN with pruning, without the full matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from alignkit.neighbors import DTWDistances
+    >>> X = [np.sin(np.linspace(0, 6, 30)), np.cos(np.linspace(0, 6, 30))]
+    >>> model = make_pipeline(DTWDistances(), KNeighborsClassifier(1, metric="precomputed"))
+    >>> model.fit(X, ["sin", "cos"]).predict([np.cos(np.linspace(0.2, 6.2, 30))]).tolist()
+    ['cos']
+    """
+
+    def __init__(self, window=None, squared=False, n_jobs=None):
+        self.window = window
+        self.squared = squared
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        """Store the validated training collection.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Training sequences (see :func:`alignkit.validation.check_collection`).
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : DTWDistances
+        """
+        band_window(self.window)
+        self.train_ = check_collection(X, name="X")
+        self.n_channels_ = self.train_[0].shape[1]
+        return self
+
+    def transform(self, X):
+        """DTW distances from every sequence of ``X`` to every training sequence.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_sequences, n_train)
+        """
+        check_is_fitted(self)
+        return pairwise_distances(
+            X, self.train_, window=self.window, squared=self.squared, n_jobs=self.n_jobs
+        )
+
+    def fit_transform(self, X, y=None):
+        """Fit, then the symmetric distances of the training set (its upper triangle only).
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Training sequences.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_train, n_train)
+        """
+        self.fit(X)
+        return pairwise_distances(
+            self.train_, window=self.window, squared=self.squared, n_jobs=self.n_jobs
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags

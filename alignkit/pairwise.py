@@ -1,0 +1,146 @@
+"""DTW distance matrices between collections: :func:`pairwise_distances`.
+
+The rows of the matrix are cut into blocks; each block is one joblib task
+that receives both collections packed into flat arrays (one pickle per task,
+not per pair) and runs a jitted loop over its pairs. Without ``Y`` only the
+upper triangle is computed and the blocks hold about the same number of
+pairs. Any joblib backend works, Dask distributed included.
+"""
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+
+from .exceptions import WindowError
+from .validation import check_collection, check_window
+
+__all__ = ["pairwise_distances"]
+
+# Blocks per worker: enough for balanced load and a useful progress report.
+_BLOCKS_PER_WORKER = 4
+
+
+def pack(sequences):
+    """Concatenate sequences: sequence ``k`` is ``flat[offsets[k]:offsets[k + 1]]``."""
+    offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sequences], out=offsets[1:])
+    return np.ascontiguousarray(np.concatenate(sequences, axis=0)), offsets
+
+
+def _row_blocks(n_rows, n_cols, symmetric, n_blocks, block_size):
+    """Row ranges ``[start, stop)``: fixed ``block_size`` rows, or ``n_blocks`` of equal work."""
+    if block_size is not None:
+        edges = np.arange(0, n_rows + block_size, block_size)
+    else:
+        pairs_per_row = n_cols - 1 - np.arange(n_rows) if symmetric else np.full(n_rows, n_cols)
+        work = np.cumsum(pairs_per_row)
+        targets = work[-1] * np.arange(1, n_blocks) / n_blocks
+        edges = np.concatenate([[0], np.searchsorted(work, targets, side="right"), [n_rows]])
+    edges = np.unique(np.clip(edges, 0, n_rows))
+    return [(int(start), int(stop)) for start, stop in zip(edges[:-1], edges[1:])]
+
+
+def _check_block_size(block_size):
+    if block_size is None:
+        return None
+    if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)):
+        raise TypeError(f"block_size must be an int or None, got {block_size!r}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    return int(block_size)
+
+
+def band_window(window, name="window"):
+    """Parse a window for a whole collection: masks fit one pair of lengths and are refused."""
+    parsed = check_window(window, name=name)
+    if parsed.mask is not None:
+        raise WindowError(
+            f"{name} cannot be a mask for a collection (sequence lengths vary); use None, "
+            "a radius, a fraction or ('itakura', max_slope)"
+        )
+    return parsed
+
+
+def pairwise_distances(
+    X, Y=None, *, window=None, squared=False, n_jobs=None, verbose=0, block_size=None
+):
+    """DTW distances between every sequence of ``X`` and every sequence of ``Y``.
+
+    Parameters
+    ----------
+    X : list of array-like, or ndarray
+        Collection of sequences: a list (lengths may differ), a 3-D array
+        ``(n_sequences, n_timepoints, n_channels)`` or a 2-D array of
+        univariate rows (see :func:`alignkit.validation.check_collection`).
+    Y : list of array-like, or ndarray, default=None
+        Second collection, with the channels of ``X``. ``None`` means ``X``,
+        and then only the upper triangle is computed.
+    window : None, int, float or tuple, default=None
+        Constraint on every path, as in :func:`alignkit.dtw` (masks are not
+        accepted: they fit one pair of lengths).
+    squared : bool, default=False
+        Return summed squared costs instead of their square roots.
+    n_jobs : int, default=None
+        Number of joblib workers. ``None`` means 1 unless inside
+        :func:`joblib.parallel_config` (which also selects the backend, e.g.
+        ``"dask"``); ``-1`` means all cores. The kernels run single-threaded
+        inside each worker.
+    verbose : int, default=0
+        joblib verbosity: progress messages as blocks complete.
+    block_size : int, default=None
+        Rows of the matrix per task. ``None`` makes four tasks per worker
+        with about the same number of pairs each.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_sequences_X, n_sequences_Y)
+        ``distances[a, b] == alignkit.dtw_distance(X[a], Y[b], window=window,
+        squared=squared)``; symmetric with a zero diagonal when ``Y`` is None.
+
+    Raises
+    ------
+    InvalidInputError
+        If a collection is empty or invalid, or the channels differ.
+    WindowError
+        If the window is malformed or a mask.
+
+    See Also
+    --------
+    alignkit.dtw_distance : The distance of one pair.
+    alignkit.neighbors.DTWDistances : This matrix as a scikit-learn transformer.
+
+    Examples
+    --------
+    >>> from alignkit.pairwise import pairwise_distances
+    >>> X = [[0.0, 1.0, 2.0], [0.0, 2.0], [1.0, 1.0, 1.0, 1.0]]
+    >>> pairwise_distances(X, squared=True)
+    array([[0., 1., 2.],
+           [1., 0., 4.],
+           [2., 4., 0.]])
+    >>> pairwise_distances(X, [[0.0, 2.0]], squared=True).ravel()
+    array([1., 0., 4.])
+    """
+    from .kernels._numba._pruned import dtw_block
+
+    block_size = _check_block_size(block_size)
+    parsed = band_window(window)
+    x_sequences = check_collection(X, name="X")
+    symmetric = Y is None
+    y_sequences = (
+        x_sequences
+        if symmetric
+        else check_collection(Y, name="Y", n_channels=x_sequences[0].shape[1])
+    )
+    x_flat, x_off = pack(x_sequences)
+    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    n_blocks = _BLOCKS_PER_WORKER * max(1, effective_n_jobs(n_jobs))
+    blocks = _row_blocks(len(x_sequences), len(y_sequences), symmetric, n_blocks, block_size)
+    parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(dtw_block)(
+            x_flat, x_off, y_flat, y_off, parsed.kind, parsed.param, start, stop, symmetric
+        )
+        for start, stop in blocks
+    )
+    distances = np.concatenate(parts, axis=0)
+    if symmetric:
+        distances = distances + distances.T
+    return distances if squared else np.sqrt(distances)

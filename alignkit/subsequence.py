@@ -1,0 +1,274 @@
+"""Subsequence search: the best matches of a short query inside a long series."""
+
+import heapq
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from .exceptions import InvalidInputError, WindowError
+from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
+from .validation import check_sequence, check_window
+
+__all__ = ["Match", "subsequence_search"]
+
+# A window whose standard deviation is below this fraction of max(1, |mean|)
+# is constant up to rounding, and z-normalises to zeros.
+_FLAT = 1e-10
+
+
+class Match(NamedTuple):
+    """One match of a query inside a series, found by :func:`subsequence_search`.
+
+    Attributes
+    ----------
+    start, end : int
+        First and last matched timepoints of the series (``end`` included).
+    distance : float
+        DTW distance between the query and ``series[start:end + 1]``.
+    path : ndarray of shape (path_length, 2), dtype int64
+        Matched pairs ``(query index, series index)``, in series coordinates:
+        from ``(0, start)`` to ``(len(query) - 1, end)``.
+
+    Examples
+    --------
+    >>> from alignkit.subsequence import subsequence_search
+    >>> match = subsequence_search([1.0, 2.0], [0.0, 1.0, 2.0, 0.0])[0]
+    >>> match.start, match.end, match.distance
+    (1, 2, 0.0)
+    """
+
+    start: int
+    end: int
+    distance: float
+    path: np.ndarray
+
+
+def subsequence_search(
+    query,
+    series,
+    *,
+    k=1,
+    window=None,
+    exclusion_zone=None,
+    znormalize=False,
+    step_pattern="symmetric1",
+    squared=False,
+):
+    """The ``k`` best non-overlapping DTW matches of a query inside a long series.
+
+    Parameters
+    ----------
+    query : array-like of shape (n,) or (n, n_channels)
+        The short sequence to look for.
+    series : array-like of shape (m,) or (m, n_channels)
+        The long sequence to search, with the same channels as ``query``.
+    k : int, default=1
+        Number of matches to return (fewer if the series has no room for more).
+    window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on each alignment of the query with a window of the series,
+        as in :func:`alignkit.dtw` for an ``n`` by ``n`` problem. Only with
+        ``znormalize=True``: subsequence DTW lets the matched length vary, so
+        there is no diagonal for a band to follow.
+    exclusion_zone : int, default=None
+        Timepoints on each side of a reported match where no other match may
+        reach; ``None`` means ``len(query) // 2``. Matches never overlap.
+    znormalize : bool, default=False
+        Compare z-normalised shapes, as the UCR suite does (see Notes).
+    step_pattern : str or StepPattern, default="symmetric1"
+        Step pattern, as in :func:`alignkit.dtw`. Without ``znormalize`` it
+        must allow an open begin (normalised by ``"N"`` or not normalised).
+    squared : bool, default=False
+        Report the summed squared cost instead of its square root.
+
+    Returns
+    -------
+    matches : list of Match
+        Best first (ties: earlier end first).
+
+    Raises
+    ------
+    InvalidInputError
+        If an argument is malformed, the series is shorter than the query
+        with ``znormalize=True``, or the pattern does not allow an open begin.
+    WindowError
+        If ``window`` is given without ``znormalize``, or is malformed.
+
+    See Also
+    --------
+    alignkit.dtw : ``open_begin`` and ``open_end`` give one subsequence match.
+
+    Notes
+    -----
+    Without ``znormalize``, this is subsequence DTW (open begin and open
+    end): the cost of ending at column ``j`` of the series is the cheapest
+    alignment of the whole query with any ``series[s:j + 1]``, all ends
+    computed in one pass over the series in ``O(n)`` memory per column. The
+    candidates, one per end with its best start, are taken in increasing
+    cost; a candidate is kept when its span stays more than
+    ``exclusion_zone`` timepoints away from every match kept before it.
+
+    With ``znormalize=True`` the matches have the query's length, as in the
+    UCR suite: the query and every window ``series[s:s + n]`` are
+    z-normalised (per channel, population standard deviation; a window
+    constant up to rounding becomes zeros), the cost of a window is the DTW
+    distance between the two under ``window`` and ``step_pattern``, and the
+    windows are then kept in increasing cost as above. Windows are visited
+    in increasing LB_Kim (first and last frames), and a window's DTW is
+    computed only while its bound could beat the best distance found, so
+    the result is exact. The cost is squared Euclidean, as dtaidistance's
+    ``subsequence_alignment`` with ``penalty=0``, whose match ``distance``
+    is the square root of the same sum.
+
+    References
+    ----------
+    .. [1] M. Mueller, "Information Retrieval for Music and Motion",
+       Springer, 2007, section 4.4 (subsequence DTW).
+    .. [2] T. Rakthanmanon et al., "Searching and mining trillions of time
+       series subsequences under dynamic time warping", KDD 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.subsequence import subsequence_search
+    >>> series = np.r_[np.zeros(5), 1.0, 2.0, 1.0, np.zeros(5), 1.0, 2.0, 2.0, 1.0]
+    >>> matches = subsequence_search([1.0, 2.0, 1.0], series, k=2)
+    >>> [(match.start, match.end, match.distance) for match in matches]
+    [(5, 7, 0.0), (13, 16, 0.0)]
+    """
+    pattern = check_step_pattern(step_pattern)
+    query = check_sequence(query, name="query")
+    series = check_sequence(series, name="series", n_channels=query.shape[1])
+    k = _check_int(k, "k", minimum=1)
+    n = len(query)
+    zone = n // 2 if exclusion_zone is None else _check_int(exclusion_zone, "exclusion_zone")
+    if not isinstance(znormalize, (bool, np.bool_)):
+        raise InvalidInputError(f"znormalize must be True or False, got {znormalize!r}")
+    if znormalize:
+        if len(series) < n:
+            raise InvalidInputError(
+                f"series has {len(series)} timepoints, fewer than the query's {n}; "
+                "with znormalize=True every match has the query's length"
+            )
+        parsed = check_window(window, shape=(n, n))
+        found = _search_windows(query, series, pattern, parsed, k, zone)
+    else:
+        if window is not None:
+            raise WindowError(
+                "window needs znormalize=True: subsequence DTW lets the matched length "
+                "vary, so there is no diagonal for a band to follow"
+            )
+        check_open_ends(pattern, True, True)
+        found = _search_subsequences(query, series, pattern, k, zone)
+    return [
+        Match(int(path[0, 1]), int(path[-1, 1]), _finish(total, squared), path)
+        for total, path in found
+    ]
+
+
+def _check_int(value, name, minimum=0):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _finish(total, squared):
+    return float(total) if squared else float(np.sqrt(total))
+
+
+def _search_subsequences(query, series, pattern, k, zone):
+    from .kernels._numba import _steps
+
+    di, dj, weight, starts = pattern.kernel_arrays()
+    cost, first = _steps.subsequence_profile(query, series, di, dj, weight, starts)
+    ends = np.flatnonzero(np.isfinite(cost))
+    order = ends[np.lexsort((ends, cost[ends]))]
+    kept = []
+    for end in order:
+        start = first[end]
+        if all(start > e + zone or end < s - zone for s, e in kept):
+            kept.append((int(start), int(end)))
+            if len(kept) == k:
+                break
+    found = []
+    for start, end in kept:
+        # The best path ending at ``end``, open at its begin so that its first
+        # cells are weighted as in the one-pass search (the same summed cost);
+        # the span reaches back to the column of the pattern's virtual origin.
+        begin = max(start - int(dj.max()), 0)
+        path = align_pattern(
+            query, series[begin : end + 1], pattern, check_window(None), open_begin=True
+        )[0]
+        path[:, 1] += begin
+        found.append((cost[end], path))
+    return found
+
+
+def _znormalize_windows(series, n):
+    """Per-window, per-channel mean and scale of every ``series[s:s + n]``."""
+    views = np.lib.stride_tricks.sliding_window_view(series, n, axis=0)
+    mean = views.mean(axis=2)
+    std = views.std(axis=2)
+    flat = std < _FLAT * np.maximum(1.0, np.abs(mean))
+    return mean, np.where(flat, np.inf, std)
+
+
+def _znormalize(sequence):
+    mean, scale = _znormalize_windows(sequence, len(sequence))
+    return np.ascontiguousarray((sequence - mean) / scale)
+
+
+def _search_windows(query, series, pattern, window, k, zone):
+    n = len(query)
+    query = _znormalize(query)
+    mean, scale = _znormalize_windows(series, n)
+    count = len(mean)
+    starts = np.arange(count)
+    first = (series[:count] - mean) / scale
+    bound = ((first - query[0]) ** 2).sum(axis=1)
+    if n > 1:
+        last = (series[n - 1 :] - mean) / scale
+        bound += pattern.final_weight() * ((last - query[-1]) ** 2).sum(axis=1)
+    order = starts[np.lexsort((starts, bound))]
+    blocked = np.zeros(count, dtype=bool)
+    computed = []
+    kept = []
+    position = 0
+    while len(kept) < k:
+        while computed and blocked[computed[0][1]]:
+            heapq.heappop(computed)
+        while position < count and blocked[order[position]]:
+            position += 1
+        best = computed[0][0] if computed else np.inf
+        if position < count and bound[order[position]] <= best:
+            start = int(order[position])
+            position += 1
+            candidate = _window(series, mean, scale, start, n)
+            heapq.heappush(computed, (_window_cost(query, candidate, pattern, window), start))
+            continue
+        if not computed:
+            break
+        total, start = heapq.heappop(computed)
+        kept.append((total, start))
+        blocked[max(start - n - zone + 1, 0) : start + n + zone] = True
+    found = []
+    for total, start in kept:
+        candidate = _window(series, mean, scale, start, n)
+        path = align_pattern(query, candidate, pattern, window)[0]
+        path[:, 1] += start
+        found.append((total, path))
+    return found
+
+
+def _window(series, mean, scale, start, n):
+    return np.ascontiguousarray((series[start : start + n] - mean[start]) / scale[start])
+
+
+def _window_cost(query, candidate, pattern, window):
+    if pattern is symmetric1 and window.mask is None:
+        from .kernels._numba import _dtw
+
+        return float(_dtw.dtw_distance_pair(query, candidate, window.kind, window.param))
+    return align_pattern(query, candidate, pattern, window)[1]

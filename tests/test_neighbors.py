@@ -1,0 +1,232 @@
+"""k-NN under DTW: pruned search equals brute force, published UCR errors, aeon as an oracle.
+
+Truths: the UCR archive's 1-NN DTW error rates on GunPoint (Dau et al. 2019),
+aeon's ``KNeighborsTimeSeriesClassifier(distance="dtw")`` predictions, and
+brute force over ``alignkit.dtw_distance`` (a stable sort of every distance,
+so ties go to the smaller training index).
+"""
+
+import numpy as np
+import pytest
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import alignkit
+from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.neighbors import DTWDistances, KNeighborsDTWClassifier, KNeighborsDTWRegressor
+
+_DATA_MODEL = {
+    "check_n_features_in": (
+        "no n_features_in_: a 2-D X holds univariate sequences whose number of timepoints "
+        "(its columns) may change between fit and predict; n_channels_ is the fixed width"
+    ),
+    "check_n_features_in_after_fitting": (
+        "predict accepts another number of columns (timepoints) than fit saw, by design"
+    ),
+    "check_estimators_empty_data_messages": (
+        "a (12, 0) array is 12 empty univariate sequences; the InvalidInputError (a "
+        "ValueError) names the empty sequence instead of scikit-learn's '0 feature(s)' wording"
+    ),
+    "check_classifiers_train": (
+        "predict accepts sequences of another length (columns of a 2-D X) than fit saw"
+    ),
+    "check_transformer_general": (
+        "transform accepts sequences of another length (columns of a 2-D X) than fit saw"
+    ),
+    "check_dict_unchanged": (
+        "predict records pruning_stats_, the work of the last search (asked for by design)"
+    ),
+}
+
+
+_NOT_FOR = {
+    KNeighborsDTWClassifier: {"check_transformer_general"},
+    KNeighborsDTWRegressor: {"check_transformer_general", "check_classifiers_train"},
+    DTWDistances: {"check_classifiers_train", "check_dict_unchanged"},
+}
+
+
+def _expected_failures(estimator):
+    skip = _NOT_FOR[type(estimator)]
+    return {name: reason for name, reason in _DATA_MODEL.items() if name not in skip}
+
+
+@parametrize_with_checks(
+    [KNeighborsDTWClassifier(), KNeighborsDTWRegressor(), DTWDistances()],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def gunpoint():
+    datasets = pytest.importorskip("aeon.datasets")
+    out = {}
+    for split in ("train", "test"):
+        X, y = datasets.load_classification("GunPoint", split=split)
+        out[split] = ([np.ascontiguousarray(case.T) for case in X], np.asarray(y), X)
+    return out
+
+
+@pytest.fixture(scope="module")
+def gunpoint_distances(gunpoint):
+    (train, _, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    return np.array([[alignkit.dtw_distance(a, b) for b in train] for a in test])
+
+
+@pytest.mark.parametrize("window, published", [(None, 0.0933), (0, 0.0867)])
+def test_gunpoint_reproduces_published_one_nn_error(gunpoint, window, published):
+    (train, y_train, _), (test, y_test, _) = gunpoint["train"], gunpoint["test"]
+    clf = KNeighborsDTWClassifier(window=window).fit(train, y_train)
+    assert round(float(np.mean(clf.predict(test) != y_test)), 4) == published
+    # Pruning did work: fewer DP cells than a brute-force search.
+    assert clf.pruning_stats_["cells"] < 0.5
+    assert clf.pruning_stats_["n_pairs"] == len(train) * len(test)
+
+
+def test_gunpoint_matches_aeon_one_nn(gunpoint):
+    distance_based = pytest.importorskip("aeon.classification.distance_based")
+    (train, y_train, raw_train), (test, _, raw_test) = gunpoint["train"], gunpoint["test"]
+    aeon = distance_based.KNeighborsTimeSeriesClassifier(distance="dtw").fit(raw_train, y_train)
+    ours = KNeighborsDTWClassifier().fit(train, y_train)
+    np.testing.assert_array_equal(ours.predict(test), aeon.predict(raw_test))
+
+
+def test_gunpoint_three_nn_distance_weights_match_brute_force(gunpoint, gunpoint_distances):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    order = np.argsort(gunpoint_distances, axis=1, kind="stable")[:, :3]
+    nearest = np.take_along_axis(gunpoint_distances, order, axis=1)
+    classes = np.unique(y_train)
+    votes = np.zeros((len(test), len(classes)))
+    for row in range(len(test)):
+        for col in range(3):
+            votes[row, np.searchsorted(classes, y_train[order[row, col]])] += (
+                1.0 / nearest[row, col]
+            )
+    clf = KNeighborsDTWClassifier(n_neighbors=3, weights="distance").fit(train, y_train)
+    distances, indices = clf.kneighbors(test)
+    np.testing.assert_array_equal(indices, order)
+    np.testing.assert_allclose(distances, nearest, rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_proba(test), votes / votes.sum(1, keepdims=True))
+    np.testing.assert_array_equal(clf.predict(test), classes[np.argmax(votes, axis=1)])
+
+
+def test_precomputed_knn_pipeline_matches_the_classifier(gunpoint):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    for k in (1, 3):
+        pipe = make_pipeline(DTWDistances(), KNeighborsClassifier(k, metric="precomputed"))
+        ours = KNeighborsDTWClassifier(n_neighbors=k).fit(train, y_train)
+        np.testing.assert_array_equal(pipe.fit(train, y_train).predict(test), ours.predict(test))
+
+
+def test_svm_on_a_dtw_kernel_in_a_pipeline(gunpoint, gunpoint_distances):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    sigma = 2.0
+    pipe = make_pipeline(
+        DTWDistances(),
+        FunctionTransformer(lambda d: np.exp(-d / sigma)),
+        SVC(kernel="precomputed"),
+    )
+    gram = np.exp(-np.array([[alignkit.dtw_distance(a, b) for b in train] for a in train]) / sigma)
+    reference = SVC(kernel="precomputed").fit(gram, y_train)
+    np.testing.assert_array_equal(
+        pipe.fit(train, y_train).predict(test),
+        reference.predict(np.exp(-gunpoint_distances / sigma)),
+    )
+
+
+def _random_collection(rng, count, lengths, channels):
+    return [rng.normal(size=(rng.integers(*lengths), channels)) for _ in range(count)]
+
+
+@pytest.mark.parametrize("window", [None, 0, 2, 0.3, ("itakura", 1.5)])
+@pytest.mark.parametrize("lengths, channels", [((12, 13), 1), ((12, 13), 2), ((6, 16), 1)])
+def test_pruned_search_equals_brute_force_with_ties(window, lengths, channels):
+    rng = np.random.default_rng(hash((str(window), lengths, channels)) % 2**32)
+    train = _random_collection(rng, 25, lengths, channels)
+    # Duplicates make exact ties; near copies make close calls.
+    train += [train[3].copy(), train[0] + 1e-12, train[3].copy()]
+    test = _random_collection(rng, 10, lengths, channels) + [train[3].copy()]
+    brute = np.array([[alignkit.dtw_distance(a, b, window=window) for b in train] for a in test])
+    order = np.argsort(brute, axis=1, kind="stable")
+    for k in (1, 4, len(train)):
+        for lower_bounds in (True, False):
+            clf = KNeighborsDTWClassifier(k, window=window, lower_bounds=lower_bounds)
+            clf.fit(train, np.arange(len(train)) % 3)
+            distances, indices = clf.kneighbors(test)
+            np.testing.assert_array_equal(indices, order[:, :k])
+            np.testing.assert_allclose(
+                distances, np.take_along_axis(brute, order[:, :k], axis=1), rtol=1e-12
+            )
+
+
+def test_kneighbors_of_the_training_set_exclude_each_sequence():
+    rng = np.random.default_rng(11)
+    train = _random_collection(rng, 15, (8, 12), 1)
+    brute = np.array([[alignkit.dtw_distance(a, b) for b in train] for a in train])
+    np.fill_diagonal(brute, np.inf)
+    clf = KNeighborsDTWClassifier(n_neighbors=2).fit(train, np.arange(15) % 2)
+    np.testing.assert_array_equal(
+        clf.kneighbors(return_distance=False), np.argsort(brute, axis=1, kind="stable")[:, :2]
+    )
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance", lambda d: 1.0 / (1.0 + d)])
+def test_regressor_is_the_weighted_mean_of_brute_force_neighbours(weights):
+    rng = np.random.default_rng(12)
+    train, test = _random_collection(rng, 20, (8, 14), 2), _random_collection(rng, 6, (8, 14), 2)
+    y = rng.normal(size=(20, 2))
+    brute = np.array([[alignkit.dtw_distance(a, b, window=3) for b in train] for a in test])
+    order = np.argsort(brute, axis=1, kind="stable")[:, :4]
+    d = np.take_along_axis(brute, order, axis=1)
+    if isinstance(weights, str):
+        w = np.ones_like(d) if weights == "uniform" else 1.0 / d
+    else:
+        w = weights(d)
+    expected = (w[:, :, None] * y[order]).sum(axis=1) / w.sum(axis=1)[:, None]
+    reg = KNeighborsDTWRegressor(n_neighbors=4, window=3, weights=weights).fit(train, y)
+    np.testing.assert_allclose(reg.predict(test), expected, rtol=1e-10)
+    reg_1d = KNeighborsDTWRegressor(n_neighbors=4, window=3, weights=weights).fit(train, y[:, 0])
+    np.testing.assert_allclose(reg_1d.predict(test), expected[:, 0], rtol=1e-10)
+
+
+def test_pruning_stats_without_bounds_count_every_cell(gunpoint):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    clf = KNeighborsDTWClassifier(window=0.1, lower_bounds=False).fit(train, y_train)
+    clf.predict(test[:5])
+    assert clf.pruning_stats_ == {
+        "n_pairs": 5 * len(train),
+        "lb_kim": 0.0,
+        "lb_keogh": 0.0,
+        "early_abandon": 0.0,
+        "cells": 1.0,
+    }
+
+
+def test_n_jobs_gives_the_same_neighbours(gunpoint):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    one = KNeighborsDTWClassifier(n_neighbors=2, window=5).fit(train, y_train)
+    two = KNeighborsDTWClassifier(n_neighbors=2, window=5, n_jobs=2).fit(train, y_train)
+    np.testing.assert_array_equal(one.kneighbors(test[:20])[1], two.kneighbors(test[:20])[1])
+    assert one.pruning_stats_ == two.pruning_stats_
+
+
+def test_invalid_arguments_are_named():
+    X, y = [np.zeros(5), np.ones(6)], [0, 1]
+    with pytest.raises(ValueError, match="n_neighbors must be an int >= 1"):
+        KNeighborsDTWClassifier(n_neighbors=0).fit(X, y)
+    with pytest.raises(ValueError, match="weights must be"):
+        KNeighborsDTWRegressor(weights="far").fit(X, y)
+    with pytest.raises(WindowError, match="mask"):
+        KNeighborsDTWClassifier(window=np.ones((5, 5), dtype=bool)).fit(X, y)
+    with pytest.raises(ValueError, match="2 sequences but y has 3"):
+        KNeighborsDTWClassifier().fit(X, [0, 1, 1])
+    clf = KNeighborsDTWClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="n_neighbors <= n_samples_fit"):
+        clf.kneighbors(X, n_neighbors=3)
+    with pytest.raises(InvalidInputError, match="channels"):
+        clf.predict([np.zeros((5, 2))])

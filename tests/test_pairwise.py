@@ -1,0 +1,122 @@
+"""pairwise_distances against the pair-by-pair DTW, on every input form and joblib backend."""
+
+import joblib
+import numpy as np
+import pytest
+
+import alignkit
+from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.pairwise import _row_blocks, pairwise_distances
+
+
+def _collection(seed, count, channels=1, lengths=(5, 30)):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(rng.integers(*lengths), channels)) for _ in range(count)]
+
+
+def _brute_force(X, Y, window, squared):
+    return np.array(
+        [[alignkit.dtw_distance(a, b, window=window, squared=squared) for b in Y] for a in X]
+    )
+
+
+@pytest.mark.parametrize("window", [None, 0, 3, 0.2, ("itakura", 2.0)])
+@pytest.mark.parametrize("squared", [False, True])
+def test_matches_pairwise_dtw_on_unequal_lengths(window, squared):
+    X, Y = _collection(0, 9, channels=2), _collection(1, 5, channels=2)
+    np.testing.assert_allclose(
+        pairwise_distances(X, Y, window=window, squared=squared),
+        _brute_force(X, Y, window, squared),
+        rtol=1e-12,
+    )
+    symmetric = pairwise_distances(X, window=window, squared=squared)
+    np.testing.assert_allclose(symmetric, _brute_force(X, X, window, squared), rtol=1e-12)
+    np.testing.assert_array_equal(symmetric, symmetric.T)
+    assert np.all(np.diag(symmetric) == 0.0)
+
+
+def test_two_d_and_three_d_arrays_are_collections():
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(6, 12))
+    expected = _brute_force(list(rows), list(rows), 2, False)
+    np.testing.assert_allclose(pairwise_distances(rows, window=2), expected, rtol=1e-12)
+    # A 3-D array padded with NaN holds sequences of different lengths.
+    padded = np.full((3, 10, 2), np.nan)
+    sequences = _collection(3, 3, channels=2, lengths=(4, 11))
+    for k, sequence in enumerate(sequences):
+        padded[k, : len(sequence)] = sequence
+    np.testing.assert_allclose(
+        pairwise_distances(padded, sequences[:2]),
+        _brute_force(sequences, sequences[:2], None, False),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 7, 100])
+def test_block_size_does_not_change_the_result(block_size):
+    X = _collection(4, 8)
+    expected = _brute_force(X, X, None, True)
+    np.testing.assert_allclose(
+        pairwise_distances(X, squared=True, block_size=block_size), expected, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        pairwise_distances(X, X[:3], squared=True, block_size=block_size),
+        expected[:, :3],
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("count, n_blocks", [(10, 3), (200, 8), (7, 20)])
+def test_triangle_blocks_cover_every_row_with_balanced_pairs(count, n_blocks):
+    blocks = _row_blocks(count, count, True, n_blocks, None)
+    assert blocks[0][0] == 0 and blocks[-1][1] == count
+    assert all(stop == start for (_, stop), (start, _) in zip(blocks[:-1], blocks[1:]))
+    pairs = [sum(count - 1 - row for row in range(start, stop)) for start, stop in blocks]
+    assert sum(pairs) == count * (count - 1) // 2
+    if count >= 100:
+        # Equal work: no block holds much more than its share plus one row.
+        assert max(pairs) <= count * (count - 1) / 2 / n_blocks + count
+
+
+def test_workers_give_the_same_matrix():
+    X = _collection(5, 12)
+    expected = pairwise_distances(X)
+    np.testing.assert_array_equal(pairwise_distances(X, n_jobs=2), expected)
+    with joblib.parallel_config(backend="threading"):
+        np.testing.assert_array_equal(pairwise_distances(X, n_jobs=2, block_size=1), expected)
+
+
+def test_verbose_reports_progress(capsys):
+    pairwise_distances(_collection(6, 6), verbose=10, block_size=2)
+    captured = capsys.readouterr()
+    assert "Done" in captured.out + captured.err
+
+
+def test_dask_distributed_backend():
+    distributed = pytest.importorskip("dask.distributed")
+    X, Y = _collection(7, 8), _collection(8, 4)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        symmetric = pairwise_distances(X, window=3)
+        rectangular = pairwise_distances(X, Y, window=3)
+    np.testing.assert_allclose(symmetric, _brute_force(X, X, 3, False), rtol=1e-12)
+    np.testing.assert_allclose(rectangular, _brute_force(X, Y, 3, False), rtol=1e-12)
+
+
+def test_invalid_arguments_are_named():
+    X = _collection(9, 3)
+    with pytest.raises(WindowError, match="mask"):
+        pairwise_distances(X, window=np.ones((5, 5), dtype=bool))
+    with pytest.raises(InvalidInputError, match=r"Y\[0\] has 2 channels"):
+        pairwise_distances(X, [np.zeros((4, 2))])
+    with pytest.raises(InvalidInputError, match="X is empty"):
+        pairwise_distances([])
+    with pytest.raises(ValueError, match="block_size"):
+        pairwise_distances(X, block_size=0)
+    with pytest.raises(TypeError, match="block_size"):
+        pairwise_distances(X, block_size=2.5)
