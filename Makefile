@@ -28,8 +28,8 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(PY) -m ruff check alignkit plugins tests examples benchmarks
-	$(PY) -m ruff format --check alignkit plugins tests examples benchmarks
+	$(PY) -m ruff check alignkit plugins tests examples benchmarks conftest.py docs/conf.py
+	$(PY) -m ruff format --check alignkit plugins tests examples benchmarks conftest.py docs/conf.py
 
 docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

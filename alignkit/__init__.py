@@ -21,6 +21,7 @@ _LAZY = {
     "KNeighborsDTWClassifier": "alignkit.neighbors",
     "KNeighborsDTWRegressor": "alignkit.neighbors",
     "UniformAligner": "alignkit.estimators._uniform",
+    "dba": "alignkit.barycenters",
     "dtw": "alignkit.elastic",
     "dtw_distance": "alignkit.elastic",
     "get_aligner": "alignkit.core.registry",
@@ -31,6 +32,31 @@ _LAZY = {
     "subsequence_search": "alignkit.subsequence",
     "pairwise_distances": "alignkit.pairwise",
     "path_distance": "alignkit.metrics",
+    "soft_dtw": "alignkit.soft",
+    "soft_dtw_alignment": "alignkit.soft",
+    "soft_dtw_barycenter": "alignkit.barycenters",
+    "soft_dtw_divergence": "alignkit.soft",
+    "soft_dtw_grad": "alignkit.soft",
+}
+
+_SUBMODULES = {
+    "barycenters",
+    "base",
+    "bounds",
+    "datasets",
+    "elastic",
+    "exceptions",
+    "metrics",
+    "neighbors",
+    "pairwise",
+    "plotting",
+    "preprocessing",
+    "soft",
+    "step_patterns",
+    "subsequence",
+    "testing",
+    "validation",
+    "variants",
 }
 
 __all__ = sorted([*_LAZY, "config_context", "get_config", "set_config", "__version__"])
@@ -41,8 +67,10 @@ def __getattr__(name):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"alignkit.{name}")
     raise AttributeError(f"module 'alignkit' has no attribute {name!r}")
 
 
 def __dir__():
-    return __all__
+    return sorted({*__all__, *_SUBMODULES})

@@ -123,7 +123,7 @@ def dtw(
 
     See Also
     --------
-    dtw_distance : The distance alone, in O(min(n, m)) memory.
+    dtw_distance : The distance alone, in O(n + m) memory.
 
     Notes
     -----
@@ -236,7 +236,9 @@ def _raise_no_path(n, m):
     )
 
 
-def dtw_distance(a, b, *, window=None, squared=False, step_pattern="symmetric1"):
+def dtw_distance(
+    a, b, *, window=None, squared=False, step_pattern="symmetric1", multivariate="dependent"
+):
     """Dynamic time warping distance between two sequences, without the path.
 
     Parameters
@@ -251,6 +253,12 @@ def dtw_distance(a, b, *, window=None, squared=False, step_pattern="symmetric1")
         Return the summed squared cost instead of its square root.
     step_pattern : str or StepPattern, default="symmetric1"
         The local moves and their weights, as in :func:`dtw`.
+    multivariate : {"dependent", "independent"}, default="dependent"
+        ``"dependent"`` (DTW_D) warps all channels along one path with the
+        squared Euclidean cost over channels. ``"independent"`` (DTW_I) warps
+        each channel on its own and adds the summed costs of the channels
+        (the square root is taken of that total unless ``squared``), as the
+        UEA archive defines it (Shokoohi-Yekta et al. 2017).
 
     Returns
     -------
@@ -259,8 +267,9 @@ def dtw_distance(a, b, *, window=None, squared=False, step_pattern="symmetric1")
     Notes
     -----
     {definition}
-    With symmetric1 and no mask this keeps two rows of ``min(n, m) + 1``
-    values; other step patterns store the band, as :func:`dtw` does.
+    With symmetric1 and no mask this keeps three anti-diagonals of
+    ``min(n, m) + 2`` values and copies of the inputs, O(n + m) memory; other
+    step patterns store the band, as :func:`dtw` does.
 
     Examples
     --------
@@ -272,6 +281,16 @@ def dtw_distance(a, b, *, window=None, squared=False, step_pattern="symmetric1")
 
     pattern = check_step_pattern(step_pattern)
     a, b = _pair(a, b)
+    if multivariate not in ("dependent", "independent"):
+        raise InvalidInputError(
+            f"multivariate must be 'dependent' or 'independent', got {multivariate!r}"
+        )
+    if multivariate == "independent" and a.shape[1] > 1:
+        channels = [
+            dtw_distance(a[:, [k]], b[:, [k]], window=window, squared=True, step_pattern=pattern)
+            for k in range(a.shape[1])
+        ]
+        return _finish(sum(channels), squared)
     parsed = check_window(window, shape=(len(a), len(b)))
     if parsed.mask is not None or pattern is not symmetric1:
         return dtw(a, b, window=parsed, squared=squared, step_pattern=pattern).distance

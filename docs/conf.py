@@ -94,5 +94,13 @@ def _skip_namedtuple_fields(app, what, name, obj, skip, options):
     return None
 
 
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    # scikit-learn generates set_*_request methods whose docstrings link into its own docs.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_namedtuple_fields)
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)

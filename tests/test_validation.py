@@ -143,7 +143,10 @@ def test_given_reference_is_validated_by_name():
         DTWAligner(reference=[0.0, np.nan]).fit([np.zeros(3)])
     with pytest.raises(InvalidInputError, match=r"^X\[0\] has 1 channels but 2 were expected"):
         DTWAligner(reference=np.zeros((3, 2))).fit([np.zeros(3)])
-    with pytest.raises(InvalidInputError, match=r"reference must be 'medoid' or an array, got 'x'"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"reference must be 'medoid', 'dba', 'soft_dtw' or an array, got 'x'",
+    ):
         DTWAligner(reference="x").fit([np.zeros(3)])
 
 

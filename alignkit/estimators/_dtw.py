@@ -31,9 +31,13 @@ class DTWAligner(BaseAligner):
         Constraint on the warping path, as in :func:`alignkit.dtw`: ``None``
         (no constraint), an int Sakoe-Chiba radius, a float fraction of the
         longer length in ``[0, 1]``, or ``("itakura", max_slope)``.
-    reference : "medoid" or array-like of shape (n_timepoints, n_channels), default="medoid"
+    reference : {"medoid", "dba", "soft_dtw"} or array-like of shape (n_timepoints, n_channels), \
+            default="medoid"
         The reference timeline. ``"medoid"`` picks the training sequence with
-        the smallest sum of DTW costs to all the others; an array is used as
+        the smallest sum of DTW costs to all the others; ``"dba"`` averages the
+        collection with DTW barycenter averaging (:func:`alignkit.dba`, from
+        the medoid); ``"soft_dtw"`` with the soft-DTW barycenter
+        (:func:`alignkit.soft_dtw_barycenter`, gamma 1); an array is used as
         given.
     n_jobs : int, default=None
         Number of joblib workers for the medoid and for ``transform``.
@@ -48,7 +52,7 @@ class DTWAligner(BaseAligner):
         The reference sequence.
     reference_index_ : int or None
         Index of the medoid in the training collection, or ``None`` when the
-        reference was given.
+        reference is a barycenter or was given.
     window_ : Window
         The parsed window.
     n_channels_ : int
@@ -105,20 +109,32 @@ class DTWAligner(BaseAligner):
                 "use a radius, a fraction or ('itakura', max_slope)"
             )
         if isinstance(self.reference, str):
-            if self.reference != "medoid":
-                raise InvalidInputError(
-                    f"DTWAligner reference must be 'medoid' or an array, got {self.reference!r}"
-                )
             sequences = check_collection(X, name="X")
-            costs = pairwise_dtw(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
-            self.reference_index_ = int(np.argmin(costs.sum(axis=1)))
-            self.reference_ = sequences[self.reference_index_]
+            self.reference_, self.reference_index_ = self._learn_reference(sequences)
         else:
             self.reference_ = check_sequence(self.reference, name="reference")
             check_collection(X, name="X", n_channels=self.reference_.shape[1])
             self.reference_index_ = None
         self.n_channels_ = self.reference_.shape[1]
         return self
+
+    def _learn_reference(self, sequences):
+        if self.reference == "medoid":
+            costs = pairwise_dtw(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
+            index = int(np.argmin(costs.sum(axis=1)))
+            return sequences[index], index
+        if self.reference == "dba":
+            from ..barycenters import dba
+
+            return dba(sequences, window=self.window_), None
+        if self.reference == "soft_dtw":
+            from ..barycenters import soft_dtw_barycenter
+
+            return soft_dtw_barycenter(sequences), None
+        raise InvalidInputError(
+            "DTWAligner reference must be 'medoid', 'dba', 'soft_dtw' or an array, "
+            f"got {self.reference!r}"
+        )
 
     def transform(self, X):
         """Warp every sequence onto the reference timeline.

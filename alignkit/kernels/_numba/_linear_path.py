@@ -33,9 +33,9 @@ def _forward_rows(x, y, lo, hi, r0, r1, c0, c1, prev, cur):
     """Accumulated cost from ``(r0, c0)``; returns the buffer holding row ``r1``.
 
     Column ``j`` of a row sits at index ``j - c0 + 1``; index 0 is the virtual
-    cell ``(r0 - 1, c0 - 1)`` of cost 0. As in ``dtw_distance_rows``, monotone
-    bounds mean the only stale value a row could read is its left neighbour,
-    which is reset before the row is written.
+    cell ``(r0 - 1, c0 - 1)`` of cost 0. Monotone bounds mean the only stale
+    value a row could read is its left neighbour, which is reset before the
+    row is written.
     """
     width = c1 - c0 + 2
     prev[:width] = _INF

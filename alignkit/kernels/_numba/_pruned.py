@@ -34,14 +34,14 @@ def _min3(a, b, c):
 
 @njit(**JIT_OPTIONS)
 def dtw_abandon_rows(x, y, lo, hi, threshold, remainder):
-    """``dtw_distance_rows`` that gives up once no path can cost ``threshold`` or less.
+    """Row-by-row DTW that gives up once no path can cost ``threshold`` or less.
 
     After row ``i`` the cheapest cell of the row plus ``remainder[i + 1]`` (a
     lower bound of what rows ``i + 1 ..`` must still add; pass an empty array
     for none) is a lower bound of the total: when it exceeds ``threshold`` the
     result is ``inf``. Returns ``(total, cells)``, ``cells`` being the number
-    of DP cells computed. Cell values are the same operations in the same
-    order as ``dtw_distance_rows``, so a completed total is the same number.
+    of DP cells computed. Each cell is the same operations in the same order
+    as in ``dtw_distance_diagonals``, so a completed total is the same number.
     """
     n = x.shape[0]
     m = y.shape[0]

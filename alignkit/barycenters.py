@@ -1,0 +1,256 @@
+"""Averages of sequences under time warping: DBA and the soft-DTW barycenter."""
+
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidInputError, WindowError
+from .validation import check_collection, check_sequence, check_window
+
+__all__ = ["dba", "soft_dtw_barycenter"]
+
+
+def _check_count(value, name, minimum=0):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_tol(tol):
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise InvalidInputError(f"tol must be a number >= 0, got {tol!r}")
+    return float(tol)
+
+
+def _shared_window(window):
+    if isinstance(window, np.ndarray) and window.ndim == 2:
+        raise WindowError(
+            "a barycenter window cannot be a mask (sequence lengths vary); "
+            "use a radius, a fraction or ('itakura', max_slope)"
+        )
+    return check_window(window)
+
+
+def _medoid(sequences, window):
+    from .parallel import pairwise_dtw
+
+    costs = pairwise_dtw(sequences, window)
+    return sequences[int(np.argmin(costs.sum(axis=1)))]
+
+
+def _initial(sequences, init, window, random_state):
+    n_channels = sequences[0].shape[1]
+    if isinstance(init, str):
+        if init == "medoid":
+            return _medoid(sequences, window).copy()
+        if init == "random":
+            from sklearn.utils import check_random_state
+
+            rng = check_random_state(random_state)
+            return sequences[int(rng.randint(len(sequences)))].copy()
+        raise InvalidInputError(f"init must be 'medoid', 'random' or an array, got {init!r}")
+    return check_sequence(init, name="init", n_channels=n_channels).copy()
+
+
+def _dba_assign(sequences, average, window):
+    """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches."""
+    from .elastic import dtw
+
+    length, n_channels = average.shape
+    sums = np.zeros((length, n_channels))
+    counts = np.zeros(length)
+    total = 0.0
+    for sequence in sequences:
+        alignment = dtw(sequence, average, window=window, squared=True)
+        rows, cols = alignment.path[:, 0], alignment.path[:, 1]
+        for k in range(n_channels):
+            sums[:, k] += np.bincount(cols, weights=sequence[rows, k], minlength=length)
+        counts += np.bincount(cols, minlength=length)
+        total += alignment.distance
+    return total, sums, counts
+
+
+def dba(X, *, n_iter=30, init="medoid", window=None, tol=1e-5, random_state=None):
+    """DTW barycenter averaging (Petitjean et al., 2011).
+
+    Parameters
+    ----------
+    X : list of array-like, or ndarray
+        Collection of sequences (see :func:`alignkit.validation.check_collection`);
+        lengths may differ.
+    n_iter : int, default=30
+        Maximum number of refinement iterations; 0 returns the initial average.
+    init : {"medoid", "random"} or array-like of shape (n_timepoints, n_channels), \
+default="medoid"
+        Initial average: the sequence with the smallest sum of squared DTW
+        costs to the others, a sequence drawn at random, or a given array.
+        The result has the initial average's length.
+    window : None, int, float or tuple, default=None
+        Constraint on every warping path, as in :func:`alignkit.dtw` (not a mask).
+    tol : float, default=1e-5
+        Stop when an iteration lowers the objective by at most ``tol`` times
+        its previous value.
+    random_state : int, RandomState instance or None, default=None
+        Seed for ``init="random"``; unused otherwise.
+
+    Returns
+    -------
+    average : ndarray of shape (n_timepoints, n_channels)
+
+    Raises
+    ------
+    InvalidInputError
+        If the collection, ``init``, ``n_iter`` or ``tol`` is invalid.
+    WindowError
+        If the window is malformed or a mask.
+
+    See Also
+    --------
+    soft_dtw_barycenter : The smooth counterpart under soft-DTW.
+
+    Notes
+    -----
+    The objective is ``sum_k dtw_distance(X[k], average, squared=True)``.
+    Each iteration aligns every sequence to the current average with DTW and
+    replaces every frame of the average by the mean of the frames matched to
+    it. For fixed paths the mean minimises the summed cost, and the new best
+    paths cost no more than the old ones, so the objective never increases
+    (a majorisation-minimisation); the average with the lowest objective seen
+    is returned.
+
+    References
+    ----------
+    .. [1] F. Petitjean, A. Ketterlin and P. Gancarski, "A global averaging
+       method for dynamic time warping, with applications to clustering",
+       Pattern Recognition 44(3), 2011.
+
+    Examples
+    --------
+    >>> from alignkit.barycenters import dba
+    >>> X = [[0.0, 1.0, 2.0, 1.0], [0.0, 0.0, 1.0, 3.0, 1.0], [0.0, 1.0, 3.0, 1.0, 1.0]]
+    >>> dba(X).round(3).ravel().tolist()
+    [0.0, 0.0, 1.0, 2.667, 1.0]
+
+    The peaks 2, 3 and 3 are matched to the same frame and averaged.
+    """
+    sequences = check_collection(X, name="X")
+    n_iter = _check_count(n_iter, "n_iter")
+    tol = _check_tol(tol)
+    window = _shared_window(window)
+    average = _initial(sequences, init, window, random_state)
+    cost, sums, counts = _dba_assign(sequences, average, window)
+    for _ in range(n_iter):
+        # Every frame of the average is on every path, so no count is zero.
+        candidate = sums / counts[:, None]
+        new_cost, sums, counts = _dba_assign(sequences, candidate, window)
+        if new_cost <= cost:
+            average = candidate
+        if new_cost >= cost * (1.0 - tol):
+            break
+        cost = new_cost
+    return average
+
+
+def _check_weights(weights, count):
+    if weights is None:
+        return np.ones(count)
+    values = np.asarray(weights, dtype=np.float64)
+    if values.shape != (count,):
+        raise InvalidInputError(
+            f"weights must have shape ({count},), one per sequence, got {values.shape}"
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or not np.any(values > 0):
+        raise InvalidInputError("weights must be finite, >= 0 and not all zero")
+    return values
+
+
+def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, tol=1e-6):
+    """Soft-DTW barycenter (Cuturi & Blondel, 2017).
+
+    Parameters
+    ----------
+    X : list of array-like, or ndarray
+        Collection of sequences (see :func:`alignkit.validation.check_collection`);
+        lengths may differ.
+    gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``.
+    n_iter : int, default=100
+        Maximum number of L-BFGS-B iterations.
+    init : None, "medoid" or array-like of shape (n_timepoints, n_channels), default=None
+        Starting point; ``None`` and ``"medoid"`` take the DTW medoid of ``X``.
+        The result has the starting point's length.
+    weights : array-like of shape (n_sequences,), default=None
+        Non-negative weight of each sequence; ``None`` weighs each by 1.
+    tol : float, default=1e-6
+        ``tol`` of :func:`scipy.optimize.minimize` (L-BFGS-B's ``ftol`` and ``gtol``).
+
+    Returns
+    -------
+    barycenter : ndarray of shape (n_timepoints, n_channels)
+
+    Raises
+    ------
+    InvalidInputError
+        If the collection, ``gamma``, ``init``, ``weights``, ``n_iter`` or
+        ``tol`` is invalid.
+
+    See Also
+    --------
+    dba : The barycenter under (hard) DTW.
+    alignkit.soft.soft_dtw_grad : The gradient used here.
+
+    Notes
+    -----
+    Minimises ``sum_k weights[k] * soft_dtw(z, X[k], gamma=gamma)`` over ``z``
+    with L-BFGS-B, from the gradient of :func:`alignkit.soft.soft_dtw_grad`.
+    The objective is smooth but not convex; the result is a local minimum
+    near ``init``. With ``weights=None`` the objective and the stopping rule
+    are those of tslearn's ``softdtw_barycenter``.
+
+    References
+    ----------
+    .. [1] M. Cuturi and M. Blondel, "Soft-DTW: a differentiable loss function
+       for time-series", ICML 2017.
+
+    Examples
+    --------
+    >>> from alignkit.barycenters import soft_dtw_barycenter
+    >>> X = [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
+    >>> soft_dtw_barycenter(X, gamma=0.01).round(2).ravel().tolist()
+    [0.0, 1.0, 2.0]
+    """
+    from scipy.optimize import minimize
+
+    from .kernels._numba import _soft_dtw
+    from .soft import _check_gamma, _window_arrays, soft_value_and_weights
+
+    sequences = check_collection(X, name="X")
+    if isinstance(init, str) and init != "medoid":
+        raise InvalidInputError(f"init must be None, 'medoid' or an array, got {init!r}")
+    gamma = _check_gamma(gamma)
+    n_iter = _check_count(n_iter, "n_iter")
+    tol = _check_tol(tol)
+    weights = _check_weights(weights, len(sequences))
+    start = _initial(sequences, "medoid" if init is None else init, check_window(None), None)
+    pairs = [(s, w, _window_arrays(None, len(start), len(s))) for s, w in zip(sequences, weights)]
+
+    def objective(flat):
+        z = flat.reshape(start.shape)
+        total = 0.0
+        grad = np.zeros(start.shape)
+        for sequence, weight, (lo, hi, mask) in pairs:
+            if weight == 0.0:
+                continue
+            value, soft_weights, ranges = soft_value_and_weights(z, sequence, gamma, lo, hi, mask)
+            total += weight * value
+            grad += weight * _soft_dtw.soft_dtw_grad_x(z, sequence, soft_weights, ranges)
+        return total, grad.ravel()
+
+    if n_iter == 0:
+        return start
+    result = minimize(
+        objective, start.ravel(), method="L-BFGS-B", jac=True, tol=tol, options={"maxiter": n_iter}
+    )
+    return result.x.reshape(start.shape)

@@ -1,0 +1,337 @@
+"""Soft dynamic time warping: value, expected alignment, gradient and divergence."""
+
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidInputError, WindowError
+from .validation import check_memory, check_sequence, check_window
+
+__all__ = ["soft_dtw", "soft_dtw_alignment", "soft_dtw_grad", "soft_dtw_divergence"]
+
+_DEFINITION = """
+    With the squared Euclidean local cost ``C[i, j] = sum_k (a[i, k] -
+    b[j, k]) ** 2``, soft-DTW replaces the minimum of the DTW recursion by the
+    soft minimum ``min_gamma(r) = -gamma * log(sum_k exp(-r_k / gamma))``::
+
+        R[i, j] = C[i, j] + min_gamma(R[i-1, j-1], R[i-1, j], R[i, j-1])
+
+    with ``R[-1, -1] = 0``, and the value is ``R[n-1, m-1]``: ``-gamma`` times
+    the log of the sum of ``exp(-cost / gamma)`` over every warping path. It is
+    not a distance: it may be negative, and ``soft_dtw(a, a) < 0``. As
+    ``gamma -> 0`` it tends to the summed squared DTW cost,
+    ``dtw_distance(a, b, squared=True)``. tslearn's ``soft_dtw`` returns the
+    same value; aeon 1.6's ``soft_dtw_distance`` returns its absolute value
+    (and plain DTW when the inputs are equal), which is wrong for negative
+    values. Cells outside ``window`` cost ``inf``.
+"""
+
+
+def _check_gamma(gamma):
+    if (
+        isinstance(gamma, (bool, np.bool_))
+        or not isinstance(gamma, numbers.Real)
+        or not (0.0 < gamma < np.inf)
+    ):
+        raise InvalidInputError(
+            f"gamma must be a finite number > 0 (the soft-min smoothing), got {gamma!r}"
+        )
+    return float(gamma)
+
+
+def _window_arrays(window, n, m):
+    """Non-decreasing row bounds and a dense mask (shape (0, 0) when there is none)."""
+    parsed = check_window(window, shape=(n, m))
+    if parsed.mask is None:
+        lo, hi, _ = parsed.bounds(n, m)
+        return lo, hi, np.zeros((0, 0), dtype=np.bool_)
+    # Mask bounds need not be monotone: run the full window and let the mask cut cells.
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, m, dtype=np.int64)
+    return lo, hi, np.ascontiguousarray(parsed.mask, dtype=np.bool_)
+
+
+def _prepare(a, b, gamma, window):
+    a = check_sequence(a, name="a")
+    b = check_sequence(b, name="b", n_channels=a.shape[1])
+    gamma = _check_gamma(gamma)
+    lo, hi, mask = _window_arrays(window, len(a), len(b))
+    return a, b, gamma, lo, hi, mask
+
+
+def _finite(value, n, m):
+    if not np.isfinite(value):
+        raise WindowError(
+            f"the window admits no continuous warping path from (0, 0) to ({n - 1}, {m - 1})"
+        )
+    return float(value)
+
+
+def soft_value_and_weights(a, b, gamma, lo, hi, mask):
+    """Forward pass on validated inputs: ``(value, weights, ranges)`` for the backward kernels.
+
+    Private driver shared with :mod:`alignkit.barycenters`; inputs are not
+    checked again.
+    """
+    from .kernels._numba import _soft_dtw
+
+    n_cells = int(np.sum(hi - lo))
+    check_memory(24 * n_cells, f"soft-DTW weights for sequences of lengths {len(a)} and {len(b)}")
+    value, weights, ranges = _soft_dtw.soft_dtw_forward(a, b, lo, hi, mask, gamma)
+    return _finite(value, len(a), len(b)), weights, ranges
+
+
+def soft_dtw(a, b, *, gamma=1.0, window=None):
+    """Soft-DTW value between two sequences (Cuturi & Blondel, 2017).
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or (n, n_channels)
+        First sequence.
+    b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.
+    gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``; smaller is closer to DTW.
+    window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on the paths, as in :func:`alignkit.dtw`.
+
+    Returns
+    -------
+    value : float
+        ``R[n-1, m-1]``; may be negative.
+
+    Raises
+    ------
+    InvalidInputError
+        If a sequence is invalid, the channels differ, or ``gamma`` is not a
+        finite positive number.
+    WindowError
+        If the window is malformed or admits no path.
+
+    See Also
+    --------
+    soft_dtw_alignment : The value and the expected alignment matrix.
+    soft_dtw_grad : The value and its gradient with respect to ``a``.
+    soft_dtw_divergence : A non-negative variant that is zero only for ``a == b``.
+
+    Notes
+    -----
+    {definition}
+    The value is computed over anti-diagonals in O(n) memory.
+
+    References
+    ----------
+    .. [1] M. Cuturi and M. Blondel, "Soft-DTW: a differentiable loss function
+       for time-series", ICML 2017.
+
+    Examples
+    --------
+    >>> from alignkit.soft import soft_dtw
+    >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1.0), 4)
+    0.1227
+
+    Two paths cost 1 (the middle frame matches 0 or 2), so for a small
+    ``gamma`` the value is close to ``1 - gamma * log(2)``:
+
+    >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1e-3), 4)
+    0.9993
+    """
+    from .kernels._numba import _soft_dtw
+
+    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    value = _soft_dtw.soft_dtw_value(a, b, lo, hi, mask, gamma)
+    return _finite(value, len(a), len(b))
+
+
+def soft_dtw_alignment(a, b, *, gamma=1.0, window=None):
+    """Soft-DTW value and expected alignment matrix.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or (n, n_channels)
+        First sequence.
+    b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.
+    gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``.
+    window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on the paths, as in :func:`alignkit.dtw`.
+
+    Returns
+    -------
+    value : float
+        The soft-DTW value, as :func:`soft_dtw`.
+    alignment : ndarray of shape (n, m)
+        ``E[i, j]``, the probability that ``a[i]`` is matched with ``b[j]``
+        under the Gibbs distribution over paths ``p(path) ~ exp(-cost(path) /
+        gamma)``: the gradient of the value with respect to the local cost
+        matrix. ``E[0, 0] = E[n-1, m-1] = 1``, every entry is in ``[0, 1]``,
+        every row and column sums to at least 1, and cells outside the window
+        are 0. As ``gamma -> 0`` it tends to the indicator of the DTW path
+        (when that path is unique).
+
+    Raises
+    ------
+    InvalidInputError
+        If a sequence is invalid, the channels differ, or ``gamma`` is not a
+        finite positive number.
+    WindowError
+        If the window is malformed or admits no path.
+    AlignkitMemoryError
+        If the matrices would need more than ``max_memory`` bytes (32 bytes
+        per cell of the window).
+
+    Notes
+    -----
+    {definition}
+    The backward pass is Algorithm 2 of [1]_, written with the soft-min
+    weights stored by the forward pass.
+
+    References
+    ----------
+    .. [1] M. Cuturi and M. Blondel, "Soft-DTW: a differentiable loss function
+       for time-series", ICML 2017.
+
+    Examples
+    --------
+    >>> from alignkit.soft import soft_dtw_alignment
+
+    The middle frame of ``a`` matches either frame of ``b`` on the two best
+    paths, each with probability one half:
+
+    >>> value, alignment = soft_dtw_alignment([0.0, 1.0, 2.0], [0.0, 2.0], gamma=0.01)
+    >>> alignment.round(3)
+    array([[1. , 0. ],
+           [0.5, 0.5],
+           [0. , 1. ]])
+    """
+    from .kernels._numba import _soft_dtw
+
+    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
+    return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
+
+
+def soft_dtw_grad(a, b, *, gamma=1.0, window=None):
+    """Soft-DTW value and its gradient with respect to the first sequence.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or (n, n_channels)
+        The sequence to differentiate with respect to.
+    b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.
+    gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``.
+    window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on the paths, as in :func:`alignkit.dtw`.
+
+    Returns
+    -------
+    value : float
+        The soft-DTW value, as :func:`soft_dtw`.
+    grad_a : ndarray of shape (n, n_channels)
+        ``d value / d a``. By symmetry, ``soft_dtw_grad(b, a)`` gives the
+        gradient with respect to ``b``.
+
+    Raises
+    ------
+    InvalidInputError
+        If a sequence is invalid, the channels differ, or ``gamma`` is not a
+        finite positive number.
+    WindowError
+        If the window is malformed or admits no path.
+    AlignkitMemoryError
+        If the soft-min weights would need more than ``max_memory`` bytes (24
+        bytes per cell of the window).
+
+    Notes
+    -----
+    {definition}
+    By the chain rule through the local cost,
+    ``grad_a[i] = sum_j E[i, j] * 2 * (a[i] - b[j])`` with ``E`` the expected
+    alignment of :func:`soft_dtw_alignment`; ``E`` itself is never stored.
+
+    Examples
+    --------
+    >>> from alignkit.soft import soft_dtw_grad
+
+    Moving ``a[1]`` from 3 towards 2 lowers the cost ``(a[1] - 2) ** 2``:
+
+    >>> value, grad = soft_dtw_grad([0.0, 3.0], [0.0, 2.0], gamma=0.01)
+    >>> round(value, 6), (grad.round(3) + 0.0).ravel().tolist()
+    (1.0, [0.0, 2.0])
+    """
+    from .kernels._numba import _soft_dtw
+
+    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
+    return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
+
+
+def soft_dtw_divergence(a, b, *, gamma=1.0, window=None):
+    """Soft-DTW divergence: ``sdtw(a, b) - (sdtw(a, a) + sdtw(b, b)) / 2``.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or (n, n_channels)
+        First sequence.
+    b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.
+    gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``.
+    window : None, int, float or tuple, default=None
+        Constraint on the paths of all three terms, as in :func:`alignkit.dtw`.
+        A mask is refused: it fits one shape, and the three terms have three.
+
+    Returns
+    -------
+    divergence : float
+        Symmetric; zero when ``a`` and ``b`` are equal.
+
+    Raises
+    ------
+    InvalidInputError
+        If a sequence is invalid, the channels differ, or ``gamma`` is not a
+        finite positive number.
+    WindowError
+        If the window is malformed or a mask.
+
+    Notes
+    -----
+    Blondel, Mensch and Vert [1]_ prove that with the squared Euclidean cost
+    and no window the divergence is non-negative and zero if and only if
+    ``a == b``, which :func:`soft_dtw` itself is not (``soft_dtw(a, a) < 0``).
+    It tends to the squared DTW cost minus the two self terms (zero) as
+    ``gamma -> 0``.
+
+    References
+    ----------
+    .. [1] M. Blondel, A. Mensch and J.-P. Vert, "Differentiable divergences
+       between time series", AISTATS 2021.
+
+    Examples
+    --------
+    >>> from alignkit.soft import soft_dtw_divergence
+    >>> soft_dtw_divergence([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
+    0.0
+    >>> soft_dtw_divergence([0.0, 1.0, 2.0], [0.0, 2.0]) > 0
+    True
+    """
+    a = check_sequence(a, name="a")
+    b = check_sequence(b, name="b", n_channels=a.shape[1])
+    if isinstance(window, np.ndarray) and window.ndim == 2:
+        raise WindowError(
+            "soft_dtw_divergence window cannot be a mask (the three terms have different "
+            "shapes); use a radius, a fraction or ('itakura', max_slope)"
+        )
+    parsed = check_window(window)
+    cross = soft_dtw(a, b, gamma=gamma, window=parsed)
+    return cross - 0.5 * (
+        soft_dtw(a, a, gamma=gamma, window=parsed) + soft_dtw(b, b, gamma=gamma, window=parsed)
+    )
+
+
+for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad):
+    _function.__doc__ = _function.__doc__.replace("{definition}", _DEFINITION)
