@@ -34,10 +34,9 @@ def _shared_window(window):
 
 
 def _medoid(sequences, window):
-    from .parallel import pairwise_dtw
+    from .pairwise import medoid_index
 
-    costs = pairwise_dtw(sequences, window)
-    return sequences[int(np.argmin(costs.sum(axis=1)))]
+    return sequences[medoid_index(sequences, window)]
 
 
 def _initial(sequences, init, window, random_state):

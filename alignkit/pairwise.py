@@ -144,3 +144,32 @@ def pairwise_distances(
     if symmetric:
         distances = distances + distances.T
     return distances if squared else np.sqrt(distances)
+
+
+def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
+    """Index of the sequence with the smallest sum of summed squared DTW costs to the others.
+
+    Parameters
+    ----------
+    sequences : list of ndarray of shape (n_timepoints_i, n_channels)
+        Collection (validated or not).
+    window : None, int, float, tuple or Window, default=None
+        Constraint on every path, as in :func:`pairwise_distances`.
+    n_jobs, verbose
+        As in :func:`pairwise_distances`.
+
+    Returns
+    -------
+    index : int
+        The first index in case of ties.
+
+    Examples
+    --------
+    >>> from alignkit.pairwise import medoid_index
+    >>> medoid_index([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    1
+    """
+    costs = pairwise_distances(
+        sequences, window=window, squared=True, n_jobs=n_jobs, verbose=verbose
+    )
+    return int(np.argmin(costs.sum(axis=1)))

@@ -7,7 +7,8 @@ import numpy as np
 from ..base import BaseAligner
 from ..elastic import dtw
 from ..exceptions import InvalidInputError
-from ..parallel import map_sequences, pairwise_dtw
+from ..pairwise import medoid_index
+from ..parallel import map_sequences
 from ..validation import check_collection, check_sequence, check_window
 
 __all__ = ["DTWAligner"]
@@ -120,8 +121,7 @@ class DTWAligner(BaseAligner):
 
     def _learn_reference(self, sequences):
         if self.reference == "medoid":
-            costs = pairwise_dtw(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
-            index = int(np.argmin(costs.sum(axis=1)))
+            index = medoid_index(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
             return sequences[index], index
         if self.reference == "dba":
             from ..barycenters import dba

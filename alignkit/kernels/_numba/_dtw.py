@@ -190,21 +190,3 @@ def dtw_distance_pair(x, y, kind, param):
         x, y = y, x
     lo, hi = window_bounds(x.shape[0], y.shape[0], kind, param)
     return dtw_distance_diagonals(x, y, lo, hi)
-
-
-@njit(**JIT_OPTIONS)
-def dtw_upper_rows(flat, offsets, kind, param, row_start, row_stop):
-    """Rows ``row_start:row_stop`` of the upper triangle of the pairwise cost matrix.
-
-    Sequence ``k`` is ``flat[offsets[k]:offsets[k + 1]]``; entries on and below
-    the diagonal are left at zero.
-    """
-    count = offsets.shape[0] - 1
-    out = np.zeros((row_stop - row_start, count))
-    for a in range(row_start, row_stop):
-        x = flat[offsets[a] : offsets[a + 1]]
-        for b in range(a + 1, count):
-            out[a - row_start, b] = dtw_distance_pair(
-                x, flat[offsets[b] : offsets[b + 1]], kind, param
-            )
-    return out
