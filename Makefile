@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check alignkit plugins tests examples benchmarks conftest.py docs/conf.py
 
 docs: $(STAMP)
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_dtw.py

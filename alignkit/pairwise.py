@@ -10,7 +10,7 @@ pairs. Any joblib backend works, Dask distributed included.
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .exceptions import WindowError
+from .exceptions import InvalidInputError, WindowError
 from .validation import check_collection, check_window
 
 __all__ = ["pairwise_distances"]
@@ -61,7 +61,15 @@ def band_window(window, name="window"):
 
 
 def pairwise_distances(
-    X, Y=None, *, window=None, squared=False, n_jobs=None, verbose=0, block_size=None
+    X,
+    Y=None,
+    *,
+    window=None,
+    squared=False,
+    n_jobs=None,
+    verbose=0,
+    block_size=None,
+    engine="joblib",
 ):
     """DTW distances between every sequence of ``X`` and every sequence of ``Y``.
 
@@ -89,6 +97,12 @@ def pairwise_distances(
     block_size : int, default=None
         Rows of the matrix per task. ``None`` makes four tasks per worker
         with about the same number of pairs each.
+    engine : {"joblib", "numba"}, default="joblib"
+        ``"joblib"`` runs blocks as joblib tasks (processes by default, or a
+        cluster through :func:`joblib.parallel_config`). ``"numba"`` runs
+        ``n_jobs`` threads of numba's pool inside this process, one chunk of
+        rows with about the same number of pairs each (no pickling, no
+        process start-up; ``verbose`` and ``block_size`` do not apply).
 
     Returns
     -------
@@ -121,6 +135,8 @@ def pairwise_distances(
     """
     from .kernels._numba._pruned import dtw_block
 
+    if engine not in ("joblib", "numba"):
+        raise InvalidInputError(f"engine must be 'joblib' or 'numba', got {engine!r}")
     block_size = _check_block_size(block_size)
     parsed = band_window(window)
     x_sequences = check_collection(X, name="X")
@@ -132,6 +148,9 @@ def pairwise_distances(
     )
     x_flat, x_off = pack(x_sequences)
     y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    if engine == "numba":
+        distances = _numba_threads(x_flat, x_off, y_flat, y_off, parsed, symmetric, n_jobs)
+        return distances if squared else np.sqrt(distances)
     n_blocks = _BLOCKS_PER_WORKER * max(1, effective_n_jobs(n_jobs))
     blocks = _row_blocks(len(x_sequences), len(y_sequences), symmetric, n_blocks, block_size)
     parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
@@ -144,6 +163,18 @@ def pairwise_distances(
     if symmetric:
         distances = distances + distances.T
     return distances if squared else np.sqrt(distances)
+
+
+def _numba_threads(x_flat, x_off, y_flat, y_off, parsed, symmetric, n_jobs):
+    from .kernels._numba._threaded import dtw_matrix_threads
+
+    n_x, n_y = len(x_off) - 1, len(y_off) - 1
+    chunks = _row_blocks(n_x, n_y, symmetric, max(1, effective_n_jobs(n_jobs)), None)
+    edges = np.array([start for start, _ in chunks] + [chunks[-1][1]], dtype=np.int64)
+    distances = dtw_matrix_threads(
+        x_flat, x_off, y_flat, y_off, parsed.kind, parsed.param, edges, symmetric
+    )
+    return distances + distances.T if symmetric else distances
 
 
 def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
