@@ -5,7 +5,13 @@ from sklearn.utils import check_random_state
 
 from .exceptions import InvalidInputError
 
-__all__ = ["make_ecg_pair", "warp_to_path", "make_warped_collection"]
+__all__ = [
+    "make_ecg_pair",
+    "warp_to_path",
+    "make_warped_collection",
+    "make_warped_spirals",
+    "warp_views",
+]
 
 
 def warp_to_path(positions, n_timepoints):
@@ -180,3 +186,207 @@ def make_warped_collection(
         sequence = np.interp(warp / warp[-1], grid, templates[label])
         X.append((sequence + noise * rng.standard_normal(length))[:, None])
     return X, y
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or int(value) != value or value < minimum:
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_speed(speed):
+    low, high = (float(v) for v in speed)
+    if not 0.0 < low <= high:
+        raise InvalidInputError(f"speed must be a pair 0 < low <= high, got {speed!r}")
+    return low, high
+
+
+def _piecewise_linear_warp(n_latent, n_segments, speed, rng):
+    """Latent positions of the frames of one randomly warped copy (ZCTW ``tranTemLn``).
+
+    The latent timeline ``[0, n_latent - 1]`` is cut into ``n_segments`` equal
+    segments; each is played at a rate drawn from ``U[speed]``, i.e. covered
+    by ``round(rate * segment_length)`` frames (at least one).
+    """
+    segment = (n_latent - 1) / n_segments
+    rates = rng.uniform(speed[0], speed[1], n_segments)
+    frames = np.maximum(1, np.floor(rates * segment + 0.5)).astype(np.int64)
+    frame_knots = np.concatenate([[0], np.cumsum(frames)])
+    latent_knots = np.linspace(0.0, n_latent - 1.0, n_segments + 1)
+    return np.interp(np.arange(frame_knots[-1] + 1), frame_knots, latent_knots)
+
+
+def _paths_to_first(positions):
+    """Ground-truth paths between the first warped copy and each copy, from latent positions."""
+    first = positions[0]
+    frames = np.arange(len(first), dtype=float)
+    return [warp_to_path(np.interp(p, first, frames), len(first)) for p in positions]
+
+
+def _spiral(positions, n_latent):
+    """The latent 2-D spiral of ZCTW ``toyLatSeq`` at fractional (0-based) latent frames."""
+    fraction = positions / (n_latent - 1)
+    tau = 4 * np.pi * (np.sqrt(fraction) * (n_latent - 1) + 1) / n_latent
+    return np.column_stack([tau * np.cos(tau), tau * np.sin(tau)])
+
+
+def make_warped_spirals(
+    n_sequences=2,
+    n_timepoints=300,
+    n_segments=5,
+    speed=(0.3, 0.9),
+    noise=2.0,
+    return_positions=False,
+    random_state=None,
+):
+    """Randomly warped, transformed copies of a 2-D spiral: the CTW/GTW synthetic protocol.
+
+    Each sequence plays a latent spiral of ``n_timepoints`` frames along its
+    own piecewise-linear time warp, is mapped by its own random affine map
+    (rotation, axis scaling, translation) and gets one extra channel of pure
+    Gaussian noise, as in Zhou and De la Torre's experiments (reference
+    MATLAB code ``toyAliSrc.m``). Sequences therefore differ in timing and in
+    their spatial coordinates, which defeats plain DTW.
+
+    Parameters
+    ----------
+    n_sequences : int, default=2
+        Number of sequences, at least 2.
+    n_timepoints : int, default=300
+        Length of the latent spiral; sequences have about
+        ``mean(speed) * n_timepoints`` frames.
+    n_segments : int, default=5
+        Number of equal latent segments, each played at its own speed.
+    speed : tuple of float, default=(0.3, 0.9)
+        Range of the uniform segment speeds (frames per latent frame).
+    noise : float, default=2.0
+        Standard deviation of the added noise channel.
+    return_positions : bool, default=False
+        Also return the latent position of every frame.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    sequences : list of ndarray of shape (n_timepoints_k, 3)
+        Two spatial channels ``R S (z + t)`` (rotation angle in
+        ``U[0, 180]`` degrees, axis scales in ``U[0, 2]``, translation ``t``
+        in ``U[0, 2]`` times the spiral's range per axis) and the noise channel.
+    true_paths : list of ndarray of shape (path_length_k, 2)
+        ``true_paths[k]`` aligns ``sequences[0]`` (first column) with
+        ``sequences[k]`` (second column), see :func:`warp_to_path`;
+        ``true_paths[0]`` is the diagonal.
+    positions : list of ndarray of shape (n_timepoints_k,)
+        Only with ``return_positions``: the (fractional, 0-based) latent frame
+        shown by each frame of each sequence, the common latent timeline.
+
+    References
+    ----------
+    .. [1] F. Zhou and F. De la Torre, "Canonical time warping for alignment
+       of human behavior", NIPS 2009.
+
+    Examples
+    --------
+    >>> from alignkit.datasets import make_warped_spirals
+    >>> (a, b), (_, true_path) = make_warped_spirals(random_state=0)
+    >>> a.shape[1], b.shape[1]
+    (3, 3)
+    >>> true_path[0].tolist(), true_path[-1].tolist() == [len(a) - 1, len(b) - 1]
+    ([0, 0], True)
+    """
+    n_sequences = _check_int(n_sequences, "n_sequences", 2)
+    n_timepoints = _check_int(n_timepoints, "n_timepoints", 2)
+    n_segments = _check_int(n_segments, "n_segments", 1)
+    speed = _check_speed(speed)
+    rng = check_random_state(random_state)
+    positions, sequences = [], []
+    for _ in range(n_sequences):
+        position = _piecewise_linear_warp(n_timepoints, n_segments, speed, rng)
+        latent = _spiral(position, n_timepoints)
+        extent = np.ptp(_spiral(np.arange(n_timepoints, dtype=float), n_timepoints), axis=0)
+        angle = rng.uniform(0.0, np.pi)
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        scales = rng.uniform(0.0, 2.0, 2)
+        shift = rng.uniform(0.0, 2.0, 2) * extent
+        spatial = ((latent + shift) * scales) @ rotation.T
+        channel = noise * rng.standard_normal(len(position))
+        sequences.append(np.column_stack([spatial, channel]))
+        positions.append(position)
+    true_paths = _paths_to_first(positions)
+    if return_positions:
+        return sequences, true_paths, positions
+    return sequences, true_paths
+
+
+def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=None):
+    """Split a synchronised recording into views and warp each with a known random warp.
+
+    Real multimodal data rarely come with ground-truth alignments; this turns
+    one synchronised multichannel recording (accelerometer and gyroscope, say)
+    into views with known alignments. Each view is resampled linearly along
+    its own piecewise-linear time warp (the generator of
+    :func:`make_warped_spirals`).
+
+    Parameters
+    ----------
+    recording : array-like of shape (n_timepoints, n_channels)
+        One synchronised recording.
+    views : list of list of int
+        Channel indices of each view, at least two views.
+    n_segments : int, default=5
+        Number of equal segments of each warp.
+    speed : tuple of float, default=(0.3, 0.9)
+        Range of the uniform segment speeds.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    warped_views : list of ndarray of shape (n_timepoints_k, len(views[k]))
+    true_paths : list of ndarray of shape (path_length_k, 2)
+        ``true_paths[k]`` aligns ``warped_views[0]`` with ``warped_views[k]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.datasets import warp_views
+    >>> recording = np.random.default_rng(0).normal(size=(100, 6))
+    >>> (acc, gyro), (_, true_path) = warp_views(recording, [[0, 1, 2], [3, 4, 5]], random_state=0)
+    >>> acc.shape[1], gyro.shape[1], true_path[-1].tolist() == [len(acc) - 1, len(gyro) - 1]
+    (3, 3, True)
+    """
+    from .validation import check_sequence
+
+    recording = check_sequence(recording, name="recording")
+    n_timepoints, n_channels = recording.shape
+    if n_timepoints < 2:
+        raise InvalidInputError("recording must have at least 2 timepoints")
+    if not isinstance(views, (list, tuple)) or len(views) < 2:
+        raise InvalidInputError("views must be a list of at least 2 lists of channel indices")
+    channels = []
+    for k, view in enumerate(views):
+        index = np.asarray(view)
+        if (
+            index.ndim != 1
+            or len(index) == 0
+            or not np.issubdtype(index.dtype, np.integer)
+            or index.min() < -n_channels
+            or index.max() >= n_channels
+        ):
+            raise InvalidInputError(
+                f"views[{k}] must be a non-empty list of channel indices below {n_channels}, "
+                f"got {view!r}"
+            )
+        channels.append(index)
+    n_segments = _check_int(n_segments, "n_segments", 1)
+    speed = _check_speed(speed)
+    rng = check_random_state(random_state)
+    frames = np.arange(n_timepoints, dtype=float)
+    positions, warped = [], []
+    for index in channels:
+        position = _piecewise_linear_warp(n_timepoints, n_segments, speed, rng)
+        warped.append(
+            np.column_stack([np.interp(position, frames, c) for c in recording[:, index].T])
+        )
+        positions.append(position)
+    return warped, _paths_to_first(positions)

@@ -10,7 +10,7 @@ from .validation import check_memory, check_sequence, check_window
 __all__ = ["dtw", "dtw_distance"]
 
 # Above this many bytes of banded matrix, method="auto" switches to linear memory.
-_LINEAR_THRESHOLD = 2**28
+_LINEAR_THRESHOLD = 2**25
 
 _DEFINITION = """
     The local cost of matching ``a[i]`` with ``b[j]`` is the squared Euclidean
@@ -102,7 +102,8 @@ def dtw(
         the time of :func:`dtw_distance`; among equally good paths it may pick
         another one than ``"matrix"``; it takes neither a mask nor
         ``return_cost_matrix``. ``"auto"`` uses the matrix unless it would
-        exceed 256 MiB (or ``max_memory``, if lower).
+        exceed 32 MiB (or ``max_memory``, if lower): above that the
+        linear method is faster too (fresh pages for a large matrix cost more).
 
     Returns
     -------

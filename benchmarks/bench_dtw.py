@@ -5,7 +5,6 @@ benchmarks/README.md for what each case measures and how the ratios are computed
 """
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -16,15 +15,24 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_engine  # noqa: E402
 from _common import (  # noqa: E402
-    best_time,
+    add_target,
+    compare,
+    emit,
     environment_lines,
-    first_call,
     format_seconds,
+    identity,
+    load_average,
+    not_installed,
     optional_import,
+    peak_memory,
     random_walk,
+    ratio_line,
     run_python,
+    square,
     table,
+    targets_table,
 )
 
 import alignkit  # noqa: E402
@@ -38,21 +46,9 @@ aeon_distances = optional_import("aeon.distances")
 dtai = optional_import("dtaidistance.dtw")
 ts_metrics = optional_import("tslearn.metrics")
 
-FULL = {"sizes": (1000, 4000), "window_n": 4000, "path_n": 2000, "knn_test": None, "mem_n": 100_000}
-QUICK = {"sizes": (300, 1000), "window_n": 1000, "path_n": 500, "knn_test": 30, "mem_n": 20_000}
+FULL = {"sizes": (1000, 4000), "window_n": 4000, "mem_n": 100_000}
+QUICK = {"sizes": (300, 1000), "window_n": 1000, "mem_n": 20_000}
 MAX_PEER_SECONDS = 60.0
-REL_TOL = 1e-9
-
-
-def emit(report, text=""):
-    print(text, flush=True)
-    report.append(text)
-
-
-def not_installed(report, names):
-    for name, module in names:
-        if module is None:
-            emit(report, f"- {name}: not installed, skipped")
 
 
 def check_band(report, n_timepoints, radius):
@@ -71,56 +67,6 @@ def check_band(report, n_timepoints, radius):
         emit(report, f"WARNING: alignkit window={radius} is not the band |i - j| <= {radius}.")
 
 
-def compare(report, contenders, cells, reference="alignkit"):
-    """Check every value against alignkit's, then time the ones that agree.
-
-    ``contenders`` maps a name to ``(func, to_sum)`` where ``to_sum`` turns the
-    returned value into the summed squared cost. Returns ``{name: best seconds}``.
-    """
-    rows, times = [], {}
-    ref_value = None
-    for name, (func, to_sum) in contenders.items():
-        value, first = first_call(func)
-        value = to_sum(value)
-        if name == reference:
-            ref_value = value
-        agrees = math.isclose(value, ref_value, rel_tol=REL_TOL)
-        best = best_time(func) if agrees else None
-        times[name] = best
-        rows.append([name, f"{value:.6f}", "✓" if agrees else "✗ (not timed)", best, first])
-    base = times[reference]
-    out = []
-    for name, value, check, best, first in rows:
-        ratio = "-" if best is None or name == reference else f"{best / base:.2f}"
-        per_cell = "-" if best is None else f"{best / cells * 1e9:.3f}"
-        out.append(
-            [name, value, check, format_seconds(best), per_cell, ratio, format_seconds(first)]
-        )
-    headers = [
-        "library",
-        "summed cost",
-        "agrees",
-        "best time",
-        "ns/cell",
-        "peer/alignkit",
-        "first call",
-    ]
-    emit(report, table(headers, out))
-    peers = {k: v for k, v in times.items() if k != reference and v is not None}
-    if peers:
-        fastest = min(peers, key=peers.get)
-        emit(report, f"\nalignkit / fastest peer ({fastest}): {base / peers[fastest]:.2f}")
-    return times
-
-
-def square(value):
-    return value * value
-
-
-def identity(value):
-    return value
-
-
 def full_window_contenders(a, b):
     """``{name: (call, to_sum)}`` for a full-window distance between ``a`` and ``b``."""
     contenders = {"alignkit": (lambda: alignkit.dtw_distance(a, b, squared=True), identity)}
@@ -134,7 +80,18 @@ def full_window_contenders(a, b):
     return contenders
 
 
-def case_full_window(report, sizes):
+def fastest_peer_line(report, times):
+    ratio_line(report, times, [("alignkit", "aeon")])
+    peers = {name: t for name, t in times.items() if name != "alignkit" and t}
+    if peers and times["alignkit"]:
+        fastest = min(peers, key=peers.get)
+        emit(
+            report,
+            f"- alignkit / fastest peer ({fastest}): {times['alignkit'] / peers[fastest]:.2f}",
+        )
+
+
+def case_full_window(report, sizes, targets):
     emit(report, "\n## 1. DTW distance, full window\n")
     not_installed(
         report, [("aeon", aeon_distances), ("dtaidistance", dtai), ("tslearn", ts_metrics)]
@@ -143,7 +100,24 @@ def case_full_window(report, sizes):
     for n in sizes:
         contenders = full_window_contenders(random_walk(n, seed=1), random_walk(n, seed=2))
         emit(report, f"\n### n = m = {n} ({n * n:,} cells)\n")
-        all_times[n] = compare(report, contenders, n * n)
+        times = all_times[n] = compare(report, contenders, n * n)
+        emit(report, "")
+        fastest_peer_line(report, times)
+        add_target(
+            targets,
+            f"distance, full window, n = {n}: <= 0.5x aeon",
+            times["alignkit"] / times["aeon"] if times.get("aeon") and times["alignkit"] else None,
+            0.5,
+            f"{times['alignkit'] / n**2 * 1e9:.2f} ns/cell" if times["alignkit"] else "",
+        )
+    largest = max(sizes)
+    add_target(
+        targets,
+        f"moonshot: 1 ns per cell (full window, n = {largest})",
+        all_times[largest]["alignkit"] and all_times[largest]["alignkit"] / largest**2 * 1e9,
+        1.0,
+        "ns/cell",
+    )
     return all_times
 
 
@@ -180,102 +154,8 @@ def case_window(report, n):
         )
     cells = n * (2 * radius + 1) - radius * (radius + 1)
     emit(report, f"\n{cells:,} cells in the band\n")
-    compare(report, contenders, cells)
-
-
-def path_cost(a, b, path):
-    path = np.asarray(path, dtype=np.int64)
-    return float(np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2))
-
-
-def case_path(report, n):
-    emit(report, f"\n## 3. Warping path, full window, n = m = {n}\n")
-    emit(report, "'summed cost' is the cost of the returned path, recomputed here.\n")
-    a, b = random_walk(n, seed=5), random_walk(n, seed=6)
-    contenders = {"alignkit": (lambda: alignkit.dtw(a, b).path, lambda p: path_cost(a, b, p))}
-    if aeon_distances is not None:
-        contenders["aeon"] = (
-            lambda: aeon_distances.dtw_alignment_path(a, b)[0],
-            lambda p: path_cost(a, b, p),
-        )
-    if dtai is not None:
-        contenders["dtaidistance"] = (
-            lambda: dtai.warping_path_fast(a, b),
-            lambda p: path_cost(a, b, p),
-        )
-    if ts_metrics is not None:
-        contenders["tslearn"] = (lambda: ts_metrics.dtw_path(a, b)[0], lambda p: path_cost(a, b, p))
-    compare(report, contenders, n * n)
-    reference = alignkit.dtw(a, b).path
-    same = [
-        name
-        for name, (func, _) in contenders.items()
-        if np.array_equal(np.asarray(func(), dtype=np.int64), reference)
-    ]
-    emit(report, f"\nIdentical paths to alignkit's: {', '.join(same)}")
-
-
-def alignkit_1nn(train, train_labels, test):
-    predictions = []
-    for sequence in test:
-        costs = [alignkit.dtw_distance(sequence, other, squared=True) for other in train]
-        predictions.append(train_labels[int(np.argmin(costs))])
-    return np.asarray(predictions)
-
-
-def case_knn(report, n_test):
-    emit(report, "\n## 4. 1-NN classification on GunPoint, full-window DTW\n")
-    datasets = optional_import("aeon.datasets")
-    if datasets is None:
-        emit(report, "aeon not installed (it bundles GunPoint): skipped")
-        return
-    x_train, y_train = datasets.load_gunpoint(split="train")
-    x_test, y_test = datasets.load_gunpoint(split="test")
-    x_test, y_test = x_test[:n_test], y_test[:n_test]
-    train, test = x_train[:, 0, :], x_test[:, 0, :]
-    emit(report, f"{len(train)} train x {len(test)} test series of length {train.shape[1]}\n")
-    contenders = {"alignkit (dtw_distance loop)": lambda: alignkit_1nn(train, y_train, test)}
-    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier as AeonKNN
-
-    contenders["aeon KNeighborsTimeSeriesClassifier"] = lambda: (
-        AeonKNN(distance="dtw").fit(x_train, y_train).predict(x_test)
-    )
-    neighbors = optional_import("tslearn.neighbors")
-    if neighbors is not None:
-        contenders["tslearn KNeighborsTimeSeriesClassifier"] = lambda: (
-            neighbors.KNeighborsTimeSeriesClassifier(n_neighbors=1, metric="dtw")
-            .fit(train[:, :, None], y_train)
-            .predict(test[:, :, None])
-        )
-    rows, reference, base = [], None, None
-    for name, func in contenders.items():
-        predictions = func()
-        reference = predictions if reference is None else reference
-        same = np.array_equal(predictions, reference)
-        best = best_time(func, repeat=3)
-        base = best if base is None else base
-        rows.append(
-            [
-                name,
-                f"{np.mean(predictions == y_test):.4f}",
-                "✓" if same else "✗",
-                format_seconds(best),
-                f"{best / base:.2f}",
-            ]
-        )
-    emit(
-        report,
-        table(["classifier", "accuracy", "same predictions", "best time", "time / alignkit"], rows),
-    )
-    tiny_a, tiny_b = train[0, :2].copy(), train[1, :2].copy()
-    fixed = best_time(lambda: alignkit.dtw_distance(tiny_a, tiny_b, squared=True))
-    line = (
-        f"\nFixed per-call cost (two 2-point series): alignkit.dtw_distance {format_seconds(fixed)}"
-    )
-    if aeon_distances is not None:
-        aeon_fixed = best_time(lambda: aeon_distances.dtw_distance(tiny_a, tiny_b))
-        line += f", aeon dtw_distance {format_seconds(aeon_fixed)}"
-    emit(report, line + f"; the loop above makes {len(train) * len(test):,} calls.")
+    emit(report, "")
+    fastest_peer_line(report, compare(report, contenders, cells))
 
 
 COLD_START = """
@@ -324,15 +204,15 @@ def cold_runs(imports, call, n_runs):
         return [run_python(code, env={"NUMBA_CACHE_DIR": cache}) for _ in range(n_runs)]
 
 
-def case_cold_start(report, quick):
-    emit(report, "\n## 5. First call in a new process (imports + first call, timed inside it)\n")
+def case_cold_start(report, quick, targets):
+    emit(report, "\n## 7. First call in a new process (imports + first call, timed inside it)\n")
     emit(
         report,
         "Each row uses its own empty NUMBA_CACHE_DIR: run 1 compiles and fills it, "
         "later runs load from it. 'import' includes numpy. Target for "
         "alignkit.dtw_distance: run 2 under 0.5 s.\n",
     )
-    rows, best = [], {}
+    rows, best, run2 = [], {}, {}
     for name, (imports, call) in COLD_CALLS.items():
         if name.startswith("aeon") and aeon_distances is None:
             continue
@@ -340,7 +220,7 @@ def case_cold_start(report, quick):
             continue
         runs = cold_runs(imports, call, 3 if quick else 7)
         warm = [run["import"] + run["call"] for run in runs[1:]]
-        best[name] = min(warm)
+        best[name], run2[name] = min(warm), warm[0]
         rows.append(
             [
                 name,
@@ -352,7 +232,8 @@ def case_cold_start(report, quick):
                 "✓" if warm[0] < 0.5 else "✗",
             ]
         )
-    floor = best[next(name for name in best if name.startswith("numba floor"))]
+    floor_name = next(name for name in best if name.startswith("numba floor"))
+    floor = best[floor_name]
     for row in rows:
         row.append(format_seconds(best[row[0]] - floor))
     emit(
@@ -371,40 +252,13 @@ def case_cold_start(report, quick):
             rows,
         ),
     )
-
-
-MEMORY = """
-import json, resource, sys, time, warnings
-warnings.simplefilter("ignore")
-sys.path.insert(0, {here!r})
-import numpy as np
-from _common import random_walk
-{setup}
-a, b = random_walk({n}, seed=7), random_walk({n}, seed=8)
-small_a, small_b = random_walk(50, seed=7), random_walk(50, seed=8)
-run(small_a, small_b)  # compile or load numba code outside the measurement
-
-def rss_kib(field):
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1])
-
-try:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # reset the peak RSS (VmHWM) to the current RSS
-    method = "VmHWM after clear_refs"
-except OSError:
-    method = "ru_maxrss"
-before = rss_kib("VmRSS:")
-start = time.perf_counter()
-value = run(a, b)
-seconds = time.perf_counter() - start
-peak = rss_kib("VmHWM:") if method != "ru_maxrss" else resource.getrusage(
-    resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"mib": (peak - before) / 1024, "seconds": seconds, "method": method,
-                   "value": float(value)}}))
-"""
+    add_target(
+        targets,
+        "(foundation issue) import + first call in a new process, warm cache: < 0.5 s",
+        run2["alignkit.dtw_distance"],
+        0.5,
+        f"s (run 2); the numba floor's run 2: {run2[floor_name]:.2f} s",
+    )
 
 
 def memory_setups(n, radius):
@@ -436,9 +290,9 @@ def memory_setups(n, radius):
     return setups
 
 
-def case_memory(report, n, full_times):
+def case_memory(report, n, full_times, targets):
     radius = n // 100
-    emit(report, f"\n## 6. Peak memory of distance-only DTW, n = m = {n:,}\n")
+    emit(report, f"\n## 8. Peak memory of distance-only DTW, n = m = {n:,}\n")
     check_band(report, n, radius)
     emit(
         report,
@@ -447,15 +301,16 @@ def case_memory(report, n, full_times):
     )
     largest = max(full_times)
     per_cell = {name: t / largest**2 for name, t in full_times[largest].items() if t}
-    rows = []
+    rows, growth = [], {}
     for (library, window), setup in memory_setups(n, radius).items():
         cells = n * n if window == "full" else n * (2 * radius + 1)
         estimate = per_cell.get(library, 0.0) * cells
         if library != "alignkit" and estimate > MAX_PEER_SECONDS:
             rows.append([library, window, f"skipped: about {estimate:.0f} s expected", "-", "-"])
             continue
-        code = MEMORY.format(here=os.path.dirname(os.path.abspath(__file__)), setup=setup, n=n)
-        result = run_python(code)
+        result = peak_memory(setup, n)
+        if library == "alignkit":
+            growth[window] = result["mib"]
         rows.append(
             [
                 library,
@@ -479,6 +334,13 @@ def case_memory(report, n, full_times):
         report,
         f"\nMeasured by {result['method']}; the inputs themselves are {2 * n * 8 / 2**20:.1f} MiB.",
     )
+    add_target(
+        targets,
+        f"distance-only DTW n = {n:,}: adds < 10 MB",
+        max(growth.values()) * 2**20 / 1e6,
+        10.0,
+        "MB, the larger of the 1% band and the full window",
+    )
 
 
 def main(argv=None):
@@ -487,17 +349,19 @@ def main(argv=None):
     parser.add_argument("--output", help="also write the Markdown report to this file")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    report = []
+    report, targets = [], []
     started = time.perf_counter()
     emit(report, "# alignkit DTW benchmark" + (" (--quick)" if args.quick else ""))
     emit(report, "\n" + "\n".join(environment_lines()))
-    full_times = case_full_window(report, settings["sizes"])
+    full_times = case_full_window(report, settings["sizes"], targets)
     case_window(report, settings["window_n"])
-    case_path(report, settings["path_n"])
-    case_knn(report, settings["knn_test"])
-    case_cold_start(report, args.quick)
-    case_memory(report, settings["mem_n"], full_times)
-    emit(report, f"\nTotal benchmark time: {time.perf_counter() - started:.0f} s")
+    bench_engine.run_cases(report, args.quick, targets)
+    case_cold_start(report, args.quick, targets)
+    case_memory(report, settings["mem_n"], full_times, targets)
+    bench_engine.run_cases(report, args.quick, targets, later=True)
+    emit(report, "\n## Targets (measured <= limit: met)\n\n" + targets_table(targets))
+    emit(report, f"\nLoad average at end: {load_average()}")
+    emit(report, f"Total benchmark time: {time.perf_counter() - started:.0f} s")
     if args.output:
         with open(args.output, "w") as handle:
             handle.write("\n".join(report) + "\n")

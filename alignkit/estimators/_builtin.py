@@ -8,7 +8,7 @@ __all__ = ["alignkit_register_aligners"]
 
 @hookimpl
 def alignkit_register_aligners(registry):
-    """Register the built-in aligners ``"dtw"`` and ``"uniform"``.
+    """Register the built-in aligners ``"ctw"``, ``"dtw"`` and ``"uniform"``.
 
     Parameters
     ----------
@@ -23,11 +23,20 @@ def alignkit_register_aligners(registry):
     >>> registry = Registry()
     >>> alignkit_register_aligners(registry)
     >>> registry.names()
-    ['dtw', 'uniform']
+    ['ctw', 'dtw', 'uniform']
     """
+    from ._ctw import CTWAligner
     from ._dtw import DTWAligner
     from ._uniform import UniformAligner
 
+    registry.add(
+        AlignerSpec(
+            "ctw",
+            CTWAligner,
+            description="Canonical time warping: CCA + DTW for two modalities (paired input)",
+            tags={"explicit", "temporal", "multimodal", "numba"},
+        )
+    )
     registry.add(
         AlignerSpec(
             "dtw",

@@ -1,0 +1,520 @@
+"""CTWAligner: canonical time warping of two modalities (Zhou and De la Torre, NIPS 2009)."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .._cca import ctw_objective, multiset_cca
+from ..base import BaseAligner
+from ..core.result import Alignment
+from ..exceptions import InvalidInputError
+from ..metrics import path_distance
+from ..validation import check_sequence
+from ._uniform import _resample, uniform_path
+
+__all__ = ["CTWAligner", "CTWAlignment"]
+
+_OUTPUTS = ("concat", "a", "b")
+
+
+class CTWAlignment(Alignment):
+    """An :class:`~alignkit.Alignment` found by canonical time warping.
+
+    Parameters
+    ----------
+    path, distance, shape
+        As for :class:`~alignkit.Alignment`; ``distance`` is the DTW
+        distance between the projected (canonical) sequences.
+    projections : tuple of ndarray
+        ``(V_a, V_b)`` of shapes ``(n_channels_a, n_components)`` and
+        ``(n_channels_b, n_components)``.
+    offsets : tuple of ndarray
+        ``(mean_a, mean_b)``: the means of the warped frames, subtracted before
+        projecting (the homogeneous coordinate of the reference code).
+    objective_history : ndarray of shape (n_iter,)
+        The CTW objective after the spatial (CCA) step of each round.
+    n_iter : int
+        Number of rounds run.
+    converged : bool
+        Whether the path moved at most ``tol`` in the last round.
+
+    Examples
+    --------
+    >>> from alignkit import CTWAligner
+    >>> from alignkit.datasets import make_warped_spirals
+    >>> (a, b), _ = make_warped_spirals(random_state=0)
+    >>> alignment = CTWAligner().align(a, b)
+    >>> alignment.projections[0].shape[0], alignment.converged
+    (3, True)
+    """
+
+    __slots__ = ("projections", "offsets", "objective_history", "n_iter", "converged")
+
+    def __init__(
+        self, path, distance, shape, projections, offsets, objective_history, n_iter, converged
+    ):
+        super().__init__(path, distance, shape)
+        self.projections = projections
+        self.offsets = offsets
+        self.objective_history = np.asarray(objective_history, dtype=np.float64)
+        self.n_iter = int(n_iter)
+        self.converged = bool(converged)
+
+    def __getstate__(self):
+        # Alignment.__getstate__ reads self.__slots__, which here names only the new slots.
+        names = Alignment.__slots__ + CTWAlignment.__slots__
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self):
+        return (
+            f"CTWAlignment(distance={self.distance:.6g}, shape={self.shape}, "
+            f"path_length={len(self.path)}, n_iter={self.n_iter}, converged={self.converged})"
+        )
+
+
+def _check_pairs(X, n_channels=None):
+    """Validate a paired collection; names offenders as ``X[k][0]`` / ``X[k][1]``."""
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) == 0:
+        raise InvalidInputError("X must be a non-empty list of (a, b) pairs of sequences")
+    n_channels = list(n_channels) if n_channels is not None else [None, None]
+    pairs = []
+    for k, pair in enumerate(X):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidInputError(
+                f"X[{k}] must be a pair (a, b) of sequences, got {type(pair).__name__}"
+                + (f" of length {len(pair)}" if hasattr(pair, "__len__") else "")
+            )
+        checked = []
+        for side in (0, 1):
+            sequence = check_sequence(
+                pair[side], name=f"X[{k}][{side}]", n_channels=n_channels[side]
+            )
+            n_channels[side] = sequence.shape[1]
+            checked.append(_check_length(sequence, f"X[{k}][{side}]"))
+        pairs.append(tuple(checked))
+    return pairs
+
+
+def _check_length(sequence, name):
+    if len(sequence) < 2:
+        raise InvalidInputError(
+            f"{name} has {len(sequence)} timepoint; CTW needs at least 2 per sequence "
+            "(the canonical correlations are estimated from the aligned frames)"
+        )
+    return sequence
+
+
+def _paths_key(paths):
+    return b"|".join(path.tobytes() for path in paths)
+
+
+class _State:
+    """Projections and offsets of one round, for every pair."""
+
+    def __init__(self, pairs, paths, reg, n_components):
+        warped = [(a[p[:, 0]], b[p[:, 1]]) for (a, b), p in zip(pairs, paths)]
+        # One offset per pair and view: the warped mean (the homogeneous coordinate).
+        self.offsets = [(wa.mean(axis=0), wb.mean(axis=0)) for wa, wb in warped]
+        views = [
+            np.vstack([wa - oa for (wa, _), (oa, _) in zip(warped, self.offsets)]),
+            np.vstack([wb - ob for (_, wb), (_, ob) in zip(warped, self.offsets)]),
+        ]
+        try:
+            projections, self.correlations, self.n_components = multiset_cca(
+                views, reg=reg, n_components=n_components
+            )
+        except InvalidInputError as error:
+            message = str(error).replace("view 0", "view a").replace("view 1", "view b")
+            raise InvalidInputError(f"CTWAligner: {message}") from None
+        self.projections = tuple(projections)
+        self.objective = ctw_objective(views, projections, reg=reg)
+
+
+def _project(sequence, offset, projection):
+    return (sequence - offset) @ projection
+
+
+def _dtw_paths(pairs, projections, offsets, window):
+    from ..elastic import dtw
+
+    return [
+        dtw(_project(a, oa, projections[0]), _project(b, ob, projections[1]), window=window)
+        for (a, b), (oa, ob) in zip(pairs, offsets)
+    ]
+
+
+def _mean_change(new_paths, paths):
+    return float(np.mean([path_distance(p, q) for p, q in zip(new_paths, paths)]))
+
+
+class CTWAligner(BaseAligner):
+    """Canonical time warping (CTW): align two modalities with different channels.
+
+    CTW alternates canonical correlation analysis (CCA) on the currently
+    aligned frames, which finds projections ``V_a`` and ``V_b`` of the two
+    modalities into a shared space, and dynamic time warping (DTW) of the
+    projected sequences, which finds the path. The two sequences may differ in
+    length and in number of channels.
+
+    ``align(a, b)`` runs CTW on one pair. ``fit(X)`` on a list of ``(a, b)``
+    pairs learns ONE pair of projections shared by all pairs (pooled warped
+    covariances, per-pair DTW), so that held-out pairs of the same two
+    modalities align with :meth:`align_pairs` or :meth:`transform` without
+    refitting.
+
+    Parameters
+    ----------
+    n_components : int or float, default=0.95
+        Canonical dimension: an int count, or a float in ``(0, 1)``: the
+        smallest number of components holding that fraction of the summed
+        canonical correlations. Resolved in the first round, then frozen.
+    reg : float, default=0.0
+        Ridge in ``[0, 1)``: covariances become ``(1 - reg) C + reg I``.
+        Needed when a view has constant or collinear channels.
+    init : {"uniform", "dtw"}, default="uniform"
+        First path: the uniform (straight-line) warp, or DTW of the raw
+        sequences (needs equal channel counts).
+    window : None, int, float, tuple or ndarray, default=None
+        DTW window, as for :func:`alignkit.dtw`.
+    max_iter : int, default=50
+        Maximum number of rounds (one CCA step and one DTW step each).
+    tol : float, default=0.01
+        Stop when the path moves at most this, in frames
+        (:func:`~alignkit.metrics.path_distance`, averaged over pairs).
+    output : {"concat", "a", "b"}, default="concat"
+        What :meth:`transform` returns on ``a``'s timeline: both views'
+        canonical variates side by side, or one of them.
+    n_timepoints : int, default=None
+        If given, :meth:`transform` resamples every output linearly to this
+        length, so it always returns one array (e.g. before a classifier).
+
+    Attributes
+    ----------
+    projections_ : tuple of ndarray
+        ``(V_a, V_b)``, of shapes ``(n_channels_a, n_components_)`` and
+        ``(n_channels_b, n_components_)``, normalised so that
+        ``V_a^T S_a V_a + V_b^T S_b V_b = I`` with ``S = (1 - reg) C + reg I``
+        of the pooled warped covariances ``C``.
+    correlations_ : ndarray of shape (n_correlations,)
+        Canonical correlations of the last round, in descending order
+        (``n_correlations`` is the smaller channel count).
+    n_components_ : int
+        Canonical dimension.
+    objective_history_ : ndarray of shape (n_rounds,)
+        The objective after each round's CCA step (see Notes).
+    n_iter_ : int
+        Number of rounds run.
+    converged_ : bool
+        Whether the paths moved at most ``tol`` in the last round (False
+        after ``max_iter`` rounds or a detected cycle).
+    n_channels_ : tuple of int
+        Channel counts ``(n_channels_a, n_channels_b)``.
+
+    See Also
+    --------
+    DTWAligner : DTW onto a reference, for one modality.
+
+    Notes
+    -----
+    With warped, centred frames ``A`` and ``B`` (``L`` rows, stacked over
+    pairs) the objective is
+
+    .. math::
+
+        J = \\frac{1}{L} \\lVert A V_a - B V_b \\rVert_F^2
+            + \\frac{reg}{1 - reg} (\\lVert V_a \\rVert_F^2 + \\lVert V_b \\rVert_F^2)
+          = \\frac{b}{1 - reg} - \\sum_{k \\le b} \\rho_k
+
+    at the CCA solution (``b`` components, correlations ``rho``). Each
+    frame is centred by its pair's warped mean, which the reference
+    MATLAB code learns through a homogeneous coordinate. The CCA step
+    maximises the correlations for the current paths and the DTW step
+    minimises the residual for the current projections; the constraint
+    depends on the paths, so a decrease of ``J`` at every round is observed,
+    not guaranteed. A path that returns to an earlier one (a cycle) stops the
+    iterations. Unlike tslearn's ``ctw_path`` (tslearn issue 728), the
+    iterations do run until the path settles.
+
+    References
+    ----------
+    .. [1] F. Zhou and F. De la Torre, "Canonical time warping for alignment
+       of human behavior", NIPS 2009.
+
+    Examples
+    --------
+    >>> from alignkit import CTWAligner, dtw
+    >>> from alignkit.datasets import make_warped_spirals
+    >>> from alignkit.metrics import path_distance
+    >>> (a, b), (_, true_path) = make_warped_spirals(random_state=1)
+    >>> ctw = CTWAligner().align(a, b)
+    >>> path_distance(ctw.path, true_path) < path_distance(dtw(a, b).path, true_path)
+    True
+    """
+
+    def __init__(
+        self,
+        n_components=0.95,
+        reg=0.0,
+        init="uniform",
+        window=None,
+        max_iter=50,
+        tol=0.01,
+        output="concat",
+        n_timepoints=None,
+    ):
+        self.n_components = n_components
+        self.reg = reg
+        self.init = init
+        self.window = window
+        self.max_iter = max_iter
+        self.tol = tol
+        self.output = output
+        self.n_timepoints = n_timepoints
+
+    def _check_params(self):
+        if self.init not in ("uniform", "dtw"):
+            raise InvalidInputError(
+                f"CTWAligner init must be 'uniform' or 'dtw', got {self.init!r}"
+            )
+        if (
+            isinstance(self.max_iter, bool)
+            or not isinstance(self.max_iter, numbers.Integral)
+            or self.max_iter < 1
+        ):
+            raise InvalidInputError(
+                f"CTWAligner max_iter must be an int >= 1, got {self.max_iter!r}"
+            )
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise InvalidInputError(f"CTWAligner tol must be a float >= 0, got {self.tol!r}")
+        if self.output not in _OUTPUTS:
+            raise InvalidInputError(
+                f"CTWAligner output must be one of {_OUTPUTS}, got {self.output!r}"
+            )
+        if self.n_timepoints is not None and (
+            isinstance(self.n_timepoints, bool)
+            or not isinstance(self.n_timepoints, numbers.Integral)
+            or self.n_timepoints < 1
+        ):
+            raise InvalidInputError(
+                f"CTWAligner n_timepoints must be None or an int >= 1, got {self.n_timepoints!r}"
+            )
+
+    def _initial_paths(self, pairs):
+        if self.init == "uniform":
+            return [uniform_path(len(a), len(b)) for a, b in pairs]
+        if pairs[0][0].shape[1] != pairs[0][1].shape[1]:
+            raise InvalidInputError(
+                "CTWAligner init='dtw' compares raw frames, so a and b need the same number of "
+                f"channels (got {pairs[0][0].shape[1]} and {pairs[0][1].shape[1]}); "
+                "use init='uniform'"
+            )
+        from ..elastic import dtw
+
+        return [dtw(a, b, window=self.window).path for a, b in pairs]
+
+    def _alternate(self, pairs):
+        """Alternate CCA and DTW from the initial paths; return the final state and results."""
+        self._check_params()
+        paths = self._initial_paths(pairs)
+        seen = {_paths_key(paths)}
+        n_components, history, converged = self.n_components, [], False
+        for _ in range(self.max_iter):
+            state = _State(pairs, paths, self.reg, n_components)
+            n_components = state.n_components  # frozen after the first round
+            history.append(state.objective)
+            alignments = _dtw_paths(pairs, state.projections, state.offsets, self.window)
+            new_paths = [alignment.path for alignment in alignments]
+            change = _mean_change(new_paths, paths)
+            key = _paths_key(new_paths)
+            paths = new_paths
+            if change <= self.tol:
+                converged = True
+                break
+            if key in seen:  # a cycle: CTW would oscillate for ever
+                break
+            seen.add(key)
+        return state, alignments, np.asarray(history), converged
+
+    def align(self, a, b):
+        """Run canonical time warping on one pair.
+
+        Independent of :meth:`fit`: the projections are learned on this pair.
+
+        Parameters
+        ----------
+        a : array-like of shape (n, n_channels_a)
+        b : array-like of shape (m, n_channels_b)
+            ``a`` and ``b`` may differ in length and in channel count.
+
+        Returns
+        -------
+        alignment : CTWAlignment
+            The path, the DTW distance between the projected sequences, the
+            projections and offsets, the objective per round, the number of
+            rounds and whether the path converged.
+        """
+        a = _check_length(check_sequence(a, name="a"), "a")
+        b = _check_length(check_sequence(b, name="b"), "b")
+        state, alignments, history, converged = self._alternate([(a, b)])
+        return CTWAlignment(
+            alignments[0].path,
+            alignments[0].distance,
+            (len(a), len(b)),
+            state.projections,
+            state.offsets[0],
+            history,
+            len(history),
+            converged,
+        )
+
+    def fit(self, X, y=None):
+        """Learn one pair of projections shared by a collection of pairs.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs ``(a, b)``: every ``a`` has ``n_channels_a`` channels and every
+            ``b`` ``n_channels_b``; lengths may differ.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CTWAligner
+        """
+        pairs = _check_pairs(X)
+        state, _, history, converged = self._alternate(pairs)
+        self.projections_ = state.projections
+        self.correlations_ = state.correlations
+        self.n_components_ = state.n_components
+        self.objective_history_ = history
+        self.n_iter_ = len(history)
+        self.converged_ = converged
+        self.n_channels_ = (pairs[0][0].shape[1], pairs[0][1].shape[1])
+        return self
+
+    def align_pairs(self, X):
+        """Align every pair with the learned projections, without refitting them.
+
+        For each pair, from the uniform path, DTW of the projected sequences
+        alternates with the update of the pair's offsets (warped means) until
+        the path moves at most ``tol`` or ``max_iter`` rounds. With the
+        projections fixed, each step minimises the summed squared residual
+        ``sum_t ||V_a^T (a_t - mean_a) - V_b^T (b_t - mean_b)||^2`` along the
+        path, so it never increases; it is what ``objective_history`` holds.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in :meth:`fit`.
+
+        Returns
+        -------
+        alignments : list of CTWAlignment
+        """
+        check_is_fitted(self)
+        self._check_params()
+        return [self._align_fixed(a, b) for a, b in _check_pairs(X, self.n_channels_)]
+
+    def _align_fixed(self, a, b):
+        path, history, converged = uniform_path(len(a), len(b)), [], False
+        for _ in range(self.max_iter):
+            warped_a, warped_b = a[path[:, 0]], b[path[:, 1]]
+            offsets = (warped_a.mean(axis=0), warped_b.mean(axis=0))
+            residual = _project(warped_a, offsets[0], self.projections_[0]) - _project(
+                warped_b, offsets[1], self.projections_[1]
+            )
+            history.append(float(np.sum(residual**2)))
+            alignment = _dtw_paths([(a, b)], self.projections_, [offsets], self.window)[0]
+            change = path_distance(alignment.path, path)
+            path = alignment.path
+            if change <= self.tol:
+                converged = True
+                break
+        return CTWAlignment(
+            path,
+            alignment.distance,
+            (len(a), len(b)),
+            self.projections_,
+            offsets,
+            history,
+            len(history),
+            converged,
+        )
+
+    def transform(self, X):
+        """Canonical variates of every pair on one synchronised timeline.
+
+        Each pair is aligned with the learned projections (:meth:`align_pairs`);
+        ``b``'s canonical variates are put on ``a``'s timeline
+        (:meth:`Alignment.warp_to_a`, averaging the frames matched to one frame).
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in :meth:`fit`.
+
+        Returns
+        -------
+        X_aligned : ndarray of shape (n_pairs, n_timepoints, n_features) or list
+            Per pair an array of ``len(a)`` (or ``n_timepoints``) frames and
+            ``n_features = 2 * n_components_`` (``output="concat"``: ``a``'s
+            variates then ``b``'s) or ``n_components_`` (``"a"`` or ``"b"``).
+            An array when all pairs give the same length, else a list.
+        """
+        outputs = []
+        for (a, b), alignment in zip(_check_pairs(X), self.align_pairs(X)):
+            offset_a, offset_b = alignment.offsets
+            variates_a = _project(a, offset_a, self.projections_[0])
+            variates_b = alignment.warp_to_a(_project(b, offset_b, self.projections_[1]))
+            chosen = {"a": [variates_a], "b": [variates_b], "concat": [variates_a, variates_b]}
+            output = np.hstack(chosen[self.output])
+            if self.n_timepoints is not None:
+                output = _resample(output, self.n_timepoints)
+            outputs.append(output)
+        if len({len(output) for output in outputs}) == 1:
+            return np.stack(outputs)
+        return outputs
+
+    def score(self, X, y=None):
+        """Mean canonical correlation of held-out pairs aligned with the learned projections.
+
+        An unsupervised criterion for model selection (``GridSearchCV`` with
+        no ground-truth paths): each pair is aligned with :meth:`align_pairs`,
+        and the Pearson correlation between ``a``'s and ``b``'s canonical
+        variates along the path is averaged over components and pairs.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            In ``[-1, 1]``; higher is better.
+        """
+        correlations = []
+        for (a, b), alignment in zip(_check_pairs(X), self.align_pairs(X)):
+            variates_a, variates_b = alignment.warp(
+                _project(a, alignment.offsets[0], self.projections_[0]),
+                _project(b, alignment.offsets[1], self.projections_[1]),
+            )
+            for k in range(self.n_components_):
+                spread = np.std(variates_a[:, k]) * np.std(variates_b[:, k])
+                covariance = np.mean(
+                    (variates_a[:, k] - variates_a[:, k].mean())
+                    * (variates_b[:, k] - variates_b[:, k].mean())
+                )
+                correlations.append(covariance / spread if spread > 0 else 0.0)
+        return float(np.mean(correlations))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input is a list of (a, b) pairs, which scikit-learn's array checks cannot build.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = False
+        return tags
