@@ -231,9 +231,10 @@ class CTWAligner(BaseAligner):
     MATLAB code learns through a homogeneous coordinate. The CCA step
     maximises the correlations for the current paths and the DTW step
     minimises the residual for the current projections; the constraint
-    depends on the paths, so a decrease of ``J`` at every round is observed,
-    not guaranteed. A path that returns to an earlier one (a cycle) stops the
-    iterations. Unlike tslearn's ``ctw_path`` (tslearn issue 728), the
+    depends on the paths, so a round can raise ``J`` (rarely, and slightly);
+    such a round is discarded and the iterations stop, so
+    ``objective_history_`` never increases. A path that returns to an earlier
+    one (a cycle) also stops the iterations. Unlike tslearn's ``ctw_path`` (tslearn issue 728), the
     iterations do run until the path settles.
 
     References
@@ -319,11 +320,18 @@ class CTWAligner(BaseAligner):
         paths = self._initial_paths(pairs)
         seen = {_paths_key(paths)}
         n_components, history, converged = self.n_components, [], False
+        previous = None
         for _ in range(self.max_iter):
             state = _State(pairs, paths, self.reg, n_components)
+            if history and state.objective > history[-1] * (1 + 1e-8) + 1e-12:
+                # The CCA constraint moves with the paths, so a round can raise J:
+                # keep the last round that did not, and stop.
+                state, alignments = previous
+                break
             n_components = state.n_components  # frozen after the first round
             history.append(state.objective)
             alignments = _dtw_paths(pairs, state.projections, state.offsets, self.window)
+            previous = (state, alignments)
             new_paths = [alignment.path for alignment in alignments]
             change = _mean_change(new_paths, paths)
             key = _paths_key(new_paths)
