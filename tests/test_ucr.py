@@ -7,6 +7,8 @@ bundled, already z-normalised series; "window 0" is a Sakoe-Chiba radius of 0
 wheel, so loading works offline.
 """
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -23,7 +25,7 @@ PUBLISHED = [
 
 
 def _load(name, split):
-    datasets = pytest.importorskip("aeon.datasets")
+    datasets = importlib.import_module("aeon.datasets")
     X, y = datasets.load_classification(name, split=split)
     # aeon is channels-first (n_cases, n_channels, n_timepoints); alignkit is time-first.
     return [np.ascontiguousarray(case.T) for case in X], np.asarray(y)
