@@ -145,48 +145,58 @@ def diagonal_ranges(n, m, lo, hi):
 
 
 @njit(**_OPTIONS)
-def _diagonal_costs(x, y, mask, d, first, last, cost):
-    """Local costs of the cells ``(i, d - i)``, ``i`` in ``[first, last)``; ``inf`` if masked."""
-    masked = mask.shape[0] > 0
-    for i in range(first, last):
-        j = d - i
+def _diagonal_costs(x, y_rev, mask, d, first, last, cost):
+    """Local costs of the cells ``(i, d - i)``, ``i`` in ``[first, last)``; ``inf`` if masked.
+
+    ``y_rev`` is ``y`` reversed, so that ``y[d - i]`` is row ``m - 1 - d + i`` of
+    it and both inputs are read forwards, through slices indexed from 0.
+    """
+    shift = y_rev.shape[0] - 1 - d
+    xs = x[first:last]
+    ys = y_rev[shift + first : shift + last]
+    out = cost[first:last]
+    for t in range(out.shape[0]):
         total = 0.0
-        for k in range(x.shape[1]):
-            diff = x[i, k] - y[j, k]
+        for k in range(xs.shape[1]):
+            diff = xs[t, k] - ys[t, k]
             total += diff * diff
-        cost[i] = _INF if masked and not mask[i, j] else total
+        out[t] = total
+    if mask.shape[0] > 0:
+        for i in range(first, last):
+            if not mask[i, d - i]:
+                cost[i] = _INF
 
 
 @njit(**_OPTIONS)
-def _forward_values(r2, r1, r0, cost, first, last, gamma, inv_gamma):
-    """One anti-diagonal of ``R``; buffers are indexed by row + 1 (index 0 is row -1)."""
-    for i in range(first, last):
-        low, e_diag, e_up, e_left = _softmin_terms(r2[i], r1[i], r1[i + 1], inv_gamma)
+def _forward_values(diag, up, left, cost, out, gamma, inv_gamma):
+    """One anti-diagonal of ``R`` from the slices of its three predecessors."""
+    for t in range(out.shape[0]):
+        low, e_diag, e_up, e_left = _softmin_terms(diag[t], up[t], left[t], inv_gamma)
         total = e_diag + e_up + e_left
         soft = low - gamma * _log_1_to_3(total) if low < _INF else _INF
-        r0[i + 1] = cost[i] + soft
+        out[t] = cost[t] + soft
 
 
 @njit(**_OPTIONS)
-def _forward_weights(r2, r1, r0, cost, first, last, gamma, inv_gamma, w_diag, w_up, w_left):
+def _forward_weights(diag, up, left, cost, out, gamma, inv_gamma, w_diag, w_up, w_left):
     """As :func:`_forward_values`, also storing each cell's normalised soft-min weights.
 
     Two loops, because LLVM gives up vectorising a loop that stores to four
     arrays it cannot prove distinct. The second recovers the soft-min from the
     weights: the minimum's weight is ``1 / total`` (in ``[1/3, 1]``).
     """
-    for i in range(first, last):
-        low, e_diag, e_up, e_left = _softmin_terms(r2[i], r1[i], r1[i + 1], inv_gamma)
+    for t in range(out.shape[0]):
+        low, e_diag, e_up, e_left = _softmin_terms(diag[t], up[t], left[t], inv_gamma)
         total = e_diag + e_up + e_left
         scale = 1.0 / total if low < _INF else 0.0
-        w_diag[i - first] = e_diag * scale
-        w_up[i - first] = e_up * scale
-        w_left[i - first] = e_left * scale
-    for i in range(first, last):
-        low = min(min(r2[i], r1[i]), r1[i + 1])
-        top = max(max(w_diag[i - first], w_up[i - first]), w_left[i - first])
+        w_diag[t] = e_diag * scale
+        w_up[t] = e_up * scale
+        w_left[t] = e_left * scale
+    for t in range(out.shape[0]):
+        low = min(min(diag[t], up[t]), left[t])
+        top = max(max(w_diag[t], w_up[t]), w_left[t])
         soft = low - gamma * _log_1_to_3(1.0 / top) if low < _INF else _INF
-        r0[i + 1] = cost[i] + soft
+        out[t] = cost[t] + soft
 
 
 @njit(**_OPTIONS)
@@ -199,8 +209,9 @@ def _forward(x, y, lo, hi, mask, gamma, keep_weights):
     w_diag = np.empty(n_cells)
     w_up = np.empty(n_cells)
     w_left = np.empty(n_cells)
-    # Three rotating anti-diagonals of R. A buffer is reset to inf over the span
-    # it last held before it is reused, so reads outside the band see inf.
+    # Three rotating anti-diagonals of R, indexed by row + 1 (index 0 is row -1).
+    # A buffer is reset to inf over the span it last held before it is reused,
+    # so reads outside the band see inf.
     r2 = np.full(n + 1, _INF)
     r1 = np.full(n + 1, _INF)
     r0 = np.full(n + 1, _INF)
@@ -209,20 +220,27 @@ def _forward(x, y, lo, hi, mask, gamma, keep_weights):
     span1_lo, span1_hi = 0, 0
     span0_lo, span0_hi = 0, 0
     cost = np.empty(n)
+    y_rev = np.ascontiguousarray(y[::-1])
     for d in range(n + m - 1):
         first, last = start[d], stop[d]
         r0[span0_lo:span0_hi] = _INF
-        _diagonal_costs(x, y, mask, d, first, last, cost)
+        _diagonal_costs(x, y_rev, mask, d, first, last, cost)
+        # Slices, not row indices: an index that LLVM cannot prove non-negative
+        # gets numba's wraparound select, and the loop is then vectorised with
+        # gathers and a scatter, 3-6x slower depending on process state.
+        cells = (
+            r2[first:last], r1[first:last], r1[first + 1 : last + 1],
+            cost[first:last], r0[first + 1 : last + 1], gamma, inv_gamma,
+        )  # fmt: skip
         if keep_weights:
             base = offsets[d]
             width = last - first
             _forward_weights(
-                r2, r1, r0, cost, first, last, gamma, inv_gamma,
-                w_diag[base : base + width], w_up[base : base + width],
+                *cells, w_diag[base : base + width], w_up[base : base + width],
                 w_left[base : base + width],
             )  # fmt: skip
         else:
-            _forward_values(r2, r1, r0, cost, first, last, gamma, inv_gamma)
+            _forward_values(*cells)
         span0_lo, span0_hi = first + 1, last + 1
         r2, r1, r0 = r1, r0, r2
         span2_lo, span2_hi, span1_lo, span1_hi, span0_lo, span0_hi = (
@@ -257,26 +275,36 @@ def _expected_diagonal(p_left, p_up, p_diag2, expected, first, last):
     ``i+1`` of ``d+1``, ``(i+1, j+1)`` row ``i+1`` of ``d+2``; product buffers
     hold 0 outside their diagonal's band, so no bound is checked here.
     """
-    for i in range(first, last):
-        expected[i] = p_left[i] + p_up[i + 1] + p_diag2[i + 1]
+    left = p_left[first:last]
+    up = p_up[first + 1 : last + 1]
+    diag = p_diag2[first + 1 : last + 1]
+    out = expected[first:last]
+    for t in range(out.shape[0]):
+        out[t] = left[t] + up[t] + diag[t]
 
 
 @njit(**_OPTIONS)
-def _products(expected, w_diag, w_up, w_left, first, last, p_left, p_up, p_diag):
-    for i in range(first, last):
-        e = expected[i]
-        p_left[i] = e * w_left[i - first]
-        p_up[i] = e * w_up[i - first]
-        p_diag[i] = e * w_diag[i - first]
+def _products(expected, w_diag, w_up, w_left, p_left, p_up, p_diag):
+    for t in range(expected.shape[0]):
+        e = expected[t]
+        p_left[t] = e * w_left[t]
+        p_up[t] = e * w_up[t]
+        p_diag[t] = e * w_diag[t]
 
 
 @njit(**_OPTIONS)
-def _accumulate_gradient(y, d, expected, first, last, mass, weighted_y):
-    for i in range(first, last):
-        mass[i] += expected[i]
-    for i in range(first, last):
-        for k in range(y.shape[1]):
-            weighted_y[i, k] += expected[i] * y[d - i, k]
+def _accumulate_gradient(y_rev, d, expected, first, last, mass, weighted_y):
+    """Add row ``d`` of ``E`` to ``sum_j E[i, j]`` and ``sum_j E[i, j] * y[j]``."""
+    shift = y_rev.shape[0] - 1 - d
+    e = expected[first:last]
+    ys = y_rev[shift + first : shift + last]
+    total = mass[first:last]
+    acc = weighted_y[first:last]
+    for t in range(e.shape[0]):
+        total[t] += e[t]
+    for t in range(e.shape[0]):
+        for k in range(ys.shape[1]):
+            acc[t, k] += e[t] * ys[t, k]
 
 
 @njit(**_OPTIONS)
@@ -300,6 +328,7 @@ def _backward(x, y, weights, ranges, dense):
     p_up = np.zeros(n + 1)
     p_diag1 = np.zeros(n + 1)
     p_diag2 = np.zeros(n + 1)
+    y_rev = np.ascontiguousarray(y[::-1])
     # A virtual successor (n, m) with E = 1 and weight 1 seeds E[n-1, m-1] = 1.
     p_diag2[n] = 1.0
     span1_lo, span1_hi = n, n
@@ -313,8 +342,9 @@ def _backward(x, y, weights, ranges, dense):
         base = offsets[d]
         width = last - first
         _products(
-            expected, w_diag[base : base + width], w_up[base : base + width],
-            w_left[base : base + width], first, last, p_left, p_up, p_diag2,
+            expected[first:last], w_diag[base : base + width], w_up[base : base + width],
+            w_left[base : base + width], p_left[first:last], p_up[first:last],
+            p_diag2[first:last],
         )  # fmt: skip
         p_diag1, p_diag2 = p_diag2, p_diag1
         span2_lo, span2_hi = span1_lo, span1_hi
@@ -323,7 +353,7 @@ def _backward(x, y, weights, ranges, dense):
             for i in range(first, last):
                 alignment[i, d - i] = expected[i]
         else:
-            _accumulate_gradient(y, d, expected, first, last, mass, weighted_y)
+            _accumulate_gradient(y_rev, d, expected, first, last, mass, weighted_y)
     if dense:
         return alignment
     grad = np.empty(x.shape)
