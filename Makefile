@@ -8,7 +8,7 @@ KERNEL_HASH := $(shell cat alignkit/kernels/_numba/*.py | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
-.PHONY: install demo test test-slow lint docs bench ci clean
+.PHONY: install demo test test-slow lint docs bench bench-ctw clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,9 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_dtw.py
+
+bench-ctw: $(STAMP)
+	$(PY) benchmarks/bench_ctw.py
 
 clean:
 	rm -rf $(VENV) build docs/_build docs/auto_examples docs/generated

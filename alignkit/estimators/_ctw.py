@@ -169,6 +169,9 @@ class CTWAligner(BaseAligner):
         Canonical dimension: an int count, or a float in ``(0, 1)``: the
         smallest number of components holding that fraction of the summed
         canonical correlations. Resolved in the first round, then frozen.
+        With many noisy channels the energy rule keeps noise components and
+        CCA overfits the starting path: pass an int (the expected latent
+        dimension) or ``reg > 0`` there (see ``benchmarks/results.md``).
     reg : float, default=0.0
         Ridge in ``[0, 1)``: covariances become ``(1 - reg) C + reg I``.
         Needed when a view has constant or collinear channels.
