@@ -9,7 +9,7 @@ Every bound is in the units of :func:`alignkit.dtw_distance` with the same
 
 import numpy as np
 
-from .validation import check_sequence, check_window
+from .validation import check_pair, check_sequence, check_window
 
 __all__ = ["envelope", "lb_improved", "lb_keogh", "lb_kim"]
 
@@ -37,12 +37,6 @@ _NOTES = """
     squared distance from ``a[i, k]`` to that interval, whose sum over ``i``
     and ``k`` is LB_Keogh.
 """
-
-
-def _pair(a, b):
-    a = check_sequence(a, name="a")
-    b = check_sequence(b, name="b", n_channels=a.shape[1])
-    return a, b
 
 
 def _finish(total, squared):
@@ -160,7 +154,7 @@ def lb_kim(a, b, *, squared=False):
     """
     from .kernels._numba import _lower_bounds
 
-    a, b = _pair(a, b)
+    a, b = check_pair(a, b)
     return _finish(_lower_bounds.lb_kim(a, b), squared)
 
 
@@ -208,7 +202,7 @@ def lb_keogh(a, b, *, window=None, squared=False):
     """
     from .kernels._numba._lower_bounds import lb_keogh as _lb_keogh
 
-    a, b = _pair(a, b)
+    a, b = check_pair(a, b)
     lower, upper = envelope(b, window=window, n_timepoints=len(a))
     return _finish(_lb_keogh(a, lower, upper), squared)
 
@@ -266,7 +260,7 @@ def lb_improved(a, b, *, window=None, squared=False):
     """
     from .kernels._numba._lower_bounds import lb_improved as _lb_improved
 
-    a, b = _pair(a, b)
+    a, b = check_pair(a, b)
     lower, upper = envelope(b, window=window, n_timepoints=len(a))
     lo_t, hi_t = row_bounds(_transposed(window), len(b), len(a))
     return _finish(_lb_improved(a, b, lower, upper, lo_t, hi_t), squared)

@@ -5,7 +5,7 @@ import numpy as np
 from .core.result import Alignment
 from .exceptions import InvalidInputError
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
-from .validation import check_memory, check_sequence, check_window
+from .validation import check_memory, check_pair, check_window
 
 __all__ = ["dtw", "dtw_distance"]
 
@@ -22,12 +22,6 @@ _DEFINITION = """
     ``squared=True`` it is the sum itself, the value aeon's ``dtw_distance``
     returns. Both give the same nearest neighbours.
 """
-
-
-def _pair(a, b):
-    a = check_sequence(a, name="a")
-    b = check_sequence(b, name="b", n_channels=a.shape[1])
-    return a, b
 
 
 def _check_method(method, parsed, return_cost_matrix, pattern, open_ends):
@@ -172,7 +166,7 @@ def dtw(
     """
     pattern = check_step_pattern(step_pattern)
     check_open_ends(pattern, open_begin, open_end)
-    a, b = _pair(a, b)
+    a, b = check_pair(a, b)
     n, m = len(a), len(b)
     parsed = check_window(window, shape=(n, m))
     _check_method(method, parsed, return_cost_matrix, pattern, open_begin or open_end)
@@ -281,7 +275,7 @@ def dtw_distance(
     from .kernels._numba import _dtw
 
     pattern = check_step_pattern(step_pattern)
-    a, b = _pair(a, b)
+    a, b = check_pair(a, b)
     if multivariate not in ("dependent", "independent"):
         raise InvalidInputError(
             f"multivariate must be 'dependent' or 'independent', got {multivariate!r}"

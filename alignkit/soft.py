@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .exceptions import InvalidInputError, WindowError
-from .validation import check_memory, check_sequence, check_window
+from .validation import check_memory, check_pair, check_window
 
 __all__ = ["soft_dtw", "soft_dtw_alignment", "soft_dtw_grad", "soft_dtw_divergence"]
 
@@ -52,8 +52,7 @@ def _window_arrays(window, n, m):
 
 
 def _prepare(a, b, gamma, window):
-    a = check_sequence(a, name="a")
-    b = check_sequence(b, name="b", n_channels=a.shape[1])
+    a, b = check_pair(a, b)
     gamma = _check_gamma(gamma)
     lo, hi, mask = _window_arrays(window, len(a), len(b))
     return a, b, gamma, lo, hi, mask
@@ -319,8 +318,7 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None):
     >>> soft_dtw_divergence([0.0, 1.0, 2.0], [0.0, 2.0]) > 0
     True
     """
-    a = check_sequence(a, name="a")
-    b = check_sequence(b, name="b", n_channels=a.shape[1])
+    a, b = check_pair(a, b)
     if isinstance(window, np.ndarray) and window.ndim == 2:
         raise WindowError(
             "soft_dtw_divergence window cannot be a mask (the three terms have different "

@@ -13,6 +13,7 @@ from .exceptions import AlignkitMemoryError, InvalidInputError, NonNumericInputE
 
 __all__ = [
     "check_sequence",
+    "check_pair",
     "check_collection",
     "check_window",
     "check_memory",
@@ -120,6 +121,29 @@ def check_sequence(sequence, name="sequence", index=None, n_channels=None):
     array = np.ascontiguousarray(array, dtype=np.float64)
     _check_finite(array, name, index)
     return array
+
+
+def check_pair(a, b):
+    """Validate two sequences that must share their channels.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_timepoints, n_channels) or (n_timepoints,)
+        The sequences, named ``a`` and ``b`` in error messages.
+
+    Returns
+    -------
+    a, b : ndarray of shape (n_timepoints, n_channels), dtype float64
+        See :func:`check_sequence`.
+
+    Examples
+    --------
+    >>> from alignkit.validation import check_pair
+    >>> [x.shape for x in check_pair([1, 2, 3], [1, 2])]
+    [(3, 1), (2, 1)]
+    """
+    a = check_sequence(a, name="a")
+    return a, check_sequence(b, name="b", n_channels=a.shape[1])
 
 
 def _strip_trailing_nan(row, name, index):

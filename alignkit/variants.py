@@ -4,7 +4,7 @@ import numpy as np
 
 from .core.result import Alignment
 from .exceptions import InvalidInputError
-from .validation import check_memory, check_sequence, check_window
+from .validation import check_memory, check_pair, check_sequence, check_window
 
 __all__ = ["derivative", "ddtw", "wdtw", "wdtw_weights"]
 
@@ -171,8 +171,7 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
     from .kernels._numba._dtw import backtrack_banded
     from .kernels._numba._weighted import wdtw_banded_matrix
 
-    a = check_sequence(a, name="a")
-    b = check_sequence(b, name="b", n_channels=a.shape[1])
+    a, b = check_pair(a, b)
     n, m = len(a), len(b)
     weights = wdtw_weights(max(n, m), g, max_weight)
     parsed = check_window(window, shape=(n, m))

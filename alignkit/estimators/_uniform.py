@@ -7,7 +7,7 @@ import numpy as np
 from ..base import BaseAligner
 from ..core.result import Alignment
 from ..exceptions import InvalidInputError
-from ..validation import check_collection, check_sequence
+from ..validation import check_collection, check_pair
 
 __all__ = ["UniformAligner", "uniform_path"]
 
@@ -146,8 +146,7 @@ class UniformAligner(BaseAligner):
             ``distance`` is the square root of the summed squared Euclidean
             cost along the path, as for :func:`alignkit.dtw`.
         """
-        a = check_sequence(a, name="a")
-        b = check_sequence(b, name="b", n_channels=a.shape[1])
+        a, b = check_pair(a, b)
         path = uniform_path(len(a), len(b))
         cost = float(np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2))
         return Alignment(path, np.sqrt(cost), (len(a), len(b)))
