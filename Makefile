@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[dev,plot,docs,dask,bench]" -e plugins/shapedtw
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[dev,plot,docs,dask,bench,torch]" -e plugins/shapedtw
 	touch $(STAMP)
 
 install: $(STAMP)

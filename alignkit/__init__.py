@@ -46,6 +46,7 @@ _SUBMODULES = {
     "barycenters",
     "base",
     "bounds",
+    "callbacks",
     "datasets",
     "elastic",
     "exceptions",

@@ -1,0 +1,199 @@
+"""Callbacks for the training loop of torch aligners.
+
+Every torch aligner (:class:`~alignkit.DeepCTWAligner` and the implicit
+aligners) trains through one loop. After each epoch it builds a ``logs`` dict
+(``epoch``, ``loss`` and, with a validation split, ``val_loss``), appends it to
+the estimator's ``history_``, and calls every callback. A callback is any
+object with some of the methods of :class:`Callback`; ``on_epoch_end``
+returning ``True`` stops the training.
+
+This module does not import torch.
+"""
+
+import sys
+
+__all__ = ["Callback", "EarlyStopping", "ProgressBar"]
+
+
+class Callback:
+    """Base class of training callbacks; every method is optional and does nothing.
+
+    Methods receive the estimator being fitted, so a callback can read its
+    fitted attributes (``loss_curve_``, ``n_iter_``...) as they grow.
+
+    Examples
+    --------
+    >>> from alignkit.callbacks import Callback
+    >>> class StopBelow(Callback):
+    ...     def __init__(self, threshold):
+    ...         self.threshold = threshold
+    ...
+    ...     def on_epoch_end(self, estimator, logs):
+    ...         return logs["loss"] < self.threshold
+    >>> StopBelow(0.1).on_epoch_end(None, {"epoch": 1, "loss": 0.05})
+    True
+    """
+
+    def on_train_begin(self, estimator, logs):
+        """Called once before the first epoch of a ``fit`` call.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        logs : dict
+            ``{"max_epochs": int, "n_iter": int}``: the epochs this call may
+            run and the epochs run before it (non-zero with ``warm_start``).
+        """
+
+    def on_epoch_end(self, estimator, logs):
+        """Called after each epoch.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        logs : dict
+            ``epoch`` (1-based, counted across ``warm_start`` calls), ``loss``
+            (the training loss of the epoch), ``val_loss`` when a validation
+            split is used, ``time`` (seconds the epoch took), and any entries
+            the estimator adds.
+
+        Returns
+        -------
+        stop : bool
+            True to stop the training after this epoch.
+        """
+        return False
+
+    def on_train_end(self, estimator, logs):
+        """Called once after the last epoch.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        logs : dict
+            The logs of the last epoch (empty if no epoch ran).
+        """
+
+
+class ProgressBar(Callback):
+    """Print one line per epoch: epoch, losses and time.
+
+    Torch aligners add one when ``verbose`` is true.
+
+    Parameters
+    ----------
+    stream : file-like, default=None
+        Where to write; ``None`` means ``sys.stderr`` at the time of writing.
+    every : int, default=1
+        Print every ``every`` epochs (and the last one).
+
+    Examples
+    --------
+    >>> import io
+    >>> from alignkit.callbacks import ProgressBar
+    >>> out = io.StringIO()
+    >>> bar = ProgressBar(stream=out)
+    >>> bar.on_train_begin(None, {"max_epochs": 2, "n_iter": 0})
+    >>> bar.on_epoch_end(None, {"epoch": 1, "loss": 0.5, "time": 0.01})
+    False
+    >>> out.getvalue().split()[:3]
+    ['epoch', '1/2', 'loss=0.5']
+    """
+
+    def __init__(self, stream=None, every=1):
+        self.stream = stream
+        self.every = every
+
+    def on_train_begin(self, estimator, logs):
+        self._last = logs.get("n_iter", 0) + logs.get("max_epochs", 0)
+
+    def on_epoch_end(self, estimator, logs):
+        epoch = logs["epoch"]
+        if epoch % max(int(self.every), 1) and epoch != getattr(self, "_last", epoch):
+            return False
+        parts = [f"epoch {epoch}/{getattr(self, '_last', '?')}"]
+        parts += [
+            f"{key}={value:.6g}"
+            for key, value in logs.items()
+            if key not in ("epoch", "time") and isinstance(value, (int, float))
+        ]
+        if "time" in logs:
+            parts.append(f"({logs['time']:.2f} s)")
+        stream = self.stream if self.stream is not None else sys.stderr
+        print(" ".join(parts), file=stream, flush=True)
+        return False
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored loss has not improved for ``patience`` epochs.
+
+    Torch aligners add one when ``early_stopping=True`` (monitoring the
+    validation loss on ``validation_fraction`` of the training data).
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        Key of the epoch logs to watch; lower is better. Falls back to
+        ``"loss"`` when the key is absent (no validation split).
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    min_delta : float, default=0.0
+        An improvement must lower the best value by more than this.
+    restore_best : bool, default=True
+        At the end of training, restore the model of the best epoch (through
+        the estimator's ``_get_training_state`` / ``_set_training_state``).
+
+    Attributes
+    ----------
+    best_ : float
+        Best value seen.
+    best_epoch_ : int
+        Epoch (1-based) of the best value.
+    stopped_epoch_ : int or None
+        Epoch at which training stopped, or None.
+
+    Examples
+    --------
+    >>> from alignkit.callbacks import EarlyStopping
+    >>> stop = EarlyStopping(monitor="loss", patience=2)
+    >>> stop.on_train_begin(None, {})
+    >>> [stop.on_epoch_end(None, {"epoch": k + 1, "loss": v}) for k, v in enumerate([3, 2, 2, 2])]
+    [False, False, False, True]
+    >>> stop.best_epoch_
+    2
+    """
+
+    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best=True):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best = restore_best
+
+    def on_train_begin(self, estimator, logs):
+        self.best_ = float("inf")
+        self.best_epoch_ = 0
+        self.stopped_epoch_ = None
+        self._wait = 0
+        self._best_state = None
+
+    def on_epoch_end(self, estimator, logs):
+        value = logs.get(self.monitor, logs.get("loss"))
+        if value is None:
+            return False
+        if value < self.best_ - self.min_delta:
+            self.best_, self.best_epoch_, self._wait = float(value), logs["epoch"], 0
+            if self.restore_best and hasattr(estimator, "_get_training_state"):
+                self._best_state = estimator._get_training_state()
+            return False
+        self._wait += 1
+        if self._wait >= self.patience:
+            self.stopped_epoch_ = logs["epoch"]
+            return True
+        return False
+
+    def on_train_end(self, estimator, logs):
+        if self.restore_best and self._best_state is not None:
+            estimator._set_training_state(self._best_state)
