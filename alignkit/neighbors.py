@@ -2,8 +2,9 @@
 
 :class:`KNeighborsDTWClassifier` and :class:`KNeighborsDTWRegressor` search the
 training collection with lower bounds (LB_Kim, LB_Keogh in both directions)
-and early-abandoning DTW, and find exactly the neighbours of a brute-force
-search. :class:`DTWDistances` turns a collection into its DTW distances to
+and PrunedDTW (pruned, early-abandoning DTW), and find exactly the neighbours of a brute-force
+search; ``kneighbors(X, return_stats=True)`` reports the work the pruning
+saved. :class:`DTWDistances` turns a collection into its DTW distances to
 the training collection, for scikit-learn estimators that take a precomputed
 metric or kernel.
 """
@@ -37,8 +38,8 @@ _PARAMETERS = """
         Number of joblib workers over the query sequences. ``None`` means 1
         unless inside :func:`joblib.parallel_config`; ``-1`` means all cores.
     lower_bounds : bool, default=True
-        Prune with lower bounds and early-abandoning DTW. The neighbours are
-        the same either way; ``False`` computes every DTW in full.
+        Prune with lower bounds and PrunedDTW. The neighbours are the same
+        either way; ``False`` computes every DTW in full.
 """
 
 _ATTRIBUTES = """
@@ -48,12 +49,6 @@ _ATTRIBUTES = """
         Number of channels seen in ``fit``.
     n_samples_fit_ : int
         Number of training sequences.
-    pruning_stats_ : dict
-        Work done by the last ``predict``, ``predict_proba`` or ``kneighbors``
-        call: ``"n_pairs"`` (query-training pairs), the fractions of pairs
-        pruned by ``"lb_kim"``, by ``"lb_keogh"`` and abandoned early by
-        ``"early_abandon"``, and ``"cells"``, the fraction of the DTW cells
-        of a brute-force search that were computed.
 """
 
 _NOTES = """
@@ -62,12 +57,16 @@ _NOTES = """
     once in ``fit``); candidates are visited by increasing bound, and the
     search stops at the first bound above the current k-th best distance.
     A visited candidate of equal length is pruned when LB_Keogh of the
-    training sequence against the query envelope exceeds the k-th best;
-    otherwise its DTW runs along the sequence with the tighter LB_Keogh and
-    stops as soon as the cheapest cell of a row plus the LB_Keogh of the
-    remaining rows exceeds the k-th best (the UCR suite's cascade,
-    Rakthanmanon et al. 2012). Pairs of unequal lengths use LB_Kim and
-    early abandoning only.
+    training sequence against the query envelope exceeds the k-th best
+    (the UCR suite's cascade, Rakthanmanon et al. 2012); otherwise its DTW
+    runs along the sequence with the tighter LB_Keogh, as PrunedDTW (Silva
+    and Batista 2016) under an upper bound: the k-th best, or the cost of
+    the diagonal path when lower. Cells whose cost plus the LB_Keogh of the
+    remaining rows exceeds the bound are skipped at the start and end of
+    each row, and the DTW is abandoned at the first row without a cell
+    under the bound. Pairs of unequal lengths use LB_Kim and PrunedDTW under
+    the k-th best only. ``kneighbors(X, return_stats=True)`` reports the
+    work done.
 
     Ties are broken by training index, as a stable sort of the brute-force
     distances would (comparisons carry a relative margin of ``1e-9`` so that
@@ -158,7 +157,7 @@ class _DTWNeighbors(BaseEstimator):
         self.n_channels_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)
 
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True, return_stats=False):
         """Find the nearest training sequences of each sequence of ``X``.
 
         Parameters
@@ -170,6 +169,9 @@ class _DTWNeighbors(BaseEstimator):
             Number of neighbours; ``None`` means ``self.n_neighbors``.
         return_distance : bool, default=True
             Also return the distances.
+        return_stats : bool, default=False
+            Also return the work done by this search (the estimator is not
+            modified).
 
         Returns
         -------
@@ -179,6 +181,23 @@ class _DTWNeighbors(BaseEstimator):
         indices : ndarray of shape (n_queries, n_neighbors)
             Indices of the neighbours in the training collection; equal
             distances are ordered by index.
+        stats : dict
+            Only when ``return_stats``: ``"n_pairs"`` (query-training pairs
+            searched), the fractions of pairs pruned by ``"lb_kim"``, by
+            ``"lb_keogh"`` and abandoned part way by ``"early_abandon"``,
+            and ``"cells"``: the DP cells computed (with the local costs of
+            the diagonal-path upper bounds) as a fraction of the DP cells of
+            a brute-force search.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alignkit.neighbors import KNeighborsDTWClassifier
+        >>> X = [np.sin(np.linspace(0, 6, 30) + shift) for shift in (0.0, 1.0, 2.0, 3.0)]
+        >>> clf = KNeighborsDTWClassifier().fit(X, [0, 0, 1, 1])
+        >>> indices, stats = clf.kneighbors(X[:1], return_distance=False, return_stats=True)
+        >>> indices.tolist(), stats["n_pairs"]
+        ([[0]], 4)
         """
         check_is_fitted(self)
         k = self.n_neighbors if n_neighbors is None else n_neighbors
@@ -195,11 +214,13 @@ class _DTWNeighbors(BaseEstimator):
             q_flat, q_off = self._train[:2]
         else:
             q_flat, q_off = pack(check_collection(X, name="X", n_channels=self.n_channels_))
-        squared, indices = self._search(q_flat, q_off, k + exclude_self)
+        squared, indices, stats = self._search(q_flat, q_off, k + exclude_self)
         if exclude_self:
             squared, indices = _drop_self(squared, indices)
-        distances = np.sqrt(squared)
-        return (distances, indices) if return_distance else indices
+        out = (np.sqrt(squared), indices) if return_distance else (indices,)
+        if return_stats:
+            out += (stats,)
+        return out if len(out) > 1 else out[0]
 
     def _search(self, q_flat, q_off, k):
         n_queries = len(q_off) - 1
@@ -213,8 +234,9 @@ class _DTWNeighbors(BaseEstimator):
             parts = Parallel(n_jobs=self.n_jobs)(
                 delayed(_search_chunk)(flat, offsets, *args) for flat, offsets in chunks
             )
-        self.pruning_stats_ = _stats_dict(np.sum([part[2] for part in parts], axis=0))
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        stats = _stats_dict(np.sum([part[2] for part in parts], axis=0))
+        squared = np.concatenate([part[0] for part in parts])
+        return squared, np.concatenate([part[1] for part in parts]), stats
 
     def _neighbour_weights(self, X):
         distances, indices = self.kneighbors(X)
@@ -264,6 +286,8 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
     ----------
     .. [1] T. Rakthanmanon et al., "Searching and mining trillions of time
        series subsequences under dynamic time warping", KDD 2012.
+    .. [2] D. F. Silva and G. E. A. P. A. Batista, "Speeding up all-pairwise
+       dynamic time warping matrix calculation", SDM 2016 (PrunedDTW).
 
     Examples
     --------

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .exceptions import InvalidInputError, WindowError
+from .exceptions import InvalidInputError
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
 from .validation import check_sequence, check_window
 
@@ -66,10 +66,14 @@ def subsequence_search(
     k : int, default=1
         Number of matches to return (fewer if the series has no room for more).
     window : None, int, float, tuple or ndarray of bool, default=None
-        Constraint on each alignment of the query with a window of the series,
-        as in :func:`alignkit.dtw` for an ``n`` by ``n`` problem. Only with
-        ``znormalize=True``: subsequence DTW lets the matched length vary, so
-        there is no diagonal for a band to follow.
+        Constraint on the warping inside each match, in columns counted from
+        the match's start, as in :func:`alignkit.dtw` for an ``n`` by ``n``
+        problem (``n = len(query)``). Without ``znormalize`` a Sakoe-Chiba
+        band (an int radius ``r``, or a float fraction giving
+        ``r = round(fraction * n)``) is ``|i - j| <= r`` not clipped at
+        column ``n``, so matches may be up to ``r`` timepoints shorter or
+        longer than the query; an Itakura parallelogram or an ``(n, n)``
+        mask keeps the query's length. See Notes.
     exclusion_zone : int, default=None
         Timepoints on each side of a reported match where no other match may
         reach; ``None`` means ``len(query) // 2``. Matches never overlap.
@@ -92,7 +96,7 @@ def subsequence_search(
         If an argument is malformed, the series is shorter than the query
         with ``znormalize=True``, or the pattern does not allow an open begin.
     WindowError
-        If ``window`` is given without ``znormalize``, or is malformed.
+        If ``window`` is malformed.
 
     See Also
     --------
@@ -107,6 +111,11 @@ def subsequence_search(
     candidates, one per end with its best start, are taken in increasing
     cost; a candidate is kept when its span stays more than
     ``exclusion_zone`` timepoints away from every match kept before it.
+    With a ``window`` the cost of the match ``series[s:e + 1]`` is the DTW
+    of the query and that span whose path, from ``(0, s)`` to
+    ``(n - 1, e)``, stays inside the window placed at column ``s``; the
+    candidate for an end is its cheapest start (the earliest on ties), one
+    windowed DP per start.
 
     With ``znormalize=True`` the matches have the query's length, as in the
     UCR suite: the query and every window ``series[s:s + n]`` are
@@ -153,13 +162,11 @@ def subsequence_search(
         parsed = check_window(window, shape=(n, n))
         found = _search_windows(query, series, pattern, parsed, k, zone)
     else:
-        if window is not None:
-            raise WindowError(
-                "window needs znormalize=True: subsequence DTW lets the matched length "
-                "vary, so there is no diagonal for a band to follow"
-            )
         check_open_ends(pattern, True, True)
-        found = _search_subsequences(query, series, pattern, k, zone)
+        if window is None:
+            found = _search_subsequences(query, series, pattern, k, zone)
+        else:
+            found = _search_in_band(query, series, pattern, _relative_band(window, n), k, zone)
     return [
         Match(int(path[0, 1]), int(path[-1, 1]), _finish(total, squared), path)
         for total, path in found
@@ -183,17 +190,8 @@ def _search_subsequences(query, series, pattern, k, zone):
 
     di, dj, weight, starts = pattern.kernel_arrays()
     cost, first = _steps.subsequence_profile(query, series, di, dj, weight, starts)
-    ends = np.flatnonzero(np.isfinite(cost))
-    order = ends[np.lexsort((ends, cost[ends]))]
-    kept = []
-    for end in order:
-        start = first[end]
-        if all(start > e + zone or end < s - zone for s, e in kept):
-            kept.append((int(start), int(end)))
-            if len(kept) == k:
-                break
     found = []
-    for start, end in kept:
+    for start, end in _pick(cost, first, k, zone):
         # The best path ending at ``end``, open at its begin so that its first
         # cells are weighted as in the one-pass search (the same summed cost);
         # the span reaches back to the column of the pattern's virtual origin.
@@ -202,6 +200,57 @@ def _search_subsequences(query, series, pattern, k, zone):
             query, series[begin : end + 1], pattern, check_window(None), open_begin=True
         )[0]
         path[:, 1] += begin
+        found.append((cost[end], path))
+    return found
+
+
+def _relative_band(window, n):
+    """Allowed cells of a match, in columns from its start: a dense ``(n, width)`` mask."""
+    from .kernels._numba._bounds import SAKOE_CHIBA, fraction_to_radius
+
+    parsed = check_window(window, shape=(n, n))
+    if parsed.mask is None and parsed.kind == SAKOE_CHIBA:
+        param = parsed.param
+        radius = int(param) if param >= 0 else int(fraction_to_radius(-1.0 - param, n, n))
+        rows, cols = np.indices((n, n + radius))
+        return np.abs(rows - cols) <= radius
+    if parsed.mask is not None:
+        return parsed.mask
+    lo, hi, _ = parsed.bounds(n, n)
+    cols = np.arange(n)
+    return (cols >= lo[:, None]) & (cols < hi[:, None])
+
+
+def _pick(cost, first, k, zone):
+    """Ends in increasing cost (ties: earlier end), kept when far enough from the kept ones."""
+    ends = np.flatnonzero(np.isfinite(cost))
+    kept = []
+    for end in ends[np.lexsort((ends, cost[ends]))]:
+        start = first[end]
+        if all(start > e + zone or end < s - zone for s, e in kept):
+            kept.append((int(start), int(end)))
+            if len(kept) == k:
+                break
+    return kept
+
+
+def _search_in_band(query, series, pattern, band, k, zone):
+    from .kernels._numba._pruned import banded_subsequence_costs
+
+    di, dj, weight, starts = pattern.kernel_arrays()
+    lo = np.argmax(band, axis=1).astype(np.int64)
+    hi = (band.shape[1] - np.argmax(band[:, ::-1], axis=1)).astype(np.int64)
+    cell_ok = np.concatenate([band[i, lo[i] : hi[i]] for i in range(len(band))])
+    if cell_ok.all():
+        cell_ok = np.zeros(0, dtype=np.bool_)
+    cost, first = banded_subsequence_costs(
+        query, series, di, dj, weight, starts, lo, hi, cell_ok, pattern is symmetric1
+    )
+    found = []
+    for start, end in _pick(cost, first, k, zone):
+        window = check_window(band[:, : end - start + 1].copy())
+        path = align_pattern(query, series[start : end + 1], pattern, window)[0]
+        path[:, 1] += start
         found.append((cost[end], path))
     return found
 

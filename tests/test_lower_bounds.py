@@ -1,4 +1,4 @@
-"""Lower bounds and early-abandoning DTW against independent truths.
+"""Lower bounds and PrunedDTW against independent truths.
 
 - Every bound is at most the exact DTW (``alignkit.dtw_distance``, itself
   checked against brute force in test_dtw.py) under the same window, for
@@ -7,13 +7,16 @@
   builds the cells geometrically) and tslearn's ``lb_envelope``.
 - Equalities that follow from the definitions: with radius 0 and equal
   lengths LB_Keogh is the squared Euclidean distance, which is the DTW.
+- PrunedDTW equals ``alignkit.dtw_distance`` exactly whenever the distance
+  is within the upper bound and is ``inf`` otherwise, and computes no more
+  cells than abandoning whole rows (counted on the reference DP matrix).
 """
 
 import importlib
 
 import numpy as np
 import pytest
-from _reference import band_cells, itakura_cells
+from _reference import band_cells, cells_from_bounds, itakura_cells, reference_dtw
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +24,7 @@ import alignkit
 from alignkit.bounds import envelope, lb_improved, lb_keogh, lb_kim
 from alignkit.exceptions import InvalidInputError
 from alignkit.kernels._numba._bounds import window_bounds
-from alignkit.kernels._numba._pruned import dtw_abandon_rows
+from alignkit.kernels._numba._pruned import diagonal_cost, dtw_pruned
 from alignkit.validation import check_window
 
 # A bound may exceed the exact value by rounding only.
@@ -153,41 +156,92 @@ def test_bounds_validate_their_input():
         envelope([1.0, 2.0], n_timepoints=0)
 
 
-@given(pairs_and_windows(), st.floats(0.0, 2.0))
-def test_early_abandoning_is_exact_below_the_threshold(case, fraction):
+def _remainder(a, b, lo, hi):
+    """Suffix sums of the LB_Keogh terms of ``a`` against the envelope of ``b``."""
+    from alignkit.kernels._numba._lower_bounds import envelope as env_kernel
+    from alignkit.kernels._numba._lower_bounds import lb_keogh_terms
+
+    lower, upper = env_kernel(b, lo, hi)
+    terms = np.empty(len(a))
+    lb_keogh_terms(a, lower, upper, terms)
+    return np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]])
+
+
+def _row_abandon_cells(a, b, mask, upper_bound, remainder):
+    """Cells of row-by-row early abandoning: whole rows until a row's minimum exceeds the bound."""
+    acc = reference_dtw(a, b, mask)
+    cells = 0
+    for i in range(len(a)):
+        cells += int(mask[i].sum())
+        # A relative margin: the reference sums in another order.
+        if acc[i].min() + remainder[i + 1] > upper_bound * (1 + 1e-9):
+            break
+    return cells
+
+
+@given(pairs_and_windows(), st.sampled_from([0.0, 0.5, 0.9, 1.0, 1.0 + 1e-12, 1.5, np.inf]))
+def test_pruned_dtw_is_exact_within_the_bound_and_inf_above(case, fraction):
     a, b, window = case
     parsed = check_window(window, shape=(len(a), len(b)))
     if parsed.mask is not None:
         return
     exact = alignkit.dtw_distance(a, b, window=window, squared=True)
     lo, hi = window_bounds(len(a), len(b), parsed.kind, parsed.param)
-    full, cells = dtw_abandon_rows(a, b, lo, hi, np.inf, np.empty(0))
-    assert full == pytest.approx(exact, rel=1e-12)
-    assert cells == int(np.sum(hi - lo))
-    threshold = fraction * exact
-    total, _ = dtw_abandon_rows(a, b, lo, hi, threshold, np.empty(0))
-    if threshold >= exact:
-        assert total == full
+    upper_bound = fraction * exact
+    total, cells = dtw_pruned(a, b, lo, hi, upper_bound, np.empty(0))
+    if exact <= upper_bound:
+        assert total == exact
     else:
-        assert total == np.inf or total > threshold
+        assert total == np.inf
+    mask = cells_from_bounds(lo, hi, len(b))
+    assert cells <= _row_abandon_cells(a, b, mask, upper_bound, np.zeros(len(a) + 1))
+    full, cells = dtw_pruned(a, b, lo, hi, np.inf, np.empty(0))
+    assert full == exact
+    assert cells == int(np.sum(hi - lo))
 
 
-@given(st.integers(2, 20), st.integers(0, 4), st.integers(0, 2**32 - 1))
-def test_keogh_remainder_never_abandons_a_path_within_the_threshold(n, radius, seed):
-    from alignkit.kernels._numba._lower_bounds import envelope as env_kernel
-    from alignkit.kernels._numba._lower_bounds import lb_keogh_terms
-
+@given(
+    st.integers(2, 20),
+    st.integers(0, 4),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.5, 1.0 + 1e-9, 1.5]),
+)
+def test_pruned_dtw_with_keogh_remainder_is_exact_within_the_bound(n, radius, seed, fraction):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
     lo, hi = window_bounds(n, n, 1, float(radius))
-    lower, upper = env_kernel(b, lo, hi)
-    terms = np.empty(n)
-    lb_keogh_terms(a, lower, upper, terms)
-    remainder = np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]])
+    remainder = _remainder(a, b, lo, hi)
     exact = alignkit.dtw_distance(a, b, window=radius, squared=True)
-    total, _ = dtw_abandon_rows(a, b, lo, hi, exact * (1 + 1e-9), remainder)
-    assert total == pytest.approx(exact, rel=1e-12)
-    total, cells = dtw_abandon_rows(a, b, lo, hi, 0.5 * exact, remainder)
-    assert total == np.inf or total > 0.5 * exact
-    # The remainder only makes abandoning earlier.
-    assert cells <= dtw_abandon_rows(a, b, lo, hi, 0.5 * exact, np.empty(0))[1]
+    total, cells = dtw_pruned(a, b, lo, hi, fraction * exact, remainder)
+    if fraction > 1:
+        assert total == exact
+    else:
+        assert total == np.inf
+    # Never more cells than abandoning whole rows with the same remainder.
+    mask = cells_from_bounds(lo, hi, n)
+    assert cells <= _row_abandon_cells(a, b, mask, fraction * exact, remainder)
+
+
+def test_pruned_dtw_skips_cells_of_a_row_that_are_above_the_bound():
+    # Equal sequences: the diagonal costs 0 and every cell off it costs more
+    # than the bound, so each row computes the diagonal cell and at most its
+    # two neighbours instead of the whole band.
+    a = np.linspace(0.0, 10.0, 30)[:, None]
+    lo, hi = window_bounds(30, 30, 0, 0.0)
+    total, cells = dtw_pruned(a, a.copy(), lo, hi, 0.01, np.empty(0))
+    assert total == 0.0
+    assert cells <= 3 * 30 < 30 * 30
+
+
+@given(pairs_and_windows(equal_lengths=True))
+def test_diagonal_cost_is_an_upper_bound_of_dtw(case):
+    a, b, window = case
+    if isinstance(window, np.ndarray):
+        # A mask need not contain the diagonal; every band window does.
+        return
+    exact = alignkit.dtw_distance(a, b, window=window, squared=True)
+    euclidean = float(((a - b) ** 2).sum())
+    total, cells = diagonal_cost(a, b, np.inf)
+    assert exact <= total == pytest.approx(euclidean, rel=1e-12)
+    assert cells == len(a)
+    assert diagonal_cost(a, b, 0.5 * euclidean)[0] == (np.inf if euclidean > 0 else 0.0)

@@ -38,16 +38,13 @@ _DATA_MODEL = {
     "check_transformer_general": (
         "transform accepts sequences of another length (columns of a 2-D X) than fit saw"
     ),
-    "check_dict_unchanged": (
-        "predict records pruning_stats_, the work of the last search (asked for by design)"
-    ),
 }
 
 
 _NOT_FOR = {
     KNeighborsDTWClassifier: {"check_transformer_general"},
     KNeighborsDTWRegressor: {"check_transformer_general", "check_classifiers_train"},
-    DTWDistances: {"check_classifiers_train", "check_dict_unchanged"},
+    DTWDistances: {"check_classifiers_train"},
 }
 
 
@@ -86,8 +83,27 @@ def test_gunpoint_reproduces_published_one_nn_error(gunpoint, window, published)
     clf = KNeighborsDTWClassifier(window=window).fit(train, y_train)
     assert round(float(np.mean(clf.predict(test) != y_test)), 4) == published
     # Pruning did work: fewer DP cells than a brute-force search.
-    assert clf.pruning_stats_["cells"] < 0.5
-    assert clf.pruning_stats_["n_pairs"] == len(train) * len(test)
+    _, stats = clf.kneighbors(test, return_distance=False, return_stats=True)
+    assert stats["cells"] < 0.5
+    assert stats["n_pairs"] == len(train) * len(test)
+
+
+def test_gunpoint_pruned_dtw_keeps_the_brute_force_neighbours_with_few_cells(
+    gunpoint, gunpoint_distances
+):
+    (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
+    clf = KNeighborsDTWClassifier(n_neighbors=3).fit(train, y_train)
+    before = clf.__dict__.copy()
+    _, indices, stats = clf.kneighbors(test, return_stats=True)
+    np.testing.assert_array_equal(
+        indices, np.argsort(gunpoint_distances, axis=1, kind="stable")[:, :3]
+    )
+    # PrunedDTW computes 4.4% of the cells here; abandoning whole rows
+    # (the search before PrunedDTW) computed 14.6%.
+    assert stats["cells"] < 0.08
+    assert stats["early_abandon"] > 0
+    # The search leaves the estimator as it was.
+    assert clf.__dict__.keys() == before.keys()
 
 
 def test_gunpoint_matches_aeon_one_nn(gunpoint):
@@ -199,8 +215,8 @@ def test_regressor_is_the_weighted_mean_of_brute_force_neighbours(weights):
 def test_pruning_stats_without_bounds_count_every_cell(gunpoint):
     (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
     clf = KNeighborsDTWClassifier(window=0.1, lower_bounds=False).fit(train, y_train)
-    clf.predict(test[:5])
-    assert clf.pruning_stats_ == {
+    _, _, stats = clf.kneighbors(test[:5], return_stats=True)
+    assert stats == {
         "n_pairs": 5 * len(train),
         "lb_kim": 0.0,
         "lb_keogh": 0.0,
@@ -213,8 +229,10 @@ def test_n_jobs_gives_the_same_neighbours(gunpoint):
     (train, y_train, _), (test, _, _) = gunpoint["train"], gunpoint["test"]
     one = KNeighborsDTWClassifier(n_neighbors=2, window=5).fit(train, y_train)
     two = KNeighborsDTWClassifier(n_neighbors=2, window=5, n_jobs=2).fit(train, y_train)
-    np.testing.assert_array_equal(one.kneighbors(test[:20])[1], two.kneighbors(test[:20])[1])
-    assert one.pruning_stats_ == two.pruning_stats_
+    indices_one, stats_one = one.kneighbors(test[:20], return_distance=False, return_stats=True)
+    indices_two, stats_two = two.kneighbors(test[:20], return_distance=False, return_stats=True)
+    np.testing.assert_array_equal(indices_one, indices_two)
+    assert stats_one == stats_two
 
 
 def test_invalid_arguments_are_named():

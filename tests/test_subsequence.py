@@ -10,10 +10,11 @@ give the best match independently.
 import dtw as dtw_python
 import numpy as np
 import pytest
-from _reference import assert_valid_path, band_cells, reference_dtw
+from _reference import assert_valid_path, band_cells, itakura_cells, reference_dtw
 from dtaidistance.subsequence.dtw import subsequence_alignment
 
 from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.kernels._numba._bounds import fraction_to_radius
 from alignkit.subsequence import subsequence_search
 
 
@@ -72,6 +73,82 @@ def test_subsequence_dtw_equals_brute_force(seed, k, zone):
     matches = subsequence_search(query, series, k=k, exclusion_zone=zone, squared=True)
     expected = _brute_force_subsequences(query, series, k, 6 // 2 if zone is None else zone)
     _check(matches, expected, query)
+
+
+def _relative_mask(window, n, length):
+    """The window placed at a match's start, cropped to ``length`` columns (independent build)."""
+    if isinstance(window, tuple):
+        return itakura_cells(n, n, window[1]) if length == n else np.zeros((n, length), bool)
+    radius = window if isinstance(window, int) else fraction_to_radius(window, n, n)
+    rows, cols = np.indices((n, length))
+    return np.abs(rows - cols) <= radius
+
+
+def _brute_force_banded(query, series, k, zone, window):
+    """Every (start, end): plain DTW inside the window; per end the cheapest, earliest start."""
+    candidates = []
+    for end in range(len(series)):
+        best, best_start = np.inf, -1
+        for start in range(end + 1):
+            mask = _relative_mask(window, len(query), end - start + 1)
+            cost = reference_dtw(query, series[start : end + 1], mask)[-1, -1]
+            if cost < best:
+                best, best_start = cost, start
+        if np.isfinite(best):
+            candidates.append((best, best_start, end))
+    return _select(candidates, k, zone)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("window", [0, 1, 3, 0.2, ("itakura", 2.0)])
+@pytest.mark.parametrize(("k", "zone"), [(1, None), (3, 0), (2, 4)])
+def test_windowed_subsequence_dtw_equals_brute_force(seed, window, k, zone):
+    # Odd and even query lengths: the kernel's two row buffers swap roles.
+    n = (6, 5, 7)[seed]
+    rng = np.random.default_rng(40 + seed)
+    query = rng.normal(size=(n, 2))
+    series = rng.normal(size=(30, 2))
+    stretched = np.repeat(query, [1, 2] + [1] * (n - 2), axis=0)
+    series[8 : 9 + n] = stretched + 0.1 * rng.normal(size=(n + 1, 2))
+    matches = subsequence_search(
+        query, series, k=k, window=window, exclusion_zone=zone, squared=True
+    )
+    expected = _brute_force_banded(query, series, k, n // 2 if zone is None else zone, window)
+    assert len(matches) == len(expected) > 0
+    _check(matches, expected, query)
+    for match in matches:
+        i, j = match.path[:, 0], match.path[:, 1] - match.start
+        assert _relative_mask(window, n, match.end - match.start + 1)[i, j].all()
+
+
+def test_windowed_best_match_equals_dtw_python_sakoe_chiba_asymmetric():
+    # dtw-python's Sakoe-Chiba window is |i - j| <= r on the pair: the band
+    # placed at each candidate's start.
+    rng = np.random.default_rng(50)
+    query, series = rng.normal(size=(7, 1)), rng.normal(size=(40, 1))
+    for radius in (1, 2):
+        best = (np.inf, None)
+        for start in range(len(series)):
+            for end in range(start, len(series)):
+                try:
+                    peer = dtw_python.dtw(
+                        query,
+                        series[start : end + 1],
+                        dist_method="sqeuclidean",
+                        step_pattern=dtw_python.asymmetric,
+                        window_type="sakoechiba",
+                        window_args={"window_size": radius},
+                        distance_only=True,
+                    )
+                except ValueError:
+                    continue
+                if peer.distance < best[0]:
+                    best = (peer.distance, (start, end))
+        ours = subsequence_search(
+            query, series, window=radius, step_pattern="asymmetric", squared=True
+        )[0]
+        assert ours.distance == pytest.approx(best[0], rel=1e-12)
+        assert (ours.start, ours.end) == best[1]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -140,8 +217,10 @@ def test_best_match_equals_dtw_python_open_begin_and_end(name):
 
 def test_argument_errors():
     query, series = np.arange(4.0), np.arange(20.0)
-    with pytest.raises(WindowError, match="znormalize=True"):
-        subsequence_search(query, series, window=2)
+    with pytest.raises(WindowError, match="radius must be >= 0"):
+        subsequence_search(query, series, window=-2)
+    with pytest.raises(WindowError, match="shape"):
+        subsequence_search(query, series, window=np.ones((4, 5), dtype=bool))
     with pytest.raises(InvalidInputError, match="open_begin"):
         subsequence_search(query, series, step_pattern="symmetric2")
     with pytest.raises(InvalidInputError, match="fewer than the query"):
