@@ -15,6 +15,7 @@ __all__ = [
     "check_sequence",
     "check_pair",
     "check_collection",
+    "check_images",
     "check_window",
     "check_memory",
     "Window",
@@ -262,6 +263,64 @@ def _check_radius(value, name):
             )
         return -1.0 - float(value)
     raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
+
+
+def check_images(X, name="X", shape=None):
+    """Validate a stack of images and return it as ``(n_images, channels, height, width)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+        Images; a 3-D array holds one-channel images.
+    name : str, default="X"
+        Argument name used in error messages.
+    shape : tuple of int, default=None
+        If given, the ``(channels, height, width)`` every image must have.
+
+    Returns
+    -------
+    images : ndarray of shape (n_images, channels, height, width), dtype float64
+
+    Raises
+    ------
+    InvalidInputError
+        If ``X`` is empty, not 3-D or 4-D, not numeric, holds NaN or inf, or
+        has another image shape than ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.validation import check_images
+    >>> check_images(np.zeros((5, 8, 8))).shape
+    (5, 1, 8, 8)
+    """
+    array = _as_numeric_array(X, name, None)
+    if array.ndim == 3:
+        array = array[:, None]
+    elif array.ndim != 4:
+        raise InvalidInputError(
+            f"{name} has {array.ndim} dimensions (shape {array.shape}); images are "
+            "(n_images, height, width) or (n_images, channels, height, width)"
+        )
+    if 0 in array.shape:
+        raise InvalidInputError(
+            f"{name} is empty: shape {array.shape} as (n_images, channels, height, width)"
+        )
+    if shape is not None and tuple(array.shape[1:]) != tuple(shape):
+        raise InvalidInputError(
+            f"{name} holds images of shape (channels, height, width) = {array.shape[1:]}, "
+            f"but {tuple(shape)} was expected (the shape seen in fit)"
+        )
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    finite = np.isfinite(array)
+    if not finite.all():
+        image, channel, row, col = np.argwhere(~finite)[0]
+        value = array[image, channel, row, col]
+        raise InvalidInputError(
+            f"{name}[{image}] holds {'NaN' if np.isnan(value) else value} at channel {channel}, "
+            f"row {row}, column {col}; images must be finite"
+        )
+    return array
 
 
 def check_window(window, shape=None, name="window"):

@@ -25,9 +25,13 @@ from alignkit.testing import (
 
 ALIGNERS = [spec.estimator() for spec in get_registry().specs()]
 # The contract checks feed collections of sequences; multimodal aligners take
-# collections of (a, b) pairs and have their contract tested in their own files
-# (tests/test_ctw.py for "ctw").
-SINGLE_VIEW = [spec.estimator() for spec in get_registry().specs() if "multimodal" not in spec.tags]
+# collections of (a, b) pairs and image aligners take images, so they have their
+# contract tested in their own files (tests/test_ctw.py, tests/test_stn.py...).
+SINGLE_VIEW = [
+    spec.estimator()
+    for spec in get_registry().specs()
+    if not {"multimodal", "image"} & set(spec.tags)
+]
 
 # Failures that follow from the data model, not from bugs: a 2-D array X is a
 # collection of univariate sequences (rows), so its "features" are timepoints,
@@ -75,7 +79,7 @@ def test_aligner_contract(aligner, check):
 
 def test_check_aligner_runs_on_every_registered_aligner():
     for spec in get_registry().specs():
-        if "multimodal" not in spec.tags:
+        if not {"multimodal", "image"} & set(spec.tags):
             check_aligner(alignkit.get_aligner(spec.name))
 
 
@@ -144,3 +148,25 @@ def test_checks_need_an_instance():
         check_aligner(UniformAligner)
     with pytest.raises(TypeError, match="instance"):
         parametrize_with_aligner_checks([UniformAligner])
+
+
+# scikit-learn cannot build inputs for aligners of images or of (a, b) pairs, so
+# parametrize_with_checks skips them; the checks that need no data still apply.
+_INPUT_FREE_CHECKS = (
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+)
+
+
+@pytest.mark.parametrize("check_name", _INPUT_FREE_CHECKS)
+@pytest.mark.parametrize(
+    "aligner",
+    [a for a in ALIGNERS if not a.__sklearn_tags__().input_tags.two_d_array],
+    ids=lambda a: type(a).__name__,
+)
+def test_input_free_sklearn_checks(aligner, check_name):
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check_name)(type(aligner).__name__, aligner)
