@@ -8,7 +8,7 @@ KERNEL_HASH := $(shell cat alignkit/kernels/_numba/*.py | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
-.PHONY: install demo test test-slow lint docs bench bench-ctw clean
+.PHONY: install demo test test-slow lint docs bench bench-ctw bench-torch repro-stn repro-glimpse clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
 	python3 -m venv $(VENV)
@@ -39,6 +39,15 @@ bench: $(STAMP)
 
 bench-ctw: $(STAMP)
 	$(PY) benchmarks/bench_ctw.py
+
+bench-torch: $(STAMP)
+	$(PY) benchmarks/bench_torch.py
+
+repro-stn: $(STAMP)
+	$(PY) benchmarks/repro_stn.py
+
+repro-glimpse: $(STAMP)
+	$(PY) benchmarks/repro_glimpse.py
 
 clean:
 	rm -rf $(VENV) build docs/_build docs/auto_examples docs/generated

@@ -1,8 +1,10 @@
-"""Sequences with known ground-truth alignments, for examples and tests."""
+"""Sequences and images with known ground-truth alignments, for examples and tests."""
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._synthetic_attention import make_warped_copy
+from ._synthetic_images import DigitCanvas, digit_images, make_digit_canvas
 from .exceptions import InvalidInputError
 
 __all__ = [
@@ -10,7 +12,12 @@ __all__ = [
     "warp_to_path",
     "make_warped_collection",
     "make_warped_spirals",
+    "make_nonlinear_views",
     "warp_views",
+    "make_warped_copy",
+    "make_digit_canvas",
+    "digit_images",
+    "DigitCanvas",
 ]
 
 
@@ -390,3 +397,143 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
         )
         positions.append(position)
     return warped, _paths_to_first(positions)
+
+
+def _check_channels(n_channels):
+    if not isinstance(n_channels, (tuple, list)) or len(n_channels) != 2:
+        raise InvalidInputError(
+            f"n_channels must be a pair (n_channels_a, n_channels_b), got {n_channels!r}"
+        )
+    return tuple(_check_int(value, f"n_channels[{k}]", 1) for k, value in enumerate(n_channels))
+
+
+def _check_non_negative(value, name):
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
+        raise InvalidInputError(f"{name} must be a finite float >= 0, got {value!r}")
+    return float(value)
+
+
+def _random_nonlinear_map(n_outputs, nonlinearity, rng):
+    """A random map ``z -> W2 tanh(s W1 z + c)`` of the standardised 2-D latent."""
+    inner = rng.standard_normal((n_outputs, 2))
+    bias = rng.standard_normal(n_outputs)
+    outer = rng.standard_normal((n_outputs, n_outputs)) / np.sqrt(n_outputs)
+
+    def apply(latent):
+        return np.tanh(nonlinearity * latent @ inner.T + bias) @ outer.T
+
+    return apply
+
+
+def make_nonlinear_views(
+    n_pairs=20,
+    n_timepoints=300,
+    nonlinearity=1.5,
+    n_channels=(10, 15),
+    n_noise=2,
+    noise=1.0,
+    n_segments=5,
+    speed=(0.3, 0.9),
+    return_positions=False,
+    random_state=None,
+):
+    """Pairs of nonlinear views of a warped spiral: the DCTW synthetic protocol.
+
+    The spiral protocol of :func:`make_warped_spirals`, with each modality
+    seen through its own random NONLINEAR map instead of an affine one, so
+    that linear CTW cannot recover the shared latent. The latent 2-D spiral
+    ``z`` (standardised per axis over the latent timeline) is mapped to view
+    ``a`` by ``W2 tanh(s W1 z + c)`` in ``n_channels[0]`` dimensions and to
+    view ``b`` by an independent map of the same form in ``n_channels[1]``
+    dimensions (``s`` is ``nonlinearity``); each view gets ``n_noise`` extra
+    channels of pure Gaussian noise. The two maps are drawn once and shared
+    by all pairs, so a model fitted on some pairs applies to new ones; each
+    sequence of each pair plays the latent along its own random
+    piecewise-linear time warp.
+
+    Parameters
+    ----------
+    n_pairs : int, default=20
+        Number of ``(a, b)`` pairs.
+    n_timepoints : int, default=300
+        Length of the latent spiral; sequences have about
+        ``mean(speed) * n_timepoints`` frames.
+    nonlinearity : float, default=1.5
+        Scale ``s`` inside the ``tanh``: 0 gives constant views, small values
+        nearly linear ones, large values saturated, strongly nonlinear ones.
+    n_channels : tuple of int, default=(10, 15)
+        Dimensions of the nonlinear maps of view ``a`` and view ``b``.
+    n_noise : int, default=2
+        Number of pure-noise channels appended to each view.
+    noise : float, default=1.0
+        Standard deviation of the noise channels (a mapped channel has a
+        standard deviation of about 0.5 to 1).
+    n_segments : int, default=5
+        Number of equal latent segments of each time warp.
+    speed : tuple of float, default=(0.3, 0.9)
+        Range of the uniform segment speeds (frames per latent frame).
+    return_positions : bool, default=False
+        Also return the latent position of every frame.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the maps, the warps and the noise.
+
+    Returns
+    -------
+    pairs : list of tuple of ndarray
+        ``n_pairs`` pairs ``(a, b)``, ``a`` of shape
+        ``(n_timepoints_a, n_channels[0] + n_noise)`` and ``b`` of shape
+        ``(n_timepoints_b, n_channels[1] + n_noise)``; the noise channels
+        come last.
+    true_paths : list of ndarray of shape (path_length, 2)
+        ``true_paths[k]`` aligns ``pairs[k][0]`` (first column) with
+        ``pairs[k][1]`` (second column), see :func:`warp_to_path`.
+    positions : list of tuple of ndarray
+        Only with ``return_positions``: per pair, the (fractional, 0-based)
+        latent frame shown by each frame of ``a`` and of ``b``.
+
+    See Also
+    --------
+    make_warped_spirals : The same protocol with affine views.
+
+    References
+    ----------
+    .. [1] G. Trigeorgis, M. A. Nicolaou, S. Zafeiriou and B. W. Schuller,
+       "Deep canonical time warping", CVPR 2016.
+
+    Examples
+    --------
+    >>> from alignkit.datasets import make_nonlinear_views
+    >>> pairs, true_paths = make_nonlinear_views(n_pairs=3, random_state=0)
+    >>> a, b = pairs[0]
+    >>> len(pairs), a.shape[1], b.shape[1]
+    (3, 12, 17)
+    >>> true_paths[0][-1].tolist() == [len(a) - 1, len(b) - 1]
+    True
+    """
+    n_pairs = _check_int(n_pairs, "n_pairs", 1)
+    n_timepoints = _check_int(n_timepoints, "n_timepoints", 2)
+    nonlinearity = _check_non_negative(nonlinearity, "nonlinearity")
+    n_channels = _check_channels(n_channels)
+    n_noise = _check_int(n_noise, "n_noise", 0)
+    noise = _check_non_negative(noise, "noise")
+    n_segments = _check_int(n_segments, "n_segments", 1)
+    speed = _check_speed(speed)
+    rng = check_random_state(random_state)
+    spiral = _spiral(np.arange(n_timepoints, dtype=float), n_timepoints)
+    centre, spread = spiral.mean(axis=0), spiral.std(axis=0)
+    maps = [_random_nonlinear_map(d, nonlinearity, rng) for d in n_channels]
+    pairs, positions = [], []
+    for _ in range(n_pairs):
+        pair, pair_positions = [], []
+        for view_map in maps:
+            position = _piecewise_linear_warp(n_timepoints, n_segments, speed, rng)
+            latent = (_spiral(position, n_timepoints) - centre) / spread
+            channels = noise * rng.standard_normal((len(position), n_noise))
+            pair.append(np.hstack([view_map(latent), channels]))
+            pair_positions.append(position)
+        pairs.append(tuple(pair))
+        positions.append(tuple(pair_positions))
+    true_paths = [_paths_to_first(list(position))[1] for position in positions]
+    if return_positions:
+        return pairs, true_paths, positions
+    return pairs, true_paths

@@ -80,7 +80,62 @@ def soft_value_and_weights(a, b, gamma, lo, hi, mask):
     return _finite(value, len(a), len(b)), weights, ranges
 
 
-def soft_dtw(a, b, *, gamma=1.0, window=None):
+def _backend(backend, device, a, b, what):
+    """``(backend, device)`` for one pair, as :func:`alignkit.kernels.dispatch.resolve_backend`."""
+    from .kernels.dispatch import resolve_backend
+
+    return resolve_backend(backend, device, n_pairs=1, length=max(len(a), len(b)), what=what)
+
+
+def _torch_pair(a, b, window, device):
+    """One pair as float64 tensors of shape (1, n, d) on ``device``, and its window."""
+    from .kernels._torch import import_torch
+
+    torch = import_torch("the torch soft-DTW backend")
+    x = torch.as_tensor(a, device=device)[None]
+    y = torch.as_tensor(b, device=device)[None]
+    parsed = check_window(window, shape=(len(a), len(b)))
+    if parsed.mask is None:
+        return torch, x, y, parsed, None
+    return torch, x, y, None, torch.as_tensor(parsed.mask, device=device)[None]
+
+
+def _torch_value(a, b, gamma, window, device):
+    from .kernels._torch._soft_dtw import soft_dtw_batch
+
+    torch, x, y, window, mask = _torch_pair(a, b, window, device)
+    with torch.no_grad():
+        value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
+    return _finite(value.item(), len(a), len(b))
+
+
+def _torch_grad(a, b, gamma, window, device):
+    from .kernels._torch._soft_dtw import soft_dtw_batch
+
+    torch, x, y, window, mask = _torch_pair(a, b, window, device)
+    x.requires_grad_(True)
+    value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
+    _finite(value.item(), len(a), len(b))
+    (grad,) = torch.autograd.grad(value.sum(), x)
+    return float(value.item()), grad[0].cpu().numpy()
+
+
+def _torch_alignment(a, b, gamma, window, device):
+    from .kernels._torch._soft_dtw import soft_dtw_batch_cost
+
+    torch, x, y, window, mask = _torch_pair(a, b, window, device)
+    cost = None
+    for k in range(x.shape[2]):
+        diff = x[:, :, None, k] - y[:, None, :, k]
+        cost = diff * diff if cost is None else cost + diff * diff
+    cost.requires_grad_(True)
+    value = soft_dtw_batch_cost(cost, gamma=gamma, window=window, mask=mask)
+    _finite(value.item(), len(a), len(b))
+    (expected,) = torch.autograd.grad(value.sum(), cost)
+    return float(value.item()), expected[0].cpu().numpy()
+
+
+def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value between two sequences (Cuturi & Blondel, 2017).
 
     Parameters
@@ -93,6 +148,13 @@ def soft_dtw(a, b, *, gamma=1.0, window=None):
         Smoothing of the soft minimum, ``> 0``; smaller is closer to DTW.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
+    backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
+        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
+        out either way; the same values to rounding).
+    device : str or None, default=None
+        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
+        ``None`` reads :func:`alignkit.get_config`.
 
     Returns
     -------
@@ -134,15 +196,23 @@ def soft_dtw(a, b, *, gamma=1.0, window=None):
 
     >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1e-3), 4)
     0.9993
+
+    The torch backend gives the same value (NumPy in, a float out):
+
+    >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1.0, backend="torch"), 4)
+    0.1227
     """
     from .kernels._numba import _soft_dtw
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    backend, device = _backend(backend, device, a, b, "soft_dtw")
+    if backend == "torch":
+        return _torch_value(a, b, gamma, window, device)
     value = _soft_dtw.soft_dtw_value(a, b, lo, hi, mask, gamma)
     return _finite(value, len(a), len(b))
 
 
-def soft_dtw_alignment(a, b, *, gamma=1.0, window=None):
+def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value and expected alignment matrix.
 
     Parameters
@@ -155,6 +225,13 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None):
         Smoothing of the soft minimum, ``> 0``.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
+    backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
+        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
+        out either way; the same values to rounding).
+    device : str or None, default=None
+        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
+        ``None`` reads :func:`alignkit.get_config`.
 
     Returns
     -------
@@ -208,11 +285,15 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None):
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
     check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
+    backend, device = _backend(backend, device, a, b, "soft_dtw_alignment")
+    if backend == "torch":
+        check_memory(40 * len(a) * len(b), "the torch soft-DTW alignment")
+        return _torch_alignment(a, b, gamma, window, device)
     value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
     return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
 
 
-def soft_dtw_grad(a, b, *, gamma=1.0, window=None):
+def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value and its gradient with respect to the first sequence.
 
     Parameters
@@ -225,6 +306,13 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None):
         Smoothing of the soft minimum, ``> 0``.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
+    backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
+        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
+        out either way; the same values to rounding).
+    device : str or None, default=None
+        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
+        ``None`` reads :func:`alignkit.get_config`.
 
     Returns
     -------
@@ -265,11 +353,15 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None):
     from .kernels._numba import _soft_dtw
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    backend, device = _backend(backend, device, a, b, "soft_dtw_grad")
+    if backend == "torch":
+        check_memory(24 * int(np.sum(hi - lo)), "the torch soft-DTW weights")
+        return _torch_grad(a, b, gamma, window, device)
     value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
     return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
 
 
-def soft_dtw_divergence(a, b, *, gamma=1.0, window=None):
+def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW divergence: ``sdtw(a, b) - (sdtw(a, a) + sdtw(b, b)) / 2``.
 
     Parameters
@@ -283,6 +375,13 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None):
     window : None, int, float or tuple, default=None
         Constraint on the paths of all three terms, as in :func:`alignkit.dtw`.
         A mask is refused: it fits one shape, and the three terms have three.
+    backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
+        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
+        out either way; the same values to rounding).
+    device : str or None, default=None
+        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
+        ``None`` reads :func:`alignkit.get_config`.
 
     Returns
     -------
@@ -325,10 +424,9 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None):
             "shapes); use a radius, a fraction or ('itakura', max_slope)"
         )
     parsed = check_window(window)
-    cross = soft_dtw(a, b, gamma=gamma, window=parsed)
-    return cross - 0.5 * (
-        soft_dtw(a, a, gamma=gamma, window=parsed) + soft_dtw(b, b, gamma=gamma, window=parsed)
-    )
+    options = {"gamma": gamma, "window": parsed, "backend": backend, "device": device}
+    cross = soft_dtw(a, b, **options)
+    return cross - 0.5 * (soft_dtw(a, a, **options) + soft_dtw(b, b, **options))
 
 
 for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad):

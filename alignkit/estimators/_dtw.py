@@ -1,12 +1,15 @@
 """DTWAligner: warp every sequence of a collection onto a reference timeline."""
 
+import warnings
 from functools import partial
 
 import numpy as np
 
 from ..base import BaseAligner
+from ..core.result import Alignment
 from ..elastic import dtw
 from ..exceptions import InvalidInputError
+from ..kernels.dispatch import resolve_backend
 from ..pairwise import medoid_index
 from ..parallel import map_sequences
 from ..validation import check_collection, check_sequence, check_window
@@ -14,8 +17,89 @@ from ..validation import check_collection, check_sequence, check_window
 __all__ = ["DTWAligner"]
 
 
+# Cells (pairs x padded rows x padded columns) of one torch batch.
+_TORCH_BATCH_CELLS = 2**24
+
+
 def _warp_onto(sequence, reference, window):
     return dtw(sequence, reference, window=window, squared=True).warp_to_b(sequence)
+
+
+def _torch_batches(lengths, n_cols):
+    """Consecutive ``[start, stop)`` chunks of at most ``_TORCH_BATCH_CELLS`` padded cells."""
+    start, rows = 0, 0
+    for stop, length in enumerate(lengths):
+        rows_with = max(rows, length)
+        if stop > start and (stop + 1 - start) * rows_with * n_cols > _TORCH_BATCH_CELLS:
+            yield start, stop
+            start, rows_with = stop, length
+        rows = rows_with
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+def _padded(sequences, device):
+    """Sequences as one zero-padded float64 tensor ``(batch, n_max, n_channels)`` and lengths."""
+    from ..kernels._torch import import_torch
+
+    torch = import_torch("DTWAligner with backend='torch'")
+    lengths = np.array([len(sequence) for sequence in sequences], dtype=np.int64)
+    padded = np.zeros((len(sequences), lengths.max(), sequences[0].shape[1]))
+    for b, sequence in enumerate(sequences):
+        padded[b, : len(sequence)] = sequence
+    return torch.as_tensor(padded, device=device), lengths
+
+
+def _torch_warp(sequences, reference, window, device):
+    """Every sequence warped onto ``reference`` with batched torch DTW paths."""
+    from ..kernels._torch._dtw import dtw_batch, paths_to_list
+
+    out = []
+    for start, stop in _torch_batches([len(s) for s in sequences], len(reference)):
+        x, lengths = _padded(sequences[start:stop], device)
+        y = x.new_tensor(reference)[None].expand(len(lengths), -1, -1)
+        totals, paths, path_lengths = dtw_batch(
+            x, y, lengths, window=window, squared=True, return_paths=True
+        )
+        for sequence, path, total in zip(
+            sequences[start:stop], paths_to_list(paths, path_lengths), totals.tolist()
+        ):
+            alignment = Alignment(path, total, (len(sequence), len(reference)))
+            out.append(alignment.warp_to_b(sequence))
+    return out
+
+
+def _torch_medoid(sequences, window, device):
+    """Index of the medoid from all pairwise summed costs, computed in torch batches."""
+    from ..kernels._torch._dtw import dtw_batch
+
+    n_sequences = len(sequences)
+    first, second = np.triu_indices(n_sequences, k=1)
+    costs = np.zeros((n_sequences, n_sequences))
+    longest = max(len(sequence) for sequence in sequences)
+    for start, stop in _torch_batches([longest] * len(first), longest):
+        x, x_lengths = _padded([sequences[i] for i in first[start:stop]], device)
+        y, y_lengths = _padded([sequences[j] for j in second[start:stop]], device)
+        totals = dtw_batch(x, y, x_lengths, y_lengths, window=window, squared=True)
+        costs[first[start:stop], second[start:stop]] = totals.cpu().numpy()
+    costs += costs.T
+    return int(np.argmin(costs.sum(axis=1)))
+
+
+def _usable_device(device):
+    """The fitted device, or the CPU (with a warning) where this machine lacks it."""
+    from ..kernels._torch import resolve_device
+
+    try:
+        return resolve_device(device, what="DTWAligner device_")
+    except InvalidInputError:
+        warnings.warn(
+            f"DTWAligner was fitted on device {device!r}, which this machine does not have; "
+            "using the CPU",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return resolve_device("cpu")
 
 
 class DTWAligner(BaseAligner):
@@ -46,6 +130,16 @@ class DTWAligner(BaseAligner):
         ``-1`` means all cores.
     verbose : int, default=0
         joblib verbosity (progress of batch work).
+    backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend of the medoid and of ``transform`` (see
+        :func:`alignkit.kernels.dispatch.resolve_backend`): the Numba kernels,
+        one pair at a time over ``n_jobs`` workers, or the batched torch
+        kernels on ``device`` (paths identical on the CPU in float64).
+        ``"auto"`` picks torch only for a big batch on a GPU. Constructing and
+        cloning need no torch; ``fit`` with ``"torch"`` does.
+    device : str or None, default=None
+        Torch device for the torch backend (``"cpu"``, ``"cuda"``,
+        ``"cuda:N"``, ``"auto"``); ``None`` reads :func:`alignkit.get_config`.
 
     Attributes
     ----------
@@ -58,6 +152,10 @@ class DTWAligner(BaseAligner):
         The parsed window.
     n_channels_ : int
         Number of channels seen in ``fit``.
+    backend_ : {"numba", "torch"}
+        The backend that runs.
+    device_ : str
+        The device it runs on (``"cpu"`` for Numba).
 
     See Also
     --------
@@ -83,11 +181,15 @@ class DTWAligner(BaseAligner):
     (3, 50, 1)
     """
 
-    def __init__(self, window=None, reference="medoid", n_jobs=None, verbose=0):
+    def __init__(
+        self, window=None, reference="medoid", n_jobs=None, verbose=0, backend="numba", device=None
+    ):
         self.window = window
         self.reference = reference
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.backend = backend
+        self.device = device
 
     def fit(self, X, y=None):
         """Learn the reference sequence.
@@ -111,17 +213,35 @@ class DTWAligner(BaseAligner):
             )
         if isinstance(self.reference, str):
             sequences = check_collection(X, name="X")
+            self._resolve_backend(sequences)
             self.reference_, self.reference_index_ = self._learn_reference(sequences)
         else:
             self.reference_ = check_sequence(self.reference, name="reference")
-            check_collection(X, name="X", n_channels=self.reference_.shape[1])
+            sequences = check_collection(X, name="X", n_channels=self.reference_.shape[1])
+            self._resolve_backend(sequences)
             self.reference_index_ = None
         self.n_channels_ = self.reference_.shape[1]
         return self
 
+    def _resolve_backend(self, sequences):
+        backend, device = resolve_backend(
+            self.backend,
+            self.device,
+            n_pairs=len(sequences),
+            length=max(len(sequence) for sequence in sequences),
+            what="DTWAligner",
+        )
+        self.backend_ = backend
+        self.device_ = "cpu" if device is None else str(device)
+
     def _learn_reference(self, sequences):
         if self.reference == "medoid":
-            index = medoid_index(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
+            if self.backend_ == "torch":
+                index = _torch_medoid(sequences, self.window_, _usable_device(self.device_))
+            else:
+                index = medoid_index(
+                    sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose
+                )
             return sequences[index], index
         if self.reference == "dba":
             from ..barycenters import dba
@@ -150,6 +270,9 @@ class DTWAligner(BaseAligner):
             ``n_timepoints`` is ``len(reference_)`` and ``n_channels`` is ``n_channels_``.
         """
         sequences = self._check_fitted_collection(X)
+        if getattr(self, "backend_", "numba") == "torch":
+            device = _usable_device(self.device_)
+            return np.stack(_torch_warp(sequences, self.reference_, self.window_, device))
         warp = partial(_warp_onto, reference=self.reference_, window=self.window_)
         return np.stack(map_sequences(warp, sequences, self.n_jobs, self.verbose))
 
@@ -164,7 +287,7 @@ class DTWAligner(BaseAligner):
         Returns
         -------
         alignment : Alignment
-            See :func:`alignkit.dtw`.
+            See :func:`alignkit.dtw` (one pair: always the Numba backend).
         """
         return dtw(a, b, window=self.window)
 

@@ -1,0 +1,1093 @@
+"""SoftAttentionAligner: soft attention as a learned, inspectable alignment.
+
+Sequence pairs (RNNsearch) and image grids (Show, Attend and Tell).
+
+Torch is imported inside functions only. The trained network is a
+``torch.nn.ModuleDict`` of standard layers and the forward passes are plain
+functions of this module, so a fitted model pickles without torch classes
+defined here.
+"""
+
+import numbers
+
+import numpy as np
+from numba import njit
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import BaseAligner
+from ..core.result import Alignment
+from ..exceptions import InvalidInputError
+from ..kernels._numba._flags import JIT_OPTIONS
+from ..validation import check_sequence
+from ._torch_base import TorchTrainingMixin
+
+__all__ = ["AttentionAlignment", "SoftAttentionAligner", "attention_path", "upsample_attention"]
+
+_INPUTS = ("sequence", "grid")
+_MODES = ("auto", "align", "predict")
+_TARGETS = ("auto", "frames", "tokens")
+_SCORES = ("additive", "dot", "general", "location")
+_TINY = 1e-12  # floor of attention weights before the log of the hard-path cost
+
+
+class AttentionAlignment(Alignment):
+    """An :class:`~alignkit.Alignment` read from soft attention weights.
+
+    Parameters
+    ----------
+    path, distance, shape
+        As for :class:`~alignkit.Alignment`: the hard path extracted from the
+        attention by :func:`attention_path`, and its summed ``-log`` weight.
+    soft_matrix : ndarray of shape (n, m)
+        ``soft_matrix[i, j]`` is the attention that target frame ``b[j]``
+        puts on source frame ``a[i]``; every column sums to 1. It is the
+        transpose of the matrix :meth:`SoftAttentionAligner.attention` returns,
+        so that it is indexed like ``path``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.estimators._soft_attention import AttentionAlignment
+    >>> alignment = AttentionAlignment([[0, 0], [1, 1]], 0.0, (2, 2), np.eye(2))
+    >>> alignment.soft_matrix.sum(axis=0).tolist()
+    [1.0, 1.0]
+    """
+
+    __slots__ = ("soft_matrix",)
+
+    def __init__(self, path, distance, shape, soft_matrix):
+        super().__init__(path, distance, shape)
+        self.soft_matrix = np.asarray(soft_matrix, dtype=np.float64)
+
+    def __getstate__(self):
+        # Alignment.__getstate__ reads self.__slots__, which here names only the new slot.
+        names = Alignment.__slots__ + AttentionAlignment.__slots__
+        return {name: getattr(self, name) for name in names}
+
+
+@njit(**JIT_OPTIONS)
+def _min_cost_path(cost):
+    """Symmetric1 DTW on a precomputed cost matrix: the total and the path, end to start."""
+    n, m = cost.shape
+    acc = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            if i == 0 and j == 0:
+                best = 0.0
+            elif i == 0:
+                best = acc[0, j - 1]
+            elif j == 0:
+                best = acc[i - 1, 0]
+            else:
+                best = min(acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
+            acc[i, j] = cost[i, j] + best
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    i, j, k = n - 1, m - 1, 0
+    path[0, 0], path[0, 1] = i, j
+    while i > 0 or j > 0:
+        # Ties prefer the diagonal, then the step in a, as in alignkit.dtw's backtrack.
+        if i == 0:
+            j -= 1
+        elif j == 0:
+            i -= 1
+        else:
+            diag, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
+            if diag <= up and diag <= left:
+                i -= 1
+                j -= 1
+            elif up <= left:
+                i -= 1
+            else:
+                j -= 1
+        k += 1
+        path[k, 0], path[k, 1] = i, j
+    return acc[n - 1, m - 1], path[: k + 1]
+
+
+def attention_path(attention):
+    """The monotone path that collects the most attention: DTW on ``-log`` weights.
+
+    Parameters
+    ----------
+    attention : array-like of shape (m, n)
+        Attention of each of ``m`` target frames over ``n`` source frames
+        (rows are probability vectors), as returned by
+        :meth:`SoftAttentionAligner.attention`.
+
+    Returns
+    -------
+    path : ndarray of shape (path_length, 2), dtype int64
+        Pairs ``(i, j)`` (source frame, target frame), monotone and
+        continuous from ``(0, 0)`` to ``(n - 1, m - 1)``, minimising
+        ``sum -log(max(attention[j, i], 1e-12))`` over the cells visited with
+        the symmetric steps ``(1, 1)``, ``(1, 0)`` and ``(0, 1)``.
+    cost : float
+        That minimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.estimators._soft_attention import attention_path
+    >>> attention = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    >>> path, cost = attention_path(attention)
+    >>> path.tolist()
+    [[0, 0], [1, 1], [2, 1]]
+    """
+    weights = np.asarray(attention, dtype=np.float64)
+    if weights.ndim != 2 or 0 in weights.shape or not np.isfinite(weights).all():
+        raise InvalidInputError(
+            f"attention must be a finite, non-empty 2-D array, got shape {weights.shape}"
+        )
+    if (weights < 0).any():
+        raise InvalidInputError("attention weights must be non-negative")
+    cost = -np.log(np.maximum(weights.T, _TINY))
+    total, path = _min_cost_path(np.ascontiguousarray(cost))
+    return path[::-1].copy(), float(total)
+
+
+def _check_image(image, name, shape=None):
+    """One image as a float32 ``(channels, height, width)`` array."""
+    array = np.asarray(image)
+    if array.dtype.kind not in "biuf":
+        raise InvalidInputError(f"{name} must be a numeric image, got dtype {array.dtype}")
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or min(array.shape) < 1:
+        raise InvalidInputError(
+            f"{name} must be an image of shape (height, width) or (channels, height, width), "
+            f"got shape {np.shape(image)}"
+        )
+    if shape is not None and array.shape != tuple(shape):
+        raise InvalidInputError(
+            f"{name} has shape (channels, height, width) = {array.shape}, but "
+            f"{tuple(shape)} was seen in fit"
+        )
+    if not np.isfinite(array).all():
+        raise InvalidInputError(f"{name} holds NaN or inf; images must be finite")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _is_token_array(b):
+    array = np.asarray(b)
+    return array.ndim == 1 and array.dtype.kind in "iuUS"
+
+
+def _check_tokens(b, name, classes=None):
+    """A non-empty 1-D array of integer or string tokens (known ones, given ``classes``)."""
+    tokens = np.asarray(b)
+    if not _is_token_array(tokens) or len(tokens) == 0:
+        raise InvalidInputError(
+            f"{name} must be a non-empty 1-D array of integer or string tokens, got shape "
+            f"{tokens.shape} and dtype {tokens.dtype}"
+        )
+    if classes is not None:
+        same_kind = (tokens.dtype.kind in "US") == (classes.dtype.kind in "US")
+        unknown = ~np.isin(tokens, classes) if same_kind else np.ones(len(tokens), bool)
+        if unknown.any():
+            raise InvalidInputError(
+                f"{name} holds the token {tokens[unknown][0]!r}, which was not seen in fit "
+                f"(known tokens: {classes.tolist()})"
+            )
+    return tokens
+
+
+def _check_pairs(X, spec, name="X"):
+    """Validate ``(source, target)`` pairs; offenders are named ``X[k][0]`` / ``X[k][1]``.
+
+    ``spec`` holds ``input`` and ``target_type`` (``"auto"`` resolves from the
+    first pair) and, once known, ``source_shape`` (channels of a sequence, or
+    an image's shape), ``n_channels_b`` and ``classes``; it is updated in place.
+    """
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) == 0:
+        raise InvalidInputError(f"{name} must be a non-empty list of (source, target) pairs")
+    pairs = []
+    for k, pair in enumerate(X):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidInputError(
+                f"{name}[{k}] must be a pair (source, target), got {type(pair).__name__}"
+                + (f" of length {len(pair)}" if hasattr(pair, "__len__") else "")
+            )
+        pairs.append((_check_source(pair[0], spec, f"{name}[{k}][0]"), pair[1]))
+    if spec["target_type"] == "auto":
+        spec["target_type"] = "tokens" if _is_token_array(pairs[0][1]) else "frames"
+    checked = []
+    for k, (source, target) in enumerate(pairs):
+        where = f"{name}[{k}][1]"
+        if spec["target_type"] == "tokens":
+            target = _check_tokens(target, where, spec.get("classes"))
+        else:
+            target = check_sequence(target, name=where, n_channels=spec.get("n_channels_b"))
+            spec["n_channels_b"] = target.shape[1]
+        checked.append((source, target))
+    return checked
+
+
+def _check_source(source, spec, name):
+    if spec["input"] == "grid":
+        image = _check_image(source, name, spec.get("source_shape"))
+        spec["source_shape"] = image.shape
+        return image
+    sequence = check_sequence(source, name=name, n_channels=spec.get("source_shape"))
+    spec["source_shape"] = sequence.shape[1]
+    return sequence
+
+
+def _pad(torch, arrays, device, dtype=np.float32):
+    """Zero-padded batch ``(B, T, ...)`` of arrays ``(T_k, ...)``, its mask ``(B, T)`` and lengths."""
+    lengths = np.array([len(s) for s in arrays])
+    batch = np.zeros((len(arrays), lengths.max(), *arrays[0].shape[1:]), dtype=dtype)
+    for k, array in enumerate(arrays):
+        batch[k, : len(array)] = array
+    mask = np.arange(lengths.max())[None, :] < lengths[:, None]
+    return (
+        torch.as_tensor(batch, device=device),
+        torch.as_tensor(mask, device=device),
+        torch.as_tensor(lengths),
+    )
+
+
+def _build_model(torch, estimator):
+    """The layers, by name, for a :class:`SoftAttentionAligner` with its data attributes set."""
+    nn = torch.nn
+    hidden, n_channels_a, n_channels_b = estimator.hidden_size, *estimator.n_channels_
+    if estimator.input == "grid":
+        layers = {
+            # Two ceil-mode poolings: cell (r, c) covers pixels [4r, 4r + 4) x [4c, 4c + 4).
+            "cnn": nn.Sequential(
+                nn.Conv2d(n_channels_a, 16, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, ceil_mode=True),
+                nn.Conv2d(16, 32, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, ceil_mode=True),
+                # No ReLU on the annotations: all-dead features would freeze the attention.
+                nn.Conv2d(32, hidden, 3, padding=1),
+            ),
+            "gate": nn.Linear(hidden, 1),
+        }
+    else:
+        layers = {
+            "encoder": nn.GRU(n_channels_a, hidden, batch_first=True, bidirectional=True),
+            "merge": nn.Linear(2 * hidden, hidden),
+            "skip": nn.Linear(n_channels_a, hidden),
+        }
+    score = estimator.attention_score
+    if score == "additive":
+        layers["query_proj"] = nn.Linear(hidden, estimator.attention_size, bias=False)
+        layers["key_proj"] = nn.Linear(hidden, estimator.attention_size)
+        layers["energy"] = nn.Linear(estimator.attention_size, 1, bias=False)
+    elif score == "general":
+        layers["key_proj"] = nn.Linear(hidden, hidden, bias=False)
+    elif score == "location":
+        layers["location"] = nn.Linear(hidden, estimator.max_source_length_)
+    if estimator.target_type_ == "tokens":
+        # Token indices, then the start symbol; outputs: class logits and the stop logit.
+        n_classes = len(estimator.classes_)
+        layers["embed"] = nn.Embedding(n_classes + 1, hidden)
+        n_input, n_output = hidden, n_classes + 1
+    else:
+        n_input = n_output = n_channels_b + 1  # a frame plus the start / stop flag
+    if estimator.mode_ == "align":
+        layers["query"] = nn.Sequential(
+            nn.Linear(n_input - 1, hidden), nn.Tanh(), nn.Linear(hidden, hidden)
+        )
+        layers["decoder"] = nn.Sequential(
+            nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, n_output - 1)
+        )
+    else:
+        layers["init"] = nn.Linear(hidden, hidden)
+        layers["cell"] = nn.GRUCell(n_input + hidden, hidden)
+        layers["output"] = nn.Sequential(
+            nn.Linear(2 * hidden + n_input, hidden), nn.Tanh(), nn.Linear(hidden, n_output)
+        )
+    return nn.ModuleDict(layers)
+
+
+def _annotate(torch, model, source, lengths):
+    """Annotations ``(B, N, hidden)``: grid cells in row-major order, or source frames.
+
+    For sequences, a bidirectional GRU plus a per-frame skip projection;
+    packing keeps the backward GRU from reading the padding, so padding does
+    not change the annotations of real frames.
+    """
+    if "cnn" in model:
+        return model["cnn"](source).flatten(2).transpose(1, 2)
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    packed = pack_padded_sequence(source, lengths, batch_first=True, enforce_sorted=False)
+    states, _ = model["encoder"](packed)
+    states, _ = pad_packed_sequence(states, batch_first=True, total_length=source.shape[1])
+    return model["merge"](states) + model["skip"](source)
+
+
+def _keys(model, score, annotations):
+    if score in ("additive", "general"):
+        return model["key_proj"](annotations)
+    return annotations
+
+
+def _attend(torch, model, score, query, keys, source_mask):
+    """Attention ``(B, T, N)`` of queries ``(B, T, hidden)`` over keys ``(B, N, .)``."""
+    if score == "additive":
+        hidden = model["query_proj"](query).unsqueeze(2) + keys.unsqueeze(1)
+        energies = model["energy"](torch.tanh(hidden)).squeeze(-1)
+    elif score == "location":
+        energies = model["location"](query)[..., : source_mask.shape[1]]
+    else:  # dot and general: keys are already W_a h for general
+        energies = query @ keys.transpose(1, 2)
+    energies = energies.masked_fill(~source_mask.unsqueeze(1), float("-inf"))
+    return torch.softmax(energies, dim=-1)
+
+
+def _forward_align(torch, model, score, batch):
+    source, source_mask, source_lengths, target, _, _ = batch
+    annotations = _annotate(torch, model, source, source_lengths)
+    keys = _keys(model, score, annotations)
+    weights = _attend(torch, model, score, model["query"](target), keys, source_mask)
+    context = weights @ annotations
+    return model["decoder"](context), None, weights, context
+
+
+def _start_input(torch, model, n_batch, like):
+    """The decoder's first input: the start token's embedding, or a zero frame with the flag set."""
+    if "embed" in model:
+        start = model["embed"].num_embeddings - 1
+        return model["embed"](torch.full((n_batch,), start, device=like.device))
+    start = torch.zeros((n_batch, model["cell"].input_size - model["cell"].hidden_size))
+    start[:, -1] = 1.0
+    return start.to(like)
+
+
+def _step_input(torch, model, value):
+    """The next decoder input after emitting ``value`` (token indices or frames)."""
+    if "embed" in model:
+        return model["embed"](value)
+    return torch.cat([value, torch.zeros_like(value[:, :1])], dim=1)
+
+
+def _decoder_start(torch, model, score, source, source_mask, lengths):
+    """Annotations, keys and the first state ``tanh(W mean_i h_i)`` over real frames or cells."""
+    annotations = _annotate(torch, model, source, lengths)
+    weight = source_mask.unsqueeze(-1).to(annotations.dtype)
+    mean = (annotations * weight).sum(1) / weight.sum(1)
+    return annotations, _keys(model, score, annotations), torch.tanh(model["init"](mean))
+
+
+def _decoder_step(torch, model, score, state, previous, annotations, keys, source_mask):
+    """One step: attend from ``state``, gate (grid input), update the state, output."""
+    weights = _attend(torch, model, score, state.unsqueeze(1), keys, source_mask)
+    context = (weights @ annotations).squeeze(1)
+    if "gate" in model:  # Show, Attend and Tell: beta = sigmoid(f(s_{t-1}))
+        context = torch.sigmoid(model["gate"](state)) * context
+    state = model["cell"](torch.cat([previous, context], dim=1), state)
+    output = model["output"](torch.cat([state, context, previous], dim=1))
+    return state, output, weights.squeeze(1), context
+
+
+def _forward_predict(torch, model, score, batch):
+    """Teacher-forced decoding: step t attends from the state after targets ``< t``."""
+    source, source_mask, source_lengths, target, _, _ = batch
+    annotations, keys, state = _decoder_start(
+        torch, model, score, source, source_mask, source_lengths
+    )
+    previous = _start_input(torch, model, target.shape[0], annotations)
+    outputs, all_weights, contexts = [], [], []
+    for t in range(target.shape[1]):
+        state, output, weights, context = _decoder_step(
+            torch, model, score, state, previous, annotations, keys, source_mask
+        )
+        outputs.append(output)
+        all_weights.append(weights)
+        contexts.append(context)
+        previous = _step_input(torch, model, target[:, t])
+    outputs = torch.stack(outputs, dim=1)
+    return (
+        outputs[..., :-1],
+        outputs[..., -1],
+        torch.stack(all_weights, dim=1),
+        torch.stack(contexts, dim=1),
+    )
+
+
+def _loss(torch, outputs, batch, doubly_stochastic=0.0):
+    """Masked per-step loss (squared error of frames or cross-entropy of tokens) + the extras.
+
+    In predict mode the stop logit's binary cross-entropy is added, and with
+    ``doubly_stochastic > 0`` the coverage penalty over real target steps only.
+    """
+    values, stop_logits, weights, _ = outputs
+    _, _, _, target, target_mask, target_lengths = batch
+    mask = target_mask.to(values.dtype)
+    if target.dtype == torch.long:
+        per_step = torch.nn.functional.cross_entropy(
+            values.transpose(1, 2), target, reduction="none"
+        )
+    else:
+        per_step = ((values - target) ** 2).mean(-1)
+    loss = (per_step * mask).sum() / mask.sum()
+    if stop_logits is not None:
+        last = torch.arange(target.shape[1], device=target.device).unsqueeze(0) == (
+            target_lengths.to(target.device).unsqueeze(1) - 1
+        )
+        stop = torch.nn.functional.binary_cross_entropy_with_logits(
+            stop_logits, last.to(values.dtype), reduction="none"
+        )
+        loss = loss + (stop * mask).sum() / mask.sum()
+    if doubly_stochastic:
+        coverage = (weights * mask.unsqueeze(-1)).sum(1)  # padded target steps do not count
+        loss = loss + doubly_stochastic * ((1.0 - coverage) ** 2).mean()
+    return loss
+
+
+def upsample_attention(weights, grid_shape, image_shape):
+    """Spread grid-cell attention evenly over the pixels each cell covers.
+
+    The grid of :class:`SoftAttentionAligner` with ``input="grid"`` pools
+    twice by 2, so cell ``(r, c)`` covers pixels ``[4r, 4r + 4) x [4c, 4c + 4)``
+    (clipped at the image edge). Each cell's weight is divided among its
+    pixels, so every map keeps its total.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_steps, grid_height * grid_width)
+        Attention over the cells, row-major.
+    grid_shape : tuple of int
+        ``(grid_height, grid_width)``, i.e. ``ceil(height / 4), ceil(width / 4)``.
+    image_shape : tuple of int
+        ``(height, width)`` of the image.
+
+    Returns
+    -------
+    maps : ndarray of shape (n_steps, height, width)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.estimators._soft_attention import upsample_attention
+    >>> maps = upsample_attention(np.array([[0.0, 1.0]]), (1, 2), (4, 6))
+    >>> maps[0, 0].tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.5, 0.5]
+    >>> float(maps.sum())
+    1.0
+    """
+    (grid_height, grid_width), (height, width) = grid_shape, image_shape
+    if -(-height // 4) != grid_height or -(-width // 4) != grid_width:
+        raise InvalidInputError(
+            f"grid_shape {tuple(grid_shape)} does not match image_shape {tuple(image_shape)}: "
+            "expected (ceil(height / 4), ceil(width / 4))"
+        )
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1] != grid_height * grid_width:
+        raise InvalidInputError(
+            f"weights must have shape (n_steps, {grid_height * grid_width}), got {weights.shape}"
+        )
+    rows, cols = np.arange(height) // 4, np.arange(width) // 4
+    area = np.outer(np.bincount(rows), np.bincount(cols))
+    cells = weights.reshape(-1, grid_height, grid_width) / area
+    return cells[:, rows][:, :, cols]
+
+
+def _check_int_param(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidInputError(
+            f"SoftAttentionAligner {name} must be an int >= {minimum}, got {value!r}"
+        )
+
+
+class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
+    """Soft attention as a learned alignment: of two sequences, or of tokens to image cells.
+
+    A network learns a task on pairs ``(source, target)``, and the attention
+    weights that each target step puts on the source frames (or on the cells
+    of an image's feature grid) are read as a soft alignment. Two tasks:
+
+    - ``mode="align"`` (sequences with frame targets): the attention query is
+      built from the target frame ``b[j]`` alone, and ``b[j]`` must be
+      reconstructed from the attended source context alone, so the attention
+      has to find the source frames that explain ``b[j]``. The query knows
+      nothing of positions, so copies in any order (reversed ones too) are
+      found from content.
+    - ``mode="predict"``: an encoder-decoder that predicts the target from the
+      source, attending from the previous decoder state (RNNsearch, Bahdanau
+      et al., 2015; Show, Attend and Tell, Xu et al., 2015 for grids);
+      trained with teacher forcing, and :meth:`predict` decodes new targets:
+      frames (regression) or tokens (classification).
+
+    Two inputs:
+
+    - ``input="sequence"``: the source is encoded by a bidirectional GRU
+      (packed, so padding never reaches real frames) plus a per-frame linear
+      skip.
+    - ``input="grid"``: the source is an image; a small CNN (three 3x3
+      convolutions, two 2x2 max-poolings) gives a ``ceil(H / 4) x ceil(W / 4)``
+      grid of annotations, and the decoder attends over its cells, with the
+      gate ``beta = sigmoid(f(s))`` on the context.
+
+    Every ``fit``, :meth:`attention`, :meth:`score` and :meth:`transform`
+    takes ``X`` as a list of ``(source, target)`` pairs, for sequences and
+    images alike: targets differ in length, so they cannot form a ``y``
+    array; a list of pairs keeps scikit-learn's splitters and ``GridSearchCV``
+    working and leaves ``y`` free in a Pipeline. :meth:`predict` takes the
+    sources alone. Build image pairs with ``list(zip(images, captions))``.
+
+    Parameters
+    ----------
+    input : {"sequence", "grid"}, default="sequence"
+        Sources are sequences of shape ``(n_timepoints, n_channels)``, or
+        images of shape ``(height, width)`` or ``(channels, height, width)``
+        (all of one shape, at least 1 pixel).
+    mode : {"auto", "align", "predict"}, default="auto"
+        The task, see above. ``"auto"`` is ``"align"`` for sequences with
+        frame targets and ``"predict"`` otherwise (grids and tokens need it).
+    attention_score : {"additive", "dot", "general", "location"}, default="additive"
+        Attention score of query ``q`` and annotation ``h``: additive
+        ``v^T tanh(W q + U h)`` (Bahdanau), dot ``q^T h``, general
+        ``q^T W h`` (Luong), or location ``softmax(W q)`` over source
+        positions or cells, which ignores the source content (a baseline;
+        sources may not be longer than the longest training source).
+    target_type : {"auto", "frames", "tokens"}, default="auto"
+        Targets are sequences of frames (squared error) or 1-D arrays of
+        integer or string tokens (cross-entropy). ``"auto"`` picks tokens
+        when the first target is a 1-D array of integers or strings; pass
+        ``"frames"`` for integer-valued one-channel signals. Grids need tokens.
+    hidden_size : int, default=32
+        Size of the annotations, queries, token embeddings and decoder state.
+    attention_size : int, default=32
+        Size of the additive score's hidden layer.
+    doubly_stochastic : float, default=0.0
+        Weight ``lambda`` of the doubly stochastic penalty of Xu et al.,
+        ``lambda * mean_i (1 - sum_t alpha_ti)^2``, averaged over source
+        frames or cells and pairs, with the sum over the real (unpadded)
+        target steps only.
+    learning_rate : float, default=0.003
+        Adam learning rate.
+    batch_size : int, default=32
+        Pairs per minibatch.
+    max_epochs : int, default=60
+        Passes over the training pairs.
+    device : str or torch.device, default="cpu"
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and the minibatch order.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+    callbacks : list of Callback, default=None
+        See :mod:`alignkit.callbacks`.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the pairs and stop when their
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs,
+        restoring the best network.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+
+    Attributes
+    ----------
+    model_ : torch.nn.ModuleDict
+        The trained layers.
+    mode_ : str
+        The task used, ``mode`` with ``"auto"`` resolved.
+    target_type_ : str
+        ``"frames"`` or ``"tokens"``.
+    classes_ : ndarray or None
+        The sorted tokens seen in fit (token targets).
+    n_channels_ : tuple
+        ``(n_channels_a, n_channels_b)`` for sequences; ``n_channels_b`` is
+        None for tokens and ``n_channels_a`` the image channels for grids.
+    image_shape_ : tuple of int or None
+        ``(channels, height, width)`` of the images (grid input).
+    grid_shape_ : tuple of int or None
+        ``(grid_height, grid_width)`` of the attention grid (grid input).
+    max_source_length_ : int
+        Longest training source, or the number of cells (the range of
+        ``attention_score="location"``).
+    max_length_ratio_ : float or None
+        Largest ``len(b) / len(a)`` seen in fit (sequences): :meth:`predict`
+        decodes at most ``ceil(max_length_ratio_ * len(a)) + 1`` steps.
+    max_target_length_ : int
+        Longest training target: the most steps :meth:`predict` decodes for
+        an image.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    n_iter_ : int
+        Epochs run.
+    device_ : torch.device
+
+    See Also
+    --------
+    CTWAligner : An explicit alignment of two modalities.
+    upsample_attention : Grid attention at image resolution.
+
+    Notes
+    -----
+    With annotations ``h_i`` and a query ``q_j``, the weights are
+    ``alpha_ji = softmax_i(e(q_j, h_i))`` over the real (unpadded) source
+    frames or all cells, and the context is ``c_j = sum_i alpha_ji h_i``
+    (times the gate ``beta_j = sigmoid(w^T s_{j-1} + b)`` for grids). In
+    align mode ``q_j = f(b_j)`` and the loss is the mean squared error of
+    ``g(c_j)`` against ``b_j``. In predict mode the state starts at
+    ``s_0 = tanh(W mean_i h_i)``; ``c_j`` is attended from ``s_{j-1}``,
+    ``s_j = GRU([x_{j-1}; c_j], s_{j-1})`` where ``x_{j-1}`` is the previous
+    frame (or token embedding, or a start symbol), and ``g(s_j, c_j, x_{j-1})``
+    gives the frame ``b_j`` (or token logits) and a stop logit, trained by
+    binary cross-entropy to fire at the last target step. The stop logit
+    replaces an end token, so :meth:`attention` has one row per target step.
+    Show, Attend and Tell uses an LSTM and a deep output layer; here a GRU
+    and a one-hidden-layer output serve both inputs.
+
+    Attention from the previous state cannot know what the next target frame
+    copies when the repeats are random: on
+    :func:`alignkit.datasets.make_warped_copy` with random repeats a
+    Bayes-optimal predict-mode attention puts only about 0.45 of its mass on
+    the true source frame. With ``content_repeats=True`` the next frame is
+    determined by the source, and the attention can be sharp.
+
+    The hard path of :meth:`align` is :func:`attention_path`: DTW on
+    ``-log`` attention, so it is monotone even where the attention is not.
+
+    References
+    ----------
+    .. [1] D. Bahdanau, K. Cho and Y. Bengio, "Neural machine translation by
+       jointly learning to align and translate", ICLR 2015.
+    .. [2] M.-T. Luong, H. Pham and C. D. Manning, "Effective approaches to
+       attention-based neural machine translation", EMNLP 2015.
+    .. [3] K. Xu et al., "Show, attend and tell: neural image caption
+       generation with visual attention", ICML 2015.
+
+    Examples
+    --------
+    >>> from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
+    >>> from alignkit.estimators._soft_attention import SoftAttentionAligner
+    >>> pairs, paths = make_warped_copy(n_pairs=40, n_timepoints=6, random_state=0)
+    >>> model = SoftAttentionAligner(max_epochs=2, random_state=0).fit(pairs)
+    >>> alignment = model.align(*pairs[0])
+    >>> alignment.soft_matrix.shape == (len(pairs[0][0]), len(pairs[0][1]))
+    True
+    >>> captions, canvas = make_digit_captions(20, random_state=0)
+    >>> captions[0][1].tolist()
+    ['5', 'odd']
+    >>> model = SoftAttentionAligner(input="grid", max_epochs=1, random_state=0).fit(captions)
+    >>> model.attention(captions[:1])[0].shape  # (tokens, cells of the 10 x 10 grid)
+    (2, 100)
+    >>> model.attention(captions[:1], upsample=True)[0].shape  # at image resolution
+    (2, 40, 40)
+    """
+
+    def __init__(
+        self,
+        input="sequence",
+        mode="auto",
+        attention_score="additive",
+        target_type="auto",
+        hidden_size=32,
+        attention_size=32,
+        doubly_stochastic=0.0,
+        learning_rate=0.003,
+        batch_size=32,
+        max_epochs=60,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+    ):
+        self.input = input
+        self.mode = mode
+        self.attention_score = attention_score
+        self.target_type = target_type
+        self.hidden_size = hidden_size
+        self.attention_size = attention_size
+        self.doubly_stochastic = doubly_stochastic
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def _check_params(self):
+        for name, options in (
+            ("input", _INPUTS),
+            ("mode", _MODES),
+            ("attention_score", _SCORES),
+            ("target_type", _TARGETS),
+        ):
+            if getattr(self, name) not in options:
+                raise InvalidInputError(
+                    f"SoftAttentionAligner {name} must be one of {options}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        for name in ("hidden_size", "attention_size", "batch_size"):
+            _check_int_param(getattr(self, name), name, 1)
+        for name, value, low in (
+            ("learning_rate", self.learning_rate, "> 0"),
+            ("doubly_stochastic", self.doubly_stochastic, ">= 0"),
+        ):
+            bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
+            if bad or not (value > 0 if low == "> 0" else value >= 0):
+                raise InvalidInputError(
+                    f"SoftAttentionAligner {name} must be a float {low}, got {value!r}"
+                )
+        self._check_training_params()
+
+    def _resolve_mode(self, target_type):
+        """Resolve ``mode`` and check it against the input and the target type."""
+        tokens = target_type == "tokens"
+        if self.input == "grid" and not tokens:
+            raise InvalidInputError(
+                "SoftAttentionAligner input='grid' decodes token targets: each X[k][1] must be "
+                "a 1-D array of integer or string tokens (target_type='tokens')"
+            )
+        mode = self.mode
+        if mode == "auto":
+            mode = "predict" if self.input == "grid" or tokens else "align"
+        if mode == "align" and (self.input == "grid" or tokens):
+            raise InvalidInputError(
+                "SoftAttentionAligner mode='align' reconstructs target frames of sequence "
+                "pairs; use mode='predict' for grid input or token targets"
+            )
+        return mode
+
+    # -- training -------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Train the attention network on pairs.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs ``(source, target)``. Sources are sequences
+            ``(n_timepoints, n_channels_a)`` or, with ``input="grid"``,
+            images of one shape; targets are frame sequences
+            ``(m, n_channels_b)`` or 1-D token arrays. Lengths may differ.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SoftAttentionAligner
+        """
+        self._check_params()
+        warm = self._is_warm()
+        spec = self._fitted_spec() if warm else {"input": self.input, "target_type": self.target_type}
+        pairs = _check_pairs(X, spec)
+        torch = self._import_torch()
+        device = self._resolve_device()
+        rng = check_random_state(self.random_state)
+        train_idx, val_idx = self._split_validation(len(pairs), rng)
+        if not warm:
+            self._set_data_attributes(pairs, spec)
+        self._check_location_lengths(pairs, "X")
+        with self._torch_context(self._seed_from(rng)):
+            if not warm:
+                self.model_ = _build_model(torch, self).to(device)
+                self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+            train = [pairs[k] for k in train_idx]
+            validation = [pairs[k] for k in val_idx]
+
+            def train_epoch(_):
+                return self._train_epoch(torch, train)
+
+            def validate():
+                return self._mean_loss(torch, validation)
+
+            self._run_epochs(train_epoch, validate if validation else None)
+        self.model_.eval()
+        return self
+
+    def _set_data_attributes(self, pairs, spec):
+        self.mode_ = self._resolve_mode(spec["target_type"])
+        self.target_type_ = spec["target_type"]
+        grid = self.input == "grid"
+        self.classes_ = None
+        if self.target_type_ == "tokens":
+            self.classes_ = np.unique(np.concatenate([b for _, b in pairs]))
+        self.n_channels_ = (pairs[0][0].shape[0 if grid else 1], spec.get("n_channels_b"))
+        self.image_shape_ = tuple(pairs[0][0].shape) if grid else None
+        self.grid_shape_ = tuple(-(-side // 4) for side in pairs[0][0].shape[1:]) if grid else None
+        self.max_source_length_ = (
+            int(np.prod(self.grid_shape_)) if grid else max(len(a) for a, _ in pairs)
+        )
+        self.max_length_ratio_ = None if grid else max(len(b) / len(a) for a, b in pairs)
+        self.max_target_length_ = max(len(b) for _, b in pairs)
+
+    def _seed_from(self, rng):
+        return int(rng.randint(np.iinfo(np.int32).max))
+
+    def _train_epoch(self, torch, pairs):
+        self.model_.train()
+        order = torch.randperm(len(pairs)).numpy()
+        total = 0.0
+        for start in range(0, len(pairs), self.batch_size):
+            chunk = [pairs[k] for k in order[start : start + self.batch_size]]
+            batch = self._batch(torch, chunk)
+            self.optimizer_.zero_grad()
+            loss = self._loss(torch, self._forward(torch, batch), batch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+            self.optimizer_.step()
+            total += float(loss.detach()) * len(chunk)
+        return total / len(pairs)
+
+    def _loss(self, torch, outputs, batch):
+        return _loss(torch, outputs, batch, self.doubly_stochastic)
+
+    def _sources(self, torch, sources):
+        """Source batch: padded sequences, or stacked images with every cell real."""
+        if self.input == "grid":
+            images = torch.as_tensor(np.stack(sources), device=self.device_)
+            mask = torch.ones(
+                (len(sources), self.max_source_length_), dtype=torch.bool, device=self.device_
+            )
+            return images, mask, None
+        return _pad(torch, sources, self.device_)
+
+    def _batch(self, torch, pairs):
+        targets = [b for _, b in pairs]
+        if self.target_type_ == "tokens":
+            indices = [np.searchsorted(self.classes_, b) for b in targets]
+            target = _pad(torch, indices, self.device_, dtype=np.int64)
+        else:
+            target = _pad(torch, targets, self.device_)
+        return (*self._sources(torch, [a for a, _ in pairs]), *target)
+
+    def _forward(self, torch, batch):
+        forward = _forward_align if self.mode_ == "align" else _forward_predict
+        return forward(torch, self.model_, self.attention_score, batch)
+
+    def _check_location_lengths(self, pairs, name):
+        if self.attention_score != "location" or self.input == "grid":
+            return
+        for k, (a, _) in enumerate(pairs):
+            if len(a) > self.max_source_length_:
+                raise InvalidInputError(
+                    f"{name}[{k}][0] has {len(a)} timepoints, but attention_score='location' "
+                    f"attends over at most {self.max_source_length_} source positions (the "
+                    "longest training source); use another attention_score for longer sources"
+                )
+
+    # -- inference ------------------------------------------------------------------
+
+    def _fitted_spec(self):
+        check_is_fitted(self)
+        return {
+            "input": self.input,
+            "target_type": self.target_type_,
+            "source_shape": self.image_shape_ or self.n_channels_[0],
+            "n_channels_b": self.n_channels_[1],
+            "classes": self.classes_,
+        }
+
+    def _evaluate(self, X, name="X"):
+        """Teacher-forced outputs of every pair, one pair at a time (no padding)."""
+        pairs = _check_pairs(X, self._fitted_spec(), name=name)
+        self._check_location_lengths(pairs, name)
+        torch = self._import_torch()
+        self.model_.eval()
+        results = []
+        with torch.no_grad():
+            for pair in pairs:
+                batch = self._batch(torch, [pair])
+                outputs = self._forward(torch, batch)
+                results.append((pair, batch, outputs))
+        return torch, results
+
+    def _mean_loss(self, torch, pairs):
+        self.model_.eval()
+        with torch.no_grad():
+            batch = self._batch(torch, pairs)
+            loss = float(self._loss(torch, self._forward(torch, batch), batch))
+        self.model_.train()
+        return loss
+
+    def attention(self, X, upsample=False):
+        """Soft alignment matrices of pairs.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs as in :meth:`fit`. In predict mode the targets are fed with
+            teacher forcing; pass the decoded targets,
+            ``list(zip(sources, model.predict(sources)))``, to see the
+            attention behind :meth:`predict`.
+        upsample : bool, default=False
+            Grid input only: return each step's map at image resolution
+            (:func:`upsample_attention`) instead of over the grid cells.
+
+        Returns
+        -------
+        attention : list of ndarray
+            Per pair, shape ``(m_k, n_k)`` (target steps x source frames, or
+            x grid cells in row-major order), or ``(m_k, height, width)``
+            with ``upsample``. Every step's weights sum to 1.
+        """
+        _, results = self._evaluate(X)
+        weights = [outputs[2][0].cpu().numpy().astype(np.float64) for _, _, outputs in results]
+        if not upsample:
+            return weights
+        if self.input != "grid":
+            raise InvalidInputError("upsample=True needs input='grid' (maps over image cells)")
+        return [upsample_attention(w, self.grid_shape_, self.image_shape_[1:]) for w in weights]
+
+    def align(self, a, b):
+        """Soft and hard alignment of one sequence pair by the trained attention.
+
+        Parameters
+        ----------
+        a : array-like of shape (n, n_channels_a)
+        b : array-like of shape (m, n_channels_b) or (m,) tokens
+
+        Returns
+        -------
+        alignment : AttentionAlignment
+            The hard path from :func:`attention_path`, its cost, and the soft
+            matrix (source frames x target steps).
+        """
+        return self.align_pairs([(a, b)])[0]
+
+    def align_pairs(self, X):
+        """Align every sequence pair with the trained attention.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Sequence pairs as in :meth:`fit`.
+
+        Returns
+        -------
+        alignments : list of AttentionAlignment
+        """
+        if self.input == "grid":
+            raise InvalidInputError(
+                "align needs input='sequence': a monotone path over image cells means nothing; "
+                "use attention(X) for grid input"
+            )
+        alignments = []
+        for weights in self.attention(X):
+            path, cost = attention_path(weights)
+            alignments.append(AttentionAlignment(path, cost, weights.shape[::-1], weights.T))
+        return alignments
+
+    def transform(self, X):
+        """Context vectors: the attended source annotations of every target step.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs as in :meth:`fit`.
+
+        Returns
+        -------
+        contexts : ndarray of shape (n_pairs, m, hidden_size) or list
+            Per pair an array of ``m_k`` context vectors (after the gate, for
+            grid input); an array when all targets have the same length, else
+            a list.
+        """
+        _, results = self._evaluate(X)
+        contexts = [outputs[3][0].cpu().numpy().astype(np.float64) for _, _, outputs in results]
+        if len({len(c) for c in contexts}) == 1:
+            return np.stack(contexts)
+        return contexts
+
+    def score(self, X, y=None):
+        """Negative training loss on held-out pairs (higher is better).
+
+        The per-step loss (mean squared error of frames or cross-entropy of
+        tokens; plus, in predict mode, the stop's binary cross-entropy, and the
+        doubly stochastic penalty), averaged over pairs, negated so that
+        ``GridSearchCV`` maximises it.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        torch, results = self._evaluate(X)
+        return -float(np.mean([float(self._loss(torch, o, batch)) for _, batch, o in results]))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input is a list of (a, b) pairs, which scikit-learn's array checks cannot build.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = False
+        return tags
+
+    def predict(self, X):
+        """Decode targets for new sources (predict mode).
+
+        Greedy decoding: each predicted frame, or the most likely token, is
+        fed back as the next input, until the stop probability exceeds one
+        half or the length limit (``ceil(max_length_ratio_ * len(a)) + 1``
+        steps for sequences, ``max_target_length_`` for images).
+
+        Parameters
+        ----------
+        X : list of array-like, or array of images
+            Sources: sequences with ``n_channels_a`` channels (for pairs, pass
+            ``[a for a, _ in pairs]``), or images of ``image_shape_``.
+
+        Returns
+        -------
+        targets : list of ndarray
+            Frames of shape ``(m_k, n_channels_b)``, or 1-D arrays of tokens
+            from ``classes_``.
+        """
+        spec = self._fitted_spec()
+        if self.mode_ != "predict":
+            raise InvalidInputError(
+                "SoftAttentionAligner.predict decodes targets, which needs mode='predict' "
+                f"(this model was fitted with mode={self.mode_!r})"
+            )
+        if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) == 0:
+            raise InvalidInputError("X must be a non-empty list of sources")
+        sources = [_check_source(a, spec, f"X[{k}]") for k, a in enumerate(X)]
+        self._check_location_lengths([(a, None) for a in sources], "X")
+        torch = self._import_torch()
+        self.model_.eval()
+        with torch.no_grad():
+            return [self._decode(torch, a) for a in sources]
+
+    def _decode(self, torch, source):
+        model, score = self.model_, self.attention_score
+        batch, mask, lengths = self._sources(torch, [source])
+        annotations, keys, state = _decoder_start(torch, model, score, batch, mask, lengths)
+        previous = _start_input(torch, model, 1, annotations)
+        if self.input == "grid":
+            n_steps = self.max_target_length_
+        else:
+            n_steps = int(np.ceil(self.max_length_ratio_ * len(source))) + 1
+        emitted = []
+        for _ in range(n_steps):
+            state, output, _, _ = _decoder_step(
+                torch, model, score, state, previous, annotations, keys, mask
+            )
+            value = output[:, :-1]
+            if self.target_type_ == "tokens":
+                value = value.argmax(dim=1)
+            emitted.append(value[0])
+            if float(output[0, -1]) > 0.0:  # stop probability above one half
+                break
+            previous = _step_input(torch, model, value)
+        emitted = torch.stack(emitted).cpu().numpy()
+        if self.target_type_ == "tokens":
+            return self.classes_[emitted]
+        return emitted.astype(np.float64)
