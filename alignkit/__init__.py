@@ -40,6 +40,7 @@ _LAZY = {
     "STNAligner": "alignkit.estimators._stn",
     "subsequence_search": "alignkit.subsequence",
     "attention_path": "alignkit.estimators._soft_attention",
+    "upsample_attention": "alignkit.estimators._soft_attention",
     "pairwise_distances": "alignkit.pairwise",
     "path_distance": "alignkit.metrics",
     "soft_dtw": "alignkit.soft",

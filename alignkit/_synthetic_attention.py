@@ -209,7 +209,8 @@ def make_digit_captions(
     >>> from alignkit._synthetic_attention import make_digit_captions
     >>> pairs, canvas = make_digit_captions(3, random_state=0)
     >>> image, caption = pairs[0]
-    >>> image.shape, caption.tolist() == [str(canvas.labels[0]), ["even", "odd"][canvas.labels[0] % 2]]
+    >>> label = canvas.labels[0]
+    >>> image.shape, caption.tolist() == [str(label), ["even", "odd"][label % 2]]
     ((40, 40), True)
     """
     canvas = make_digit_canvas(

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._synthetic_attention import make_warped_copy
+from ._synthetic_attention import make_digit_captions, make_warped_copy
 from ._synthetic_images import DigitCanvas, digit_images, make_digit_canvas
 from .exceptions import InvalidInputError
 
@@ -16,6 +16,7 @@ __all__ = [
     "warp_views",
     "make_warped_copy",
     "make_digit_canvas",
+    "make_digit_captions",
     "digit_images",
     "DigitCanvas",
 ]

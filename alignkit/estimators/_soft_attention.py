@@ -186,7 +186,7 @@ def _check_tokens(b, name, classes=None):
         unknown = ~np.isin(tokens, classes) if same_kind else np.ones(len(tokens), bool)
         if unknown.any():
             raise InvalidInputError(
-                f"{name} holds the token {tokens[unknown][0]!r}, which was not seen in fit "
+                f"{name} holds the token {tokens[unknown][0].item()!r}, which was not seen in fit "
                 f"(known tokens: {classes.tolist()})"
             )
     return tokens
@@ -234,7 +234,7 @@ def _check_source(source, spec, name):
 
 
 def _pad(torch, arrays, device, dtype=np.float32):
-    """Zero-padded batch ``(B, T, ...)`` of arrays ``(T_k, ...)``, its mask ``(B, T)`` and lengths."""
+    """Zero-padded batch ``(B, T, ...)`` of arrays ``(T_k, ...)``, its mask and lengths."""
     lengths = np.array([len(s) for s in arrays])
     batch = np.zeros((len(arrays), lengths.max(), *arrays[0].shape[1:]), dtype=dtype)
     for k, array in enumerate(arrays):
@@ -261,8 +261,8 @@ def _build_model(torch, estimator):
                 nn.Conv2d(16, 32, 3, padding=1),
                 nn.ReLU(),
                 nn.MaxPool2d(2, ceil_mode=True),
-                # No ReLU on the annotations: all-dead features would freeze the attention.
                 nn.Conv2d(32, hidden, 3, padding=1),
+                nn.ReLU(),
             ),
             "gate": nn.Linear(hidden, 1),
         }
@@ -466,8 +466,8 @@ def upsample_attention(weights, grid_shape, image_shape):
     >>> import numpy as np
     >>> from alignkit.estimators._soft_attention import upsample_attention
     >>> maps = upsample_attention(np.array([[0.0, 1.0]]), (1, 2), (4, 6))
-    >>> maps[0, 0].tolist()
-    [0.0, 0.0, 0.0, 0.0, 0.5, 0.5]
+    >>> maps[0, 0].tolist()  # cell 1 covers 4 rows x 2 columns
+    [0.0, 0.0, 0.0, 0.0, 0.125, 0.125]
     >>> float(maps.sum())
     1.0
     """
@@ -668,7 +668,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     True
     >>> captions, canvas = make_digit_captions(20, random_state=0)
     >>> captions[0][1].tolist()
-    ['5', 'odd']
+    ['2', 'even']
     >>> model = SoftAttentionAligner(input="grid", max_epochs=1, random_state=0).fit(captions)
     >>> model.attention(captions[:1])[0].shape  # (tokens, cells of the 10 x 10 grid)
     (2, 100)
@@ -782,7 +782,9 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         """
         self._check_params()
         warm = self._is_warm()
-        spec = self._fitted_spec() if warm else {"input": self.input, "target_type": self.target_type}
+        spec = (
+            self._fitted_spec() if warm else {"input": self.input, "target_type": self.target_type}
+        )
         pairs = _check_pairs(X, spec)
         torch = self._import_torch()
         device = self._resolve_device()
