@@ -26,7 +26,7 @@ from alignkit.core.registry import get_registry, reset_registry
 from alignkit.exceptions import PluginLoadError, PluginWarning, UnknownAlignerError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
-BUILTINS = ["ctw", "dtw", "uniform"]
+BUILTINS = ["ctw", "deep_ctw", "dtw", "glimpse", "soft_attention", "stn", "uniform"]
 
 
 class PluginEnvironment:

@@ -172,7 +172,7 @@ def build_registry():
     >>> from alignkit.core.plugins import build_registry
     >>> with alignkit.config_context(plugin_autoload=False):
     ...     build_registry().names()
-    ['ctw', 'dtw', 'uniform']
+    ['ctw', 'deep_ctw', 'dtw', 'glimpse', 'soft_attention', 'stn', 'uniform']
     """
     from .. import __version__
     from ..estimators import _builtin
