@@ -108,9 +108,11 @@ class ProgressBar(Callback):
         self.every = every
 
     def on_train_begin(self, estimator, logs):
+        """Remember the last epoch of this fit (see :meth:`Callback.on_train_begin`)."""
         self._last = logs.get("n_iter", 0) + logs.get("max_epochs", 0)
 
     def on_epoch_end(self, estimator, logs):
+        """Print the epoch's line (see :meth:`Callback.on_epoch_end`); never stops."""
         epoch = logs["epoch"]
         if epoch % max(int(self.every), 1) and epoch != getattr(self, "_last", epoch):
             return False
@@ -173,6 +175,7 @@ class EarlyStopping(Callback):
         self.restore_best = restore_best
 
     def on_train_begin(self, estimator, logs):
+        """Reset the best value and the wait (see :meth:`Callback.on_train_begin`)."""
         self.best_ = float("inf")
         self.best_epoch_ = 0
         self.stopped_epoch_ = None
@@ -180,6 +183,7 @@ class EarlyStopping(Callback):
         self._best_state = None
 
     def on_epoch_end(self, estimator, logs):
+        """Track the monitored value; True after ``patience`` epochs without improvement."""
         value = logs.get(self.monitor, logs.get("loss"))
         if value is None:
             return False
@@ -195,5 +199,7 @@ class EarlyStopping(Callback):
         return False
 
     def on_train_end(self, estimator, logs):
+        """Restore the best epoch's model if ``restore_best``; drop the copy."""
         if self.restore_best and self._best_state is not None:
             estimator._set_training_state(self._best_state)
+        self._best_state = None  # a callback passed as a parameter must not keep a model copy

@@ -91,6 +91,7 @@ class SoftDTWLoss(torch.nn.Module):
         self.window = window
 
     def extra_repr(self):
+        """The parameters shown in the module's ``repr``."""
         return (
             f"gamma={self.gamma}, normalize={self.normalize}, reduction={self.reduction!r}, "
             f"window={self.window!r}"

@@ -1,6 +1,6 @@
 """
 Where a captioning model looks: soft attention over an image grid
-================================================================
+=================================================================
 
 Show, Attend and Tell (Xu et al., 2015) decodes a caption one token at a
 time, and at each token spreads its attention over the cells of a CNN's

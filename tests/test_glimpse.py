@@ -169,3 +169,19 @@ def test_bad_input(canvas):
     model.fit(canvas.images[:20], canvas.labels[:20])
     with pytest.raises(InvalidInputError, match="expected"):
         model.predict(canvas.images[:, :20, :20])
+
+
+def test_sampled_predictions_are_reproducible_and_leave_the_rng_alone(canvas):
+    model = GlimpseAligner(n_glimpses=3, max_epochs=1, n_mc_samples=3, random_state=0)
+    model.fit(canvas.images[:60], canvas.labels[:60])
+    torch.manual_seed(5)
+    expected = torch.rand(2)
+    torch.manual_seed(5)
+    first = model.predict_proba(canvas.images[:10])
+    np.testing.assert_array_equal(torch.rand(2), expected)
+    np.testing.assert_array_equal(model.predict_proba(canvas.images[:10]), first)
+    random = GlimpseAligner(n_glimpses=3, max_epochs=1, policy="random", random_state=0)
+    random.fit(canvas.images[:60], canvas.labels[:60])
+    assert random.score(canvas.images[:30], canvas.labels[:30]) == random.score(
+        canvas.images[:30], canvas.labels[:30]
+    )

@@ -243,7 +243,7 @@ def test_task_mode_learns_and_predicts():
     assert model.loss_curve_[-1] < 0.6 * model.loss_curve_[0]
     assert model.score(canvas.images, canvas.labels) > 0.5  # chance is 0.1
     proba = model.predict_proba(canvas.images[:5])
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     assert model.predict(canvas.images[:5]).tolist() == model.classes_[proba.argmax(1)].tolist()
 
 
@@ -325,3 +325,25 @@ def test_predict_checks_image_shape_and_targets(registration):
         model.transform(X)
     with pytest.raises(InvalidInputError, match="expected"):
         model.transform(X[:, :20, :20], targets=Y[:, :20, :20])
+
+
+def test_review_regressions():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        STNAligner().predict_transform(np.zeros((2, 8, 8)))
+    # One-row output grid with align_corners=True.
+    generator = _spatial.GridGenerator("affine", (1, 5), True)
+    assert generator(generator.identity().float()[None]).shape == (1, 1, 5, 2)
+    # Weight decay pulls the transform toward the identity, not toward a collapse.
+    pairs = make_digit_canvas(32, kind="A", canvas_size=24, random_state=0).images
+    model = STNAligner(
+        mode="registration", template=pairs[0], weight_decay=10.0, max_epochs=3, random_state=0
+    ).fit(pairs)
+    np.testing.assert_allclose(
+        model.predict_transform(pairs), np.eye(3)[None].repeat(32, 0), atol=0.1
+    )
+    # A warm-started registration must keep its kind of target.
+    model.set_params(warm_start=True, template=None)
+    with pytest.raises(InvalidInputError, match="same kind of target"):
+        model.fit(pairs, pairs)

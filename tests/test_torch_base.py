@@ -307,3 +307,26 @@ def test_without_torch_construct_clone_work_and_fit_names_the_extra():
     assert "torch is missing" in result.stdout
     assert "IMPORTERROR" in result.stdout and "alignkit[torch]" in result.stdout
     assert "Toy.fit" in result.stdout
+
+
+def test_early_stopping_restore_keeps_optimizer_on_the_model(data):
+    """The restored optimizer must drive the restored model, so a warm fit still trains it."""
+    X, y = data
+    stop = EarlyStopping(monitor="val_loss", patience=1)
+    model = ToyRegressor(
+        random_state=0,
+        learning_rate=0.6,
+        max_epochs=30,
+        early_stopping=True,
+        n_iter_no_change=1,
+        warm_start=True,
+        callbacks=[stop],
+    )
+    with np.errstate(all="ignore"):
+        model.fit(X, y)
+    assert model.optimizer_.param_groups[0]["params"][0] is model.model_.weight
+    assert stop._best_state is None  # the callback (a parameter) keeps no model copy
+    before = model.model_.weight.detach().clone()
+    model.set_params(early_stopping=False, learning_rate=0.01, max_epochs=1, callbacks=None)
+    model.fit(X, y)
+    assert not torch.equal(model.model_.weight.detach(), before)

@@ -31,8 +31,10 @@ def _canonical_correlations(torch, h_a, h_b, reg_a, reg_b):
     h_a = h_a - h_a.mean(dim=0)
     h_b = h_b - h_b.mean(dim=0)
     s_ab = h_a.T @ h_b / (n_frames - 1)
-    s_aa = h_a.T @ h_a / (n_frames - 1) + reg_a * torch.eye(h_a.shape[1], dtype=h_a.dtype)
-    s_bb = h_b.T @ h_b / (n_frames - 1) + reg_b * torch.eye(h_b.shape[1], dtype=h_b.dtype)
+    eye_a = torch.eye(h_a.shape[1], dtype=h_a.dtype, device=h_a.device)
+    eye_b = torch.eye(h_b.shape[1], dtype=h_b.dtype, device=h_b.device)
+    s_aa = h_a.T @ h_a / (n_frames - 1) + reg_a * eye_a
+    s_bb = h_b.T @ h_b / (n_frames - 1) + reg_b * eye_b
     l_a = torch.linalg.cholesky(s_aa)
     l_b = torch.linalg.cholesky(s_bb)
     left = torch.linalg.solve_triangular(l_a, s_ab, upper=False)
@@ -147,7 +149,8 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
     correlations_ : ndarray of shape (n_features,)
         Canonical correlations of the encoder outputs on the training paths.
     paths_ : list of ndarray
-        The final paths of the training pairs.
+        The final paths of the training pairs, along which ``projections_`` was
+        fitted (DTW with the previous round's projections).
     loss_curve_ : list of float
         Minus the total canonical correlation, per epoch (mean over its steps).
     validation_scores_ : list of float
@@ -445,10 +448,14 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
             return float(-self._correlations(torch, outputs, paths, regs).sum())
 
         self._run_epochs(train_epoch, validate=validate if validation else None)
-        # The final linear CCA and paths belong to the final (or restored best) encoders.
+        # The final linear CCA and paths belong to the final (or restored best) encoders:
+        # early stopping may restore encoders older than the last epoch's paths, so one
+        # more round re-aligns with them before the CCA that is kept.
         outputs = self._encode(torch, train)
         self._fit_projections(outputs, state["paths"], regs)
-        self.paths_ = [a.path for a in self._dtw(*outputs)]
+        paths = [a.path for a in self._dtw(*outputs)]
+        self._fit_projections(outputs, paths, regs)
+        self.paths_ = paths
         self.encoder_a_.eval()
         self.encoder_b_.eval()
 

@@ -359,7 +359,9 @@ validation_fraction, n_iter_no_change, tol
 
         self.model_.eval()
         probabilities, paths, states = [], [], []
-        with torch.no_grad():
+        # Sampled and random glimpses draw from torch's RNG: seeded from random_state
+        # (reproducible predictions) inside a fork, so the caller's RNG is untouched.
+        with self._torch_context(), torch.no_grad():
             for start in range(0, len(images), 256):
                 chunk = images[start : start + 256]
                 first = chunk.new_zeros(len(chunk), 2)

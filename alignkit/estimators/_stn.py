@@ -305,6 +305,12 @@ default="affine"
         with self._torch_context():
             if not self._is_warm():
                 self._build(images.shape[1:], _spatial, torch, device)
+            elif self.mode == "registration" and self._paired != self.paired_:
+                raise InvalidInputError(
+                    "warm_start: this STNAligner was fitted "
+                    + ("on paired targets y" if self.paired_ else "to a template")
+                    + "; a warm-started fit must use the same kind of target"
+                )
             elif tuple(images.shape[1:]) != self.image_shape_:
                 raise InvalidInputError(
                     f"X holds images of shape {images.shape[1:]}, but the warm-started model "
@@ -498,7 +504,7 @@ default="affine"
                         padding_mode=self.padding_mode,
                         align_corners=bool(self.align_corners),
                     )
-                    # Sum over pixels, mean over images: each image's step ignores the others.
+                    # Summed over pixels and images: each image's parameters get only its gradient.
                     loss = ((warped - reference) ** 2).flatten(1).sum(1).sum()
                     loss.backward()
                     optimizer.step()
@@ -524,6 +530,7 @@ default="affine"
             ``transformation="tps"``, ``(n_images, n_control_points, 2)``: where
             each control point of the output grid samples the input.
         """
+        check_is_fitted(self, "n_iter_")
         if self.transformer_ is None:
             raise InvalidInputError("STNAligner transformation=None has no spatial transform")
         images, targets = self._inputs(X, targets)

@@ -103,7 +103,13 @@ class TorchTrainingMixin:
         if device is not None and device.type == "cuda":
             devices = [0 if device.index is None else device.index]
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self._seed() if seed is None else seed)
+            # Seed only the generators forked here: torch.manual_seed would also reseed
+            # every other GPU's generator, which the fork does not restore.
+            seed = self._seed() if seed is None else seed
+            torch.default_generator.manual_seed(seed)
+            if devices:
+                with torch.cuda.device(devices[0]):
+                    torch.cuda.manual_seed(seed)
             yield torch
 
     def _is_warm(self):
@@ -192,12 +198,22 @@ class TorchTrainingMixin:
     # -- snapshots for early stopping -------------------------------------------------
 
     def _training_state_names(self):
-        """Names of the attributes that hold the trained model (overridden by subclasses)."""
-        return [name for name, value in vars(self).items() if _is_torch_object(value)]
+        """Names of the fitted attributes that hold torch objects (not constructor parameters)."""
+        params = set(self.get_params(deep=False))
+        return [
+            name
+            for name, value in vars(self).items()
+            if name not in params and _is_torch_object(value)
+        ]
 
     def _get_training_state(self):
-        """A deep copy of the attributes named by :meth:`_training_state_names`."""
-        return {name: copy.deepcopy(getattr(self, name)) for name in self._training_state_names()}
+        """A deep copy of the attributes named by :meth:`_training_state_names`.
+
+        One ``deepcopy`` of them all, so that shared references survive: the
+        copied optimizer drives the copied model's parameters.
+        """
+        names = self._training_state_names()
+        return copy.deepcopy({name: getattr(self, name) for name in names})
 
     def _set_training_state(self, state):
         for name, value in state.items():

@@ -21,7 +21,9 @@ def base_grid(height, width, align_corners, dtype=torch.float32, device=None):
 
     def axis(n):
         if align_corners:
-            return torch.linspace(-1, 1, n, dtype=dtype, device=device) if n > 1 else torch.zeros(1)
+            if n == 1:
+                return torch.zeros(1, dtype=dtype, device=device)
+            return torch.linspace(-1, 1, n, dtype=dtype, device=device)
         return (2 * torch.arange(n, dtype=dtype, device=device) + 1) / n - 1
 
     ys, xs = torch.meshgrid(axis(height), axis(width), indexing="ij")
@@ -181,7 +183,11 @@ def _conv_features(in_channels, widths, kernel):
 
 
 class Localizer(nn.Module):
-    """Small CNN regressing transform parameters, initialised to the identity."""
+    """Small CNN regressing transform parameters: ``identity + out(features)``.
+
+    The last layer starts at zero, so the transform starts at the identity,
+    and weight decay pulls toward the identity (not toward a zero transform).
+    """
 
     def __init__(self, in_channels, identity, widths=(8, 16), hidden=32):
         super().__init__()
@@ -190,11 +196,12 @@ class Localizer(nn.Module):
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(channels * 9, hidden), nn.ReLU())
         self.out = nn.Linear(hidden, len(identity))
         nn.init.zeros_(self.out.weight)
-        with torch.no_grad():
-            self.out.bias.copy_(identity)
+        nn.init.zeros_(self.out.bias)
+        self.register_buffer("identity", identity.clone().to(torch.float64))
 
     def forward(self, x):
-        return self.out(self.fc(self.pool(self.features(x))))
+        offset = self.out(self.fc(self.pool(self.features(x))))
+        return self.identity.to(offset.dtype) + offset
 
 
 class SmallCNN(nn.Module):
