@@ -353,10 +353,11 @@ validation_fraction, n_iter_no_change, tol
         loss = classification + baseline_loss + float(self.reinforce_weight) * policy_loss
         return loss, correct.mean()
 
-    def _proba(self, images, fixed=None, return_path=False):
+    def _proba(self, images, fixed=None, return_path=False, n_samples=None):
         """Class probabilities (and mean-policy glimpse path) without gradients."""
         import torch
 
+        n_samples = self.n_mc_samples if n_samples is None else n_samples
         self.model_.eval()
         probabilities, paths, states = [], [], []
         # Sampled and random glimpses draw from torch's RNG: seeded from random_state
@@ -369,11 +370,11 @@ validation_fraction, n_iter_no_change, tol
                 if fixed_chunk is not None:
                     runs = [("fixed", fixed_chunk)]
                 elif self.policy == "random":
-                    runs = [("random", None)] * self.n_mc_samples
-                elif self.n_mc_samples == 1:
+                    runs = [("random", None)] * n_samples
+                elif n_samples == 1:
                     runs = [("mean", None)]
                 else:
-                    runs = [("sample", None)] * self.n_mc_samples
+                    runs = [("sample", None)] * n_samples
                 proba = 0
                 for mode, locations in runs:
                     logits, _, _, path, h = self.model_(
@@ -449,13 +450,7 @@ validation_fraction, n_iter_no_change, tol
         locations : ndarray of shape (n_images, n_glimpses, 2)
             ``(x, y)`` in ``[-1, 1]``.
         """
-        images = self._images(X)
-        saved, self.n_mc_samples = self.n_mc_samples, 1
-        try:
-            _, path, _ = self._proba(images, return_path=True)
-        finally:
-            self.n_mc_samples = saved
-        return path.cpu().double().numpy()
+        return self._mean_run(X)[0]
 
     def transform(self, X):
         """The final core state of each image (mean policy), as features.
@@ -468,13 +463,12 @@ validation_fraction, n_iter_no_change, tol
         -------
         features : ndarray of shape (n_images, core_hidden)
         """
-        images = self._images(X)
-        saved, self.n_mc_samples = self.n_mc_samples, 1
-        try:
-            _, _, states = self._proba(images, return_path=True)
-        finally:
-            self.n_mc_samples = saved
-        return states.cpu().double().numpy()
+        return self._mean_run(X)[1]
+
+    def _mean_run(self, X):
+        """Glimpse path and final core state with the policy means (one run)."""
+        _, path, states = self._proba(self._images(X), return_path=True, n_samples=1)
+        return path.cpu().double().numpy(), states.cpu().double().numpy()
 
     def score(self, X, y):
         """Accuracy.
