@@ -132,12 +132,12 @@ def registration(seed, epochs, n_train):
     }
 
 
-def _table(title, rows):
+def _table(title, rows, seeds):
     keys = list(rows[0])
     print(f"\n{title}")
     print("| seed | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
-    for seed, row in enumerate(rows):
+    for seed, row in zip(seeds, rows):
         print(f"| {seed} | " + " | ".join(f"{row[k]:.4g}" for k in keys) + " |")
     mean = {k: np.mean([r[k] for r in rows]) for k in keys}
     std = {k: np.std([r[k] for r in rows]) for k in keys}
@@ -148,18 +148,21 @@ def _table(title, rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 seed, fewer epochs")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
     _setup()
-    seeds = [0] if args.quick else [0, 1, 2]
+    seeds = [0] if args.quick else args.seeds
     task_epochs, registration_epochs = (10, 10) if args.quick else (30, 20)
     task = _table(
         f"Task mode, RTS 32x32, {task_epochs} epochs on 3 x 1437 training canvases",
         [task_mode(seed, task_epochs, 3 * 1437) for seed in seeds],
+        seeds,
     )
     print(f"ST-CNN / CNN error ratio (means): {task['st_cnn_error'] / task['cnn_error']:.3f}")
     _table(
         f"Registration mode, affine pairs 24x24, {registration_epochs} epochs on 2 x 1437 pairs",
         [registration(seed, registration_epochs, 2 * 1437) for seed in seeds],
+        seeds,
     )
 
 

@@ -30,7 +30,7 @@ from alignkit.datasets import make_digit_canvas
 
 torch.set_num_threads(1)
 sources = np.arange(1797)
-train = make_digit_canvas(2 * 1437, "TC", source_indices=sources[sources % 5 != 0], random_state=0)
+train = make_digit_canvas(5 * 1437, "TC", source_indices=sources[sources % 5 != 0], random_state=0)
 test = make_digit_canvas(None, "TC", source_indices=sources[sources % 5 == 0], random_state=1)
 size = test.images.shape[-1]
 
@@ -51,8 +51,9 @@ def hit_rate(locations, canvas):
 # %%
 # Train the model
 # ---------------
-# Four glimpses of three 8x8 patches (8, 16 and 32 pixels wide). The reward is
-# the probability of the true class, a denser signal than the paper's 0/1.
+# Four glimpses of three 8x8 patches (8, 16 and 32 pixels wide), on 7185
+# training canvases (five per source digit). The reward is the probability of
+# the true class, a denser signal than the paper's 0/1. About 2.5 CPU minutes.
 start = time.process_time()
 model = GlimpseAligner(n_glimpses=4, n_scales=3, reward="probability", max_epochs=100)
 model.set_params(random_state=0).fit(train.images, train.labels)

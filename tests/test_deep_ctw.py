@@ -319,6 +319,9 @@ def test_deep_ctw_beats_ctw_on_nonlinear_views(nonlinearity, ratio):
     # Fit on 20 pairs, evaluate on 20 held-out pairs, averaged over 4 data sets. Measured
     # (DeepCTW / CTW, frames): 3.0: 1.68 / 2.94 (seeds 0-3: 1.65/1.93, 1.20/3.55, 1.84/3.27,
     # 2.03/3.00); 1.5: 1.77 / 2.33 (1.50/2.12, 1.38/2.17, 2.04/2.41, 2.15/2.63).
+    # The ratio holds for the mean, not for every data set: at 3.0, seed 0 gives 0.85, and
+    # other random_state values give 0.85-1.49 there (0.68-1.03 on seed 3); see the user
+    # guide ("Limits") for why (a global reparametrisation of the latent, not per-pair error).
     runs = [_errors(nonlinearity, seed, 20, {"random_state": 0}) for seed in range(4)]
     deep, ctw = (np.mean([run[key] for run in runs]) for key in ("deep", "ctw"))
     assert max(run["seconds"] for run in runs) < 60
