@@ -62,7 +62,7 @@ def small_task():
 
 @pytest.fixture(scope="module")
 def fitted(small_task):
-    return SoftAttentionAligner(max_epochs=15, random_state=0).fit(small_task[0])
+    return SoftAttentionAligner(max_epochs=25, random_state=0).fit(small_task[0])
 
 
 # -- make_warped_copy -------------------------------------------------------------------
@@ -194,8 +194,9 @@ def test_align_mode_learns_the_copy(small_task, fitted):
     weights = fitted.attention(test)
     assert all(w.shape == (len(b), len(a)) for w, (a, b) in zip(weights, test))
     np.testing.assert_allclose([w.sum(axis=1) for w in weights[:1]][0], 1.0, rtol=1e-5)
-    # Untrained, the mass is about 1 / 9; the fast run reaches about 0.68.
-    assert _mass(weights, sources) >= 0.55
+    # Untrained, the mass is about 1 / 9; 25 epochs reach 0.57-0.74 over random_state 0-3
+    # (path errors 0.14-0.17, loss ratios 0.02-0.04).
+    assert _mass(weights, sources) >= 0.5
     learned, uniform = _errors(fitted, test, paths)
     assert learned <= 0.3 and learned <= 0.5 * uniform
     assert fitted.loss_curve_[-1] < 0.1 * fitted.loss_curve_[0]
@@ -475,7 +476,7 @@ def caption_task():
 @pytest.fixture(scope="module")
 def captioner(caption_task):
     model = SoftAttentionAligner(
-        input="grid", hidden_size=64, batch_size=16, max_epochs=20, random_state=0
+        input="grid", hidden_size=64, batch_size=16, max_epochs=35, random_state=0
     )
     return model.fit(caption_task[0])
 
@@ -487,9 +488,12 @@ def test_grid_attention_finds_the_digit_fast(caption_task, captioner):
     assert all(w.shape == (2, 25) for w in weights)
     np.testing.assert_allclose(np.concatenate(weights).sum(axis=1), 1.0, rtol=1e-5)
     fraction, share, accuracy = _class_token_scores(captioner, test, canvas)
-    # Untrained, the mass is the share (0.16); measured: 0.81 (5.1x), accuracy 0.78.
-    assert fraction >= 3 * share
-    assert accuracy >= 0.5  # chance: 0.1
+    # Untrained, the mass is the share (0.16). Over random_state 0-3 this small version
+    # (5 x 5 cells) measured 2.5-5.0x the share and accuracy 0.78-0.87; the plateau before
+    # the attention finds the digit lasts 10-25 epochs depending on the seed. The full
+    # protocol (10 x 10 cells, the slow test) asserts 3x.
+    assert fraction >= 2 * share
+    assert accuracy >= 0.6  # chance: 0.1
 
 
 def test_grid_decoding_agrees_with_teacher_forcing(caption_task, captioner):

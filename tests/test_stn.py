@@ -234,12 +234,13 @@ def test_task_mode_learns_and_predicts():
     canvas = make_digit_canvas(400, kind="R", random_state=0)
     model = STNAligner(
         transformation="similarity",
-        max_epochs=12,
+        max_epochs=20,
         batch_size=32,
         learning_rate=3e-3,
         random_state=0,
     )
     model.fit(canvas.images, canvas.labels)
+    # Seeds 0-3 measured: loss ratio 0.27-0.44, accuracy 0.68-0.81.
     assert model.loss_curve_[-1] < 0.6 * model.loss_curve_[0]
     assert model.score(canvas.images, canvas.labels) > 0.5  # chance is 0.1
     proba = model.predict_proba(canvas.images[:5])
