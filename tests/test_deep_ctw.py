@@ -303,14 +303,23 @@ def _errors(nonlinearity, seed, n_pairs, deep_params):
 
 
 def test_deep_ctw_learns_nonlinear_views_fast():
-    trained = _errors(3.0, 1, 8, {"max_epochs": 50, "random_state": 0})
-    # The same encoders, never updated: linear CCA on random tanh features.
-    frozen = _errors(3.0, 1, 8, {"max_epochs": 50, "learning_rate": 0.0, "random_state": 0})
-    # Measured: trained 1.66, frozen 2.23, CTW 3.61, uniform 7.06 frames.
-    assert trained["seconds"] < 15
-    assert trained["deep"] < 0.6 * trained["ctw"]
-    assert trained["deep"] < 0.3 * trained["uniform"]
-    assert trained["deep"] < 0.85 * frozen["deep"]
+    # Over three initialisations, so that one lucky or unlucky draw decides nothing.
+    # Measured (random_state 0, 1, 2): trained 1.66, 1.87, 1.82 frames; the same encoders
+    # never updated (linear CCA on random tanh features) 2.23, 2.31, 2.78; CTW 3.61;
+    # uniform 7.06. Per draw, trained / frozen ranges 0.66-0.91 (0.91 at random_state=3).
+    trained, frozen = [], []
+    for random_state in range(3):
+        trained.append(_errors(3.0, 1, 8, {"max_epochs": 50, "random_state": random_state}))
+        frozen.append(
+            _errors(
+                3.0, 1, 8, {"max_epochs": 50, "learning_rate": 0.0, "random_state": random_state}
+            )
+        )
+    deep = np.mean([run["deep"] for run in trained])
+    assert max(run["seconds"] for run in trained) < 15
+    assert all(run["deep"] < 0.6 * run["ctw"] for run in trained)
+    assert all(run["deep"] < 0.3 * run["uniform"] for run in trained)
+    assert deep < 0.85 * np.mean([run["deep"] for run in frozen])
 
 
 @pytest.mark.slow
