@@ -380,9 +380,11 @@ def test_unfitted_raises():
 def test_align_mode_protocol(reverse):
     """350 training pairs, 4-d frames, random repeats, additive scores, held-out pairs."""
     train, test, paths, sources = _task(350, 100, reverse=reverse)
-    model = SoftAttentionAligner(max_epochs=60, random_state=0).fit(train)
+    # 60 epochs gave 0.738-0.844 over random_state 0-2; 100 epochs (about 20 CPU s) give
+    # 0.795-0.842 over random_state 0-3 with path errors 0.164-0.172 (forward copies).
+    model = SoftAttentionAligner(max_epochs=100, random_state=0).fit(train)
     mass = _mass(model.attention(test), sources)
-    assert mass >= 0.75  # measured: 0.844 forward, 0.837 reversed
+    assert mass >= 0.75
     if not reverse:  # the hard path is monotone, so it is scored on forward copies
         learned, uniform = _errors(model, test, paths)
         assert learned <= 0.30 and learned <= 0.5 * uniform  # measured: 0.165 vs 0.784
