@@ -29,6 +29,8 @@ _MODES = ("auto", "align", "predict")
 _TARGETS = ("auto", "frames", "tokens")
 _SCORES = ("additive", "dot", "general", "location")
 _TINY = 1e-12  # floor of attention weights before the log of the hard-path cost
+_GRID_ENERGY_SCALE = 10.0  # initial scale of the additive score's v for grid input
+_LEARNING_RATES = {"sequence": 0.003, "grid": 0.001}  # learning_rate="auto"
 
 
 class AttentionAlignment(Alignment):
@@ -247,6 +249,28 @@ def _pad(torch, arrays, device, dtype=np.float32):
     )
 
 
+def _cnn(nn, n_channels, hidden):
+    """Three 3x3 convolutions, each group-normalised, two ceil-mode 2x2 max-poolings.
+
+    Cell ``(r, c)`` of the output covers pixels ``[4r, 4r + 4) x [4c, 4c + 4)``.
+    Group normalisation shortens the plateau before the attention finds the
+    object (on the digit captions, with ``random_state`` 0-4: 3-7 epochs
+    instead of 10-25+).
+    """
+
+    def block(n_in, n_out):
+        groups = 4 if n_out % 4 == 0 else 1
+        return [nn.Conv2d(n_in, n_out, 3, padding=1), nn.GroupNorm(groups, n_out), nn.ReLU()]
+
+    return nn.Sequential(
+        *block(n_channels, 16),
+        nn.MaxPool2d(2, ceil_mode=True),
+        *block(16, 32),
+        nn.MaxPool2d(2, ceil_mode=True),
+        *block(32, hidden),
+    )
+
+
 def _build_model(torch, estimator):
     """The layers, by name, for a :class:`SoftAttentionAligner` with its data attributes set."""
     nn = torch.nn
@@ -254,16 +278,7 @@ def _build_model(torch, estimator):
     if estimator.input == "grid":
         layers = {
             # Two ceil-mode poolings: cell (r, c) covers pixels [4r, 4r + 4) x [4c, 4c + 4).
-            "cnn": nn.Sequential(
-                nn.Conv2d(n_channels_a, 16, 3, padding=1),
-                nn.ReLU(),
-                nn.MaxPool2d(2, ceil_mode=True),
-                nn.Conv2d(16, 32, 3, padding=1),
-                nn.ReLU(),
-                nn.MaxPool2d(2, ceil_mode=True),
-                nn.Conv2d(32, hidden, 3, padding=1),
-                nn.ReLU(),
-            ),
+            "cnn": _cnn(nn, n_channels_a, hidden),
             "gate": nn.Linear(hidden, 1),
         }
     else:
@@ -277,6 +292,10 @@ def _build_model(torch, estimator):
         layers["query_proj"] = nn.Linear(hidden, estimator.attention_size, bias=False)
         layers["key_proj"] = nn.Linear(hidden, estimator.attention_size)
         layers["energy"] = nn.Linear(estimator.attention_size, 1, bias=False)
+        if estimator.input == "grid":
+            # Larger initial scores let the attention over many cells move off uniform sooner.
+            with torch.no_grad():
+                layers["energy"].weight.mul_(_GRID_ENERGY_SCALE)
     elif score == "general":
         layers["key_proj"] = nn.Linear(hidden, hidden, bias=False)
     elif score == "location":
@@ -519,10 +538,12 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     - ``input="sequence"``: the source is encoded by a bidirectional GRU
       (packed, so padding never reaches real frames) plus a per-frame linear
       skip.
-    - ``input="grid"``: the source is an image; a small CNN (three 3x3
-      convolutions, two 2x2 max-poolings) gives a ``ceil(H / 4) x ceil(W / 4)``
-      grid of annotations, and the decoder attends over its cells, with the
-      gate ``beta = sigmoid(f(s))`` on the context.
+    - ``input="grid"``: the source is an image, standardised per channel
+      with the mean and standard deviation of the training images; a small
+      CNN (three 3x3 convolutions with group normalisation, two 2x2
+      max-poolings) gives a ``ceil(H / 4) x ceil(W / 4)`` grid of
+      annotations, and the decoder attends over its cells, with the gate
+      ``beta = sigmoid(f(s))`` on the context.
 
     Every ``fit``, :meth:`attention`, :meth:`score` and :meth:`transform`
     takes ``X`` as a list of ``(source, target)`` pairs, for sequences and
@@ -560,8 +581,10 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         ``lambda * mean_i (1 - sum_t alpha_ti)^2``, averaged over source
         frames or cells and pairs, with the sum over the real (unpadded)
         target steps only.
-    learning_rate : float, default=0.003
-        Adam learning rate.
+    learning_rate : float or "auto", default="auto"
+        Adam learning rate; ``"auto"`` is 0.003 for sequences and 0.001 for
+        grids (a higher rate keeps grid training on its initial plateau
+        longer).
     batch_size : int, default=32
         Pairs per minibatch.
     max_epochs : int, default=60
@@ -601,6 +624,11 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         ``(channels, height, width)`` of the images (grid input).
     grid_shape_ : tuple of int or None
         ``(grid_height, grid_width)`` of the attention grid (grid input).
+    image_mean_, image_std_ : ndarray of shape (channels,) or None
+        Per-channel mean and standard deviation (1 where it is 0) of the
+        training images, used to standardise every image (grid input).
+    learning_rate_ : float
+        The learning rate used, ``learning_rate`` with ``"auto"`` resolved.
     max_source_length_ : int
         Longest training source, or the number of cells (the range of
         ``attention_score="location"``).
@@ -637,6 +665,14 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     replaces an end token, so :meth:`attention` has one row per target step.
     Show, Attend and Tell uses an LSTM and a deep output layer; here a GRU
     and a one-hidden-layer output serve both inputs.
+
+    A CNN trained from scratch under attention has a plateau: the loss stays
+    at chance until the attention finds the object. For grid input the
+    images are standardised, the CNN is group-normalised, the additive
+    score's ``v`` starts 10 times larger than PyTorch's default and the
+    learning rate is 0.001; together they shorten the plateau on
+    :func:`alignkit.datasets.make_digit_captions` from 10-25+ epochs to 3-7
+    over ``random_state`` 0-4.
 
     Attention from the previous state cannot know what the next target frame
     copies when the repeats are random: on
@@ -685,7 +721,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         hidden_size=32,
         attention_size=32,
         doubly_stochastic=0.0,
-        learning_rate=0.003,
+        learning_rate="auto",
         batch_size=32,
         max_epochs=60,
         device="cpu",
@@ -736,10 +772,13 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             ("learning_rate", self.learning_rate, "> 0"),
             ("doubly_stochastic", self.doubly_stochastic, ">= 0"),
         ):
+            if name == "learning_rate" and isinstance(value, str) and value == "auto":
+                continue
             bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
             if bad or not (value > 0 if low == "> 0" else value >= 0):
+                also = ' or "auto"' if name == "learning_rate" else ""
                 raise InvalidInputError(
-                    f"SoftAttentionAligner {name} must be a float {low}, got {value!r}"
+                    f"SoftAttentionAligner {name} must be a float {low}{also}, got {value!r}"
                 )
         self._check_training_params()
 
@@ -796,7 +835,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         with self._torch_context(self._seed_from(rng)):
             if not warm:
                 self.model_ = _build_model(torch, self).to(device)
-                self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+                self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate_)
             train = [pairs[k] for k in train_idx]
             validation = [pairs[k] for k in val_idx]
 
@@ -819,6 +858,16 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             self.classes_ = np.unique(np.concatenate([b for _, b in pairs]))
         self.n_channels_ = (pairs[0][0].shape[0 if grid else 1], spec.get("n_channels_b"))
         self.image_shape_ = tuple(pairs[0][0].shape) if grid else None
+        self.learning_rate_ = (
+            _LEARNING_RATES[self.input] if self.learning_rate == "auto" else self.learning_rate
+        )
+        self.image_mean_ = self.image_std_ = None
+        if grid:
+            # Per-channel standardisation: the bundled digits are mostly 0 on [0, 1].
+            images = np.stack([a for a, _ in pairs]).astype(np.float64)
+            self.image_mean_ = images.mean(axis=(0, 2, 3))
+            std = images.std(axis=(0, 2, 3))
+            self.image_std_ = np.where(std > 0, std, 1.0).astype(np.float32)
         self.grid_shape_ = tuple(-(-side // 4) for side in pairs[0][0].shape[1:]) if grid else None
         self.max_source_length_ = (
             int(np.prod(self.grid_shape_)) if grid else max(len(a) for a, _ in pairs)
@@ -850,7 +899,10 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     def _sources(self, torch, sources):
         """Source batch: padded sequences, or stacked images with every cell real."""
         if self.input == "grid":
-            images = torch.as_tensor(np.stack(sources), device=self.device_)
+            images = (np.stack(sources) - self.image_mean_[:, None, None]) / self.image_std_[
+                :, None, None
+            ]
+            images = torch.as_tensor(images.astype(np.float32), device=self.device_)
             mask = torch.ones(
                 (len(sources), self.max_source_length_), dtype=torch.bool, device=self.device_
             )
