@@ -15,7 +15,12 @@ from sklearn.pipeline import Pipeline
 from alignkit._cca import multiset_cca
 from alignkit.datasets import make_nonlinear_views
 from alignkit.estimators._ctw import CTWAligner
-from alignkit.estimators._deep_ctw import DeepCTWAligner, _canonical_correlations, _linear_cca
+from alignkit.estimators._deep_ctw import (
+    DeepCTWAligner,
+    _canonical_correlations,
+    _centre_paths,
+    _linear_cca,
+)
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError
 from alignkit.metrics import path_distance
@@ -247,6 +252,8 @@ def test_bad_input(pairs):
         DeepCTWAligner(**FAST, reg=-1.0).fit(pairs)
     with pytest.raises(InvalidInputError, match="encoder_a must be 'mlp' or a torch.nn.Module"):
         DeepCTWAligner(**FAST, encoder_a="cnn").fit(pairs)
+    with pytest.raises(InvalidInputError, match='path_prior must be None or "diagonal"'):
+        DeepCTWAligner(**FAST, path_prior="uniform").fit(pairs)
     with pytest.raises(Exception, match="not fitted"):
         DeepCTWAligner().align(*pairs[0])
 
@@ -278,6 +285,42 @@ def test_custom_modules_are_copied_and_trained(pairs):
         bad.fit(pairs)
 
 
+def _mean_curve(paths, lengths, grid):
+    """Mean over paths of the normalised b position matched with each a position."""
+    curves = []
+    for path, (n, m) in zip(paths, lengths):
+        u, inverse = np.unique(path[:, 0] / (n - 1), return_inverse=True)
+        v = np.bincount(inverse, path[:, 1] / (m - 1)) / np.bincount(inverse)
+        curves.append(np.interp(grid, u, v))
+    return np.mean(curves, axis=0)
+
+
+def test_centre_paths_removes_the_shared_lead_only():
+    rng = np.random.default_rng(0)
+    grid = np.linspace(0, 1, 101)
+    lengths = [(int(rng.integers(80, 120)), int(rng.integers(80, 120))) for _ in range(30)]
+    paths, truths = [], []
+    for n, m in lengths:
+        # Each pair: its own mild warp (the truth) plus a lead shared by all.
+        u = np.linspace(0, 1, n)
+        own = u + 0.04 * rng.standard_normal() * np.sin(np.pi * u)
+        truths.append(np.column_stack([np.arange(n), np.rint(own * (m - 1))]).astype(np.intp))
+        shared = np.clip(own + 0.12 * np.sin(np.pi * u), 0, 1)  # b lags by up to 12 %
+        paths.append(np.column_stack([np.arange(n), np.rint(shared * (m - 1))]).astype(np.intp))
+    assert np.abs(_mean_curve(paths, lengths, grid) - grid).max() > 0.1
+    centred = _centre_paths(paths, lengths)
+    # The mean is back on the diagonal, to rounding (half a frame of ~100).
+    assert np.abs(_mean_curve(centred, lengths, grid) - grid).max() < 0.01
+    for path, fixed, truth, (_, m) in zip(paths, centred, truths, lengths):
+        np.testing.assert_array_equal(fixed[:, 0], path[:, 0])
+        assert fixed[:, 1].min() >= 0 and fixed[:, 1].max() <= m - 1
+        # Each pair keeps its own deviation: what is left is the truth, to a frame or two.
+        assert np.abs(fixed[:, 1] - truth[:, 1]).max() <= 2
+    # Paths that already average to the diagonal come back unchanged (to rounding).
+    mirrored = [paths[0], np.column_stack([paths[0][:, 0], lengths[0][1] - 1 - paths[0][::-1, 1]])]
+    assert np.abs(_centre_paths(mirrored, lengths[:1] * 2)[0] - mirrored[0]).max() <= 1
+
+
 # -- learning: nonlinear views ----------------------------------------------------------
 
 
@@ -307,19 +350,22 @@ def test_deep_ctw_learns_nonlinear_views_fast():
     # Measured (random_state 0, 1, 2): trained 1.66, 1.87, 1.82 frames; the same encoders
     # never updated (linear CCA on random tanh features) 2.23, 2.31, 2.78; CTW 3.61;
     # uniform 7.06. Per draw, trained / frozen ranges 0.66-0.91 (0.91 at random_state=3).
-    trained, frozen = [], []
+    # With path_prior="diagonal": 1.39, 1.41, 1.39 (1.45 at random_state=3).
+    trained, frozen, centred = [], [], []
     for random_state in range(3):
-        trained.append(_errors(3.0, 1, 8, {"max_epochs": 50, "random_state": random_state}))
-        frozen.append(
-            _errors(
-                3.0, 1, 8, {"max_epochs": 50, "learning_rate": 0.0, "random_state": random_state}
-            )
-        )
+        params = {"max_epochs": 50, "random_state": random_state}
+        trained.append(_errors(3.0, 1, 8, params))
+        frozen.append(_errors(3.0, 1, 8, {**params, "learning_rate": 0.0}))
+        centred.append(_errors(3.0, 1, 8, {**params, "path_prior": "diagonal"}))
     deep = np.mean([run["deep"] for run in trained])
     assert max(run["seconds"] for run in trained) < 15
     assert all(run["deep"] < 0.6 * run["ctw"] for run in trained)
     assert all(run["deep"] < 0.3 * run["uniform"] for run in trained)
     assert deep < 0.85 * np.mean([run["deep"] for run in frozen])
+    # The warps of make_nonlinear_views are unbiased, so the prior holds (nearly: see the
+    # user guide) and pins the shared re-timing that the initial weights pin otherwise.
+    assert all(run["deep"] < 0.45 * run["ctw"] for run in centred)
+    assert np.mean([run["deep"] for run in centred]) < 0.9 * deep
 
 
 @pytest.mark.slow
@@ -335,6 +381,23 @@ def test_deep_ctw_beats_ctw_on_nonlinear_views(nonlinearity, ratio):
     deep, ctw = (np.mean([run[key] for run in runs]) for key in ("deep", "ctw"))
     assert max(run["seconds"] for run in runs) < 60
     assert deep <= ratio * ctw
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nonlinearity, ratio", [(3.0, 0.75), (1.5, 0.9)])
+def test_deep_ctw_with_diagonal_prior_beats_ctw_for_every_initialisation(nonlinearity, ratio):
+    # The issue's protocol per data set and per initialisation, with path_prior="diagonal".
+    # Measured DeepCTW / CTW (random_state 0-2): 3.0: 0.31-0.47 on data seeds 1-3;
+    # 1.5: 0.48-0.53. Data seed 0 is left out because the prior is wrong there: its 20
+    # training pairs have an average lead of b (RMS 3.4 % of the length, against 1.0-1.2 %
+    # on seeds 1-3), and forcing it to zero gives 3.6 frames (1.9x CTW); see the user guide.
+    for seed in (1, 2, 3):
+        for random_state in range(3):
+            run = _errors(
+                nonlinearity, seed, 20, {"random_state": random_state, "path_prior": "diagonal"}
+            )
+            assert run["seconds"] < 60
+            assert run["deep"] <= ratio * run["ctw"], (seed, random_state, run)
 
 
 # -- make_nonlinear_views ---------------------------------------------------------------
