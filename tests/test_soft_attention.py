@@ -21,6 +21,7 @@ from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
 from alignkit.estimators._soft_attention import (
     AttentionAlignment,
     SoftAttentionAligner,
+    _annotate,
     _check_pairs,
     _loss,
     attention_path,
@@ -551,6 +552,31 @@ def test_grid_pickle_and_reproducibility(caption_task):
     np.testing.assert_array_equal(restored.attention(pairs[:2])[1], first.attention(pairs[:2])[1])
     contexts = first.transform(pairs[:4])
     assert contexts.shape == (4, 2, first.hidden_size)
+
+
+def test_grid_gate_scales_the_attended_annotations(caption_task):
+    """Show, Attend and Tell's gate: context_t = sigmoid(f(s_{t-1})) * sum_i alpha_ti a_i."""
+    pairs = caption_task[0][:40]
+    model = SoftAttentionAligner(input="grid", max_epochs=2, random_state=0).fit(pairs)
+    checked = _check_pairs(pairs[:3], model._fitted_spec())
+    with torch.no_grad():
+        source = model._sources(torch, [image for image, _ in checked])[0]
+        annotations = _annotate(torch, model.model_, source, None).numpy()
+    weights, contexts = model.attention(pairs[:3]), model.transform(pairs[:3])
+    for k in range(3):
+        ungated = weights[k] @ annotations[k]  # (steps, hidden)
+        gates = (contexts[k] * ungated).sum(1) / (ungated**2).sum(1)
+        # One scalar gate per step, strictly between 0 and 1, times the attended sum.
+        np.testing.assert_allclose(contexts[k], gates[:, None] * ungated, rtol=1e-4, atol=1e-6)
+        assert np.all((gates > 0) & (gates < 1))
+    # Closing the gate removes the context; opening it fully leaves the plain attended sum.
+    for bias, expected in ((-60.0, 0.0), (60.0, 1.0)):
+        with torch.no_grad():
+            model.model_["gate"].bias.fill_(bias)
+        weights, contexts = model.attention(pairs[:1]), model.transform(pairs[:1])
+        np.testing.assert_allclose(
+            contexts[0], expected * (weights[0] @ annotations[0]), rtol=1e-4, atol=1e-6
+        )
 
 
 def test_grid_standardises_the_images(caption_task, fitted):

@@ -309,6 +309,51 @@ def test_without_torch_construct_clone_work_and_fit_names_the_extra():
     assert "Toy.fit" in result.stdout
 
 
+def test_every_torch_aligner_works_without_torch_until_fit():
+    result = run_without_torch(
+        """
+        import sys
+        import numpy as np
+        from sklearn.base import clone
+        import alignkit
+        from alignkit.datasets import make_digit_canvas, make_nonlinear_views, make_warped_copy
+
+        pairs, _ = make_nonlinear_views(n_pairs=3, random_state=0)
+        copies, _ = make_warped_copy(n_pairs=3, random_state=0)
+        canvas = make_digit_canvas(6, "T", random_state=0)
+        cases = [
+            (alignkit.DeepCTWAligner(n_outputs=4, n_components=2), (pairs,)),
+            (alignkit.SoftAttentionAligner(hidden_size=8), (copies,)),
+            (alignkit.STNAligner(max_epochs=1), (canvas.images, canvas.labels)),
+            (alignkit.GlimpseAligner(max_epochs=1), (canvas.images, canvas.labels)),
+        ]
+        for model, data in cases:
+            name = type(model).__name__
+            copy = clone(model).set_params(random_state=3)
+            assert copy.get_params()["random_state"] == 3, name
+            try:
+                copy.fit(*data)
+            except ImportError as error:
+                assert "alignkit[torch]" in str(error), (name, str(error))
+                print("IMPORTERROR", name)
+        assert "torch" not in sys.modules
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("DeepCTWAligner", "SoftAttentionAligner", "STNAligner", "GlimpseAligner"):
+        assert f"IMPORTERROR {name}" in result.stdout, result.stdout
+
+
+def test_joblib_round_trip(data, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    X, y = data
+    model = ToyRegressor(random_state=0, max_epochs=3).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.device_ == torch.device("cpu") and loaded.n_iter_ == 3
+
+
 def test_early_stopping_restore_keeps_optimizer_on_the_model(data):
     """The restored optimizer must drive the restored model, so a warm fit still trains it."""
     X, y = data

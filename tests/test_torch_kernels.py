@@ -190,6 +190,22 @@ def test_resolve_backend_rules():
         assert resolve_backend(None, "cpu", n_pairs=1, length=10, what="t")[0] == "torch"
 
 
+def test_resolve_backend_auto_on_a_gpu_uses_the_work_threshold(monkeypatch):
+    """The GPU branch of "auto", with device resolution faked (no GPU needed)."""
+    from alignkit.kernels import _torch as torch_kernels
+    from alignkit.kernels.dispatch import AUTO_MIN_WORK
+
+    gpu = torch.device("cuda", 0)
+    monkeypatch.setattr(torch_kernels, "resolve_device", lambda device, what: gpu)
+    assert AUTO_MIN_WORK == 2**16
+    big = resolve_backend("auto", "cuda", n_pairs=64, length=1024, what="t")
+    assert big == ("torch", gpu)
+    exact = resolve_backend("auto", "auto", n_pairs=2**8, length=2**8, what="t")
+    assert exact == ("torch", gpu)  # n_pairs * length == AUTO_MIN_WORK
+    small = resolve_backend("auto", "cuda", n_pairs=2**8, length=2**8 - 1, what="t")
+    assert small == ("numba", None)
+
+
 def test_resolve_backend_errors_name_the_caller():
     with pytest.raises(InvalidInputError, match="caller: backend must be"):
         resolve_backend("cuda", None, n_pairs=1, length=1, what="caller")
