@@ -5,13 +5,18 @@ canvases, against a fixed-centre glimpse, random glimpses and a CNN) takes
 CPU minutes; it lives in ``benchmarks/repro_glimpse.py``.
 """
 
+import ast
+import inspect
 import pickle
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
-from alignkit._synthetic_images import make_digit_canvas
+from alignkit.datasets import make_digit_canvas
 from alignkit.exceptions import InvalidInputError
 
 torch = pytest.importorskip("torch")
@@ -185,3 +190,184 @@ def test_sampled_predictions_are_reproducible_and_leave_the_rng_alone(canvas):
     assert random.score(canvas.images[:30], canvas.labels[:30]) == random.score(
         canvas.images[:30], canvas.labels[:30]
     )
+
+
+# -- docstring, scikit-learn composition, bad input --------------------------------------
+
+
+def test_docstring_documents_every_parameter_and_fitted_attribute(canvas):
+    from numpydoc.docscrape import ClassDoc
+
+    doc = ClassDoc(GlimpseAligner)
+    documented = {}
+    for section in ("Parameters", "Attributes"):
+        for entry in doc[section]:
+            for name in entry.name.split(","):
+                documented.setdefault(section, {})[name.strip()] = entry
+    parameters = list(inspect.signature(GlimpseAligner.__init__).parameters)[1:]
+    for name in parameters:
+        entry = documented["Parameters"].get(name)
+        assert entry is not None and entry.desc, f"parameter {name} is undocumented"
+        default = inspect.signature(GlimpseAligner).parameters[name].default
+        stated = entry.type.rpartition("default=")[2]
+        assert ast.literal_eval(stated) == default, f"{name}: {entry.type!r} vs {default!r}"
+    assert set(documented["Parameters"]) == set(parameters)
+    model = GlimpseAligner(n_glimpses=2, max_epochs=1, early_stopping=True, random_state=0)
+    model.fit(canvas.images[:40], canvas.labels[:40])
+    fitted = {name for name in vars(model) if name.endswith("_") and not name.startswith("_")}
+    assert fitted == set(documented["Attributes"])
+    for name in fitted:
+        assert documented["Attributes"][name].desc, f"attribute {name} is undocumented"
+
+
+@pytest.fixture(scope="module")
+def small_canvas():
+    """A few dozen 20x20 canvases: each tiny fit below takes milliseconds."""
+    return make_digit_canvas(40, kind="T", digit_size=8, random_state=1)
+
+
+def _tiny(**params):
+    sizes = {"n_glimpses": 2, "patch_size": 4, "n_scales": 2, "glimpse_hidden": 16}
+    sizes.update(loc_hidden=8, core_hidden=16, max_epochs=2, batch_size=16, random_state=0)
+    sizes.update(params)
+    return GlimpseAligner(**sizes)
+
+
+def _standardise(images):
+    images = np.asarray(images, dtype=np.float64)
+    return (images - 0.5) * 4.0
+
+
+def test_pipeline_scales_the_images_before_the_glimpse_model(small_canvas):
+    images, labels = small_canvas.images, small_canvas.labels
+    pipeline = make_pipeline(FunctionTransformer(_standardise), _tiny()).fit(images, labels)
+    # Oracle: the same composition done by hand.
+    by_hand = _tiny().fit(_standardise(images), labels)
+    assert pipeline[-1].loss_curve_ == by_hand.loss_curve_
+    np.testing.assert_array_equal(pipeline.predict(images), by_hand.predict(_standardise(images)))
+    np.testing.assert_array_equal(
+        pipeline.predict_proba(images), by_hand.predict_proba(_standardise(images))
+    )
+    assert pipeline.score(images, labels) == by_hand.score(_standardise(images), labels)
+    # Control: the transformer is not bypassed (raw images train another model).
+    assert _tiny().fit(images, labels).loss_curve_ != by_hand.loss_curve_
+
+
+def test_grid_search_scores_each_candidate_and_refits_the_best(small_canvas):
+    images, labels = small_canvas.images, small_canvas.labels
+    grid = {"n_glimpses": [1, 3]}
+    cv = KFold(2, shuffle=True, random_state=0)
+    search = GridSearchCV(_tiny(max_epochs=1), grid, cv=cv).fit(images, labels)
+    assert search.cv_results_["params"] == [{"n_glimpses": 1}, {"n_glimpses": 3}]
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    # Oracle: every split score recomputed by hand with the same folds.
+    for k, params in enumerate(search.cv_results_["params"]):
+        for split, (train, test) in enumerate(cv.split(images)):
+            model = _tiny(max_epochs=1, **params).fit(images[train], labels[train])
+            expected = model.score(images[test], labels[test])
+            assert search.cv_results_[f"split{split}_test_score"][k] == expected
+    refit = _tiny(max_epochs=1, **search.best_params_).fit(images, labels)
+    np.testing.assert_array_equal(search.best_estimator_.predict(images), refit.predict(images))
+    assert search.best_estimator_.predict_locations(images[:3]).shape == (
+        3,
+        search.best_params_["n_glimpses"],
+        2,
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(small_canvas):
+    return _tiny(max_epochs=1).fit(small_canvas.images, small_canvas.labels)
+
+
+def _with(images, index, value):
+    bad = np.array(images, dtype=np.float64)
+    bad[index, 5, 7] = value
+    return bad
+
+
+_METHODS = {
+    "fit": lambda model, X, y: clone(model).fit(X, y),
+    "predict": lambda model, X, y: model.predict(X),
+    "predict_proba": lambda model, X, y: model.predict_proba(X),
+    "predict_locations": lambda model, X, y: model.predict_locations(X),
+    "transform": lambda model, X, y: model.transform(X),
+    "score": lambda model, X, y: model.score(X, y),
+}
+
+
+@pytest.mark.parametrize("method", list(_METHODS))
+@pytest.mark.parametrize("value, shown", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_non_finite_images_are_named_by_index(fitted, small_canvas, method, value, shown):
+    images, labels = small_canvas.images, small_canvas.labels
+    bad = _with(images, 3, value)
+    message = rf"^X\[3\] holds {shown} at channel 0, row 5, column 7; images must be finite$"
+    with pytest.raises(InvalidInputError, match=message):
+        _METHODS[method](fitted, bad, labels)
+    # Control: the same call on the clean images passes.
+    _METHODS[method](fitted, images, labels)
+
+
+@pytest.mark.parametrize("method", list(_METHODS))
+@pytest.mark.parametrize("shape", [(40, 400), (40, 1, 1, 20, 20), (16000,)])
+def test_images_of_the_wrong_ndim(fitted, small_canvas, method, shape):
+    images = small_canvas.images.reshape(shape)
+    with pytest.raises(InvalidInputError, match=rf"^X has {len(shape)} dimensions"):
+        _METHODS[method](fitted, images, small_canvas.labels)
+
+
+@pytest.mark.parametrize("method", ["fit", "predict", "predict_proba"])
+@pytest.mark.parametrize(
+    "locations, message",
+    [
+        (np.zeros((39, 2)), r"locations must have shape .*\(40, 2, 2\), got \(39, 2\)"),
+        (np.zeros((40, 3, 2)), r"locations must have shape .*\(40, 2, 2\), got \(40, 3, 2\)"),
+        (np.zeros((40, 2, 3)), r"locations must have shape .*got \(40, 2, 3\)"),
+        (np.zeros(80), r"locations must have shape .*got \(80,\)"),
+        (np.zeros((40, 2, 2, 1)), r"locations must have shape .*got \(40, 2, 2, 1\)"),
+        ([[0.0, 0.0], [0.0]] * 20, r"locations must be a numeric array"),
+        ([["a", "b"]] * 40, r"locations must be a numeric array"),
+    ],
+)
+def test_locations_of_the_wrong_shape(fitted, small_canvas, method, locations, message):
+    images, labels = small_canvas.images, small_canvas.labels
+    call = {
+        "fit": lambda: clone(fitted).fit(images, labels, locations=locations),
+        "predict": lambda: fitted.predict(images, locations=locations),
+        "predict_proba": lambda: fitted.predict_proba(images, locations=locations),
+    }[method]
+    with pytest.raises(InvalidInputError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("method", ["fit", "predict", "predict_proba"])
+@pytest.mark.parametrize(
+    "per_glimpse, expected",
+    [
+        (False, r"^locations\[6\] holds NaN at coordinate y; locations must be finite$"),
+        (True, r"^locations\[6\] holds -inf at glimpse 1, coordinate x; locations must be finite$"),
+    ],
+)
+def test_non_finite_locations_are_named_by_index(
+    fitted, small_canvas, method, per_glimpse, expected
+):
+    images, labels = small_canvas.images, small_canvas.labels
+    if per_glimpse:
+        locations = np.zeros((40, 2, 2))
+        locations[6, 1, 0] = -np.inf
+    else:
+        locations = np.zeros((40, 2))
+        locations[6, 1] = np.nan
+    call = {
+        "fit": lambda where: clone(fitted).fit(images, labels, locations=where),
+        "predict": lambda where: fitted.predict(images, locations=where),
+        "predict_proba": lambda where: fitted.predict_proba(images, locations=where),
+    }[method]
+    with pytest.raises(InvalidInputError, match=expected):
+        call(locations)
+    call(np.zeros_like(locations))  # control: finite centres of the same shape pass
+
+
+def test_score_needs_one_label_per_image(fitted, small_canvas):
+    with pytest.raises(InvalidInputError, match=r"y must be 1-D with one label per image \(40\)"):
+        fitted.score(small_canvas.images, small_canvas.labels[:30])

@@ -45,49 +45,124 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
     Parameters
     ----------
     n_glimpses : int, default=6
+        Glimpses per image: the time steps of the recurrent core. The first
+        is placed by ``first_location``, each later one by the location policy
+        from the core state after the previous glimpse; the class is read from
+        the core state after the last.
     patch_size : int, default=8
-        Side of each glimpse patch, in pixels.
+        Side ``g`` of the finest patch of a glimpse, in pixels; every patch of
+        a glimpse is averaged down to ``g x g``.
     n_scales : int, default=3
-        Patches per glimpse.
+        Concentric patches per glimpse; patch ``k`` (from 0) is
+        ``patch_size * scale_factor**k`` pixels wide. Pixels outside the image
+        read as zero.
     scale_factor : int, default=2
-    glimpse_hidden, loc_hidden : int, default=128
-        Sizes of the "what" and "where" codes of the glimpse network.
+        Width ratio of consecutive patches of a glimpse; patch ``k`` is
+        average-pooled by ``scale_factor**k`` down to ``patch_size``. With 1,
+        every patch is the same crop.
+    glimpse_hidden : int, default=128
+        Units of the "what" layer of the glimpse network, which reads the
+        flattened patches.
+    loc_hidden : int, default=128
+        Units of the "where" layer of the glimpse network, which reads the
+        glimpse location, and of the hidden layer of the location policy.
     core_hidden : int, default=256
+        Size of the glimpse network's output and of the recurrent core state,
+        which the location policy, the reward baseline and the classifier read
+        (and :meth:`transform` returns).
     core : {"rnn", "lstm"}, default="rnn"
+        Recurrent core: a ReLU RNN cell ``h_t = relu(W g_t + U h_{t-1})`` (the
+        paper's model for static images) or an LSTM cell.
     policy_std : float, default=0.15
-        Standard deviation of the location policy during training.
+        Standard deviation of the Gaussian location policy, in the ``[-1, 1]``
+        location units, wherever locations are sampled from it: in training
+        (``policy="learned"``) and in prediction with ``n_mc_samples > 1``.
+        Sampled locations are clipped to ``[-1, 1]``.
     first_location : {"center", "random"}, default="random"
-        The first glimpse: the image centre, or uniform at random in training
-        (the centre at prediction).
+        The first glimpse in training: the image centre, or uniform at random.
+        Prediction always starts at the centre.
     policy : {"learned", "random"}, default="learned"
         ``"random"`` replaces the location policy by uniformly random
         glimpses (in training and prediction): the baseline the learned
         policy must beat.
     reinforce_weight : float, default=1.0
-        Weight of the REINFORCE term in the hybrid loss.
+        Weight (>= 0) of the REINFORCE term in the hybrid loss. It is the
+        policy's only training signal, so 0 leaves the policy as initialised.
     reward : {"correct", "probability"}, default="correct"
         Reward of a trajectory: 1 for a correct class, else 0 (the paper), or
         the probability the classifier gives the true class (a denser signal
         with a lower variance).
     n_mc_samples : int, default=1
-        Prediction: 1 follows the policy means; more average the class
-        probabilities over that many sampled trajectories.
+        Trajectories per image in :meth:`predict`, :meth:`predict_proba` and
+        :meth:`score`: 1 follows the policy means; more average the class
+        probabilities over that many trajectories sampled with ``policy_std``
+        (or that many random ones with ``policy="random"``). Not used in
+        training, with ``locations=``, nor by :meth:`predict_locations` and
+        :meth:`transform` (one run with the policy means).
     learning_rate : float, default=1e-3
+        Step size of the Adam optimizer that trains all the networks.
     batch_size : int, default=64
+        Training images per optimizer step (the last batch of an epoch may be
+        smaller).
     max_epochs : int, default=30
-    device, random_state, verbose, warm_start, callbacks, early_stopping, \
-validation_fraction, n_iter_no_change, tol
-        Training options shared by torch aligners (see :class:`~alignkit.STNAligner`).
+        Passes over the training images in one call to :meth:`fit` (fewer if
+        ``early_stopping`` stops it; with ``warm_start``, this many more).
+    device : str, torch.device or None, default="cpu"
+        ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``; ``None`` reads the ``device`` key of
+        :func:`alignkit.get_config`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order, the first and sampled locations
+        and the validation split, and the sampled or random glimpses of
+        prediction; an int makes fits and predictions reproducible. The
+        caller's global torch random state is left untouched.
+    verbose : int, default=0
+        If non-zero, print one line per epoch (:class:`alignkit.callbacks.ProgressBar`).
+    warm_start : bool, default=False
+        If the estimator is fitted, the next :meth:`fit` continues training
+        its networks and optimizer (same image shape; labels among
+        ``classes_``) and extends the training record.
+    callbacks : list of Callback, default=None
+        Called after each epoch; see :mod:`alignkit.callbacks`.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the images and stop when their
+        loss (the negative log-likelihood of :meth:`predict_proba`) has not
+        improved by more than ``tol`` for ``n_iter_no_change`` epochs; the
+        networks of the best epoch are restored.
+    validation_fraction : float, default=0.1
+        Share of the images held out (rounded up) with ``early_stopping``, in (0, 1).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before ``early_stopping`` stops.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as an improvement.
 
     Attributes
     ----------
     model_ : torch.nn.Module
-    classes_ : ndarray
+        The recurrent attention network: retina, glimpse network, core,
+        location policy, reward baseline and classifier (in eval mode).
+    optimizer_ : torch.optim.Adam
+        Its optimizer, kept for ``warm_start``.
+    classes_ : ndarray of shape (n_classes,)
+        Sorted class labels seen in fit.
     image_shape_ : tuple of int
+        ``(channels, height, width)`` seen in fit.
+    device_ : torch.device
+        Device the networks live on.
     reward_curve_ : list of float
-        Mean training reward (accuracy of the sampled trajectories) per epoch.
-    loss_curve_, validation_scores_, history_, n_iter_, device_
-        Training record.
+        Training accuracy per epoch of the trajectories trained on (sampled,
+        random or fixed locations): the mean reward for ``reward="correct"``.
+    loss_curve_ : list of float
+        Mean training loss per epoch: cross-entropy, plus the baseline's
+        squared error and the weighted REINFORCE term when the policy is
+        learned.
+    validation_scores_ : list of float
+        Validation loss per epoch (empty without ``early_stopping``).
+    history_ : list of dict
+        Per epoch: ``epoch``, ``loss``, ``val_loss`` (with ``early_stopping``)
+        and ``time`` (see :mod:`alignkit.callbacks`).
+    n_iter_ : int
+        Epochs run, counted across ``warm_start`` fits.
 
     Notes
     -----
@@ -213,16 +288,30 @@ validation_fraction, n_iter_no_change, tol
 
     def _check_locations(self, locations, n_images, name="locations"):
         """Fixed glimpse centres: ``(n_images, 2)`` (every glimpse) or ``(n_images, T, 2)``."""
-        array = np.asarray(locations, dtype=np.float64)
-        if array.ndim == 2:
+        try:
+            array = np.asarray(locations, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(
+                f"{name} must be a numeric array of shape (n_images, 2) or "
+                f"(n_images, n_glimpses, 2) = ({n_images}, {self.n_glimpses}, 2) ({error})"
+            ) from None
+        per_image = array.ndim == 2
+        if per_image:
             array = np.repeat(array[:, None], self.n_glimpses, axis=1)
         if array.shape != (n_images, self.n_glimpses, 2):
             raise InvalidInputError(
                 f"{name} must have shape (n_images, 2) or (n_images, n_glimpses, 2) = "
                 f"({n_images}, {self.n_glimpses}, 2), got {np.shape(locations)}"
             )
-        if not np.isfinite(array).all():
-            raise InvalidInputError(f"{name} must be finite")
+        finite = np.isfinite(array)
+        if not finite.all():
+            image, glimpse, axis = np.argwhere(~finite)[0]
+            value = array[image, glimpse, axis]
+            where = "" if per_image else f"glimpse {glimpse}, "
+            raise InvalidInputError(
+                f"{name}[{image}] holds {'NaN' if np.isnan(value) else value} at {where}"
+                f"coordinate {'xy'[axis]}; locations must be finite"
+            )
         return array
 
     def fit(self, X, y, locations=None):
@@ -231,16 +320,28 @@ validation_fraction, n_iter_no_change, tol
         Parameters
         ----------
         X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Training images (a 3-D array holds one-channel images); finite values.
         y : array-like of shape (n_images,)
-            Class labels.
+            Class labels, at least two distinct.
         locations : array-like of shape (n_images, 2) or (n_images, n_glimpses, 2), default=None
-            Fixed glimpse centres instead of the learned policy (for example
-            the true object centres, to test the glimpse network alone);
-            REINFORCE is then off.
+            Fixed glimpse centres ``(x, y)`` in ``[-1, 1]`` (see Notes), one per
+            image or one per image and glimpse, instead of the learned policy
+            (for example the true object centres, to test the glimpse network
+            alone); REINFORCE is then off.
 
         Returns
         -------
         self : GlimpseAligner
+
+        Raises
+        ------
+        InvalidInputError
+            If a parameter is invalid; if ``X`` is not 3-D or 4-D or holds NaN
+            or inf (the message names the image); if ``y`` does not hold one
+            label per image or fewer than two classes; if ``locations`` has
+            another shape or holds NaN or inf.
+        ImportError
+            If torch is not installed (the ``alignkit[torch]`` extra).
         """
         self._check_params()
         images = check_images(X, name="X")
@@ -404,8 +505,9 @@ validation_fraction, n_iter_no_change, tol
 
         Parameters
         ----------
-        X : array-like of images
-        locations : array-like, default=None
+        X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Images of the shape seen in fit.
+        locations : array-like of shape (n_images, 2) or (n_images, n_glimpses, 2), default=None
             Fixed glimpse centres, as in :meth:`fit`.
 
         Returns
@@ -428,8 +530,9 @@ validation_fraction, n_iter_no_change, tol
 
         Parameters
         ----------
-        X : array-like of images
-        locations : array-like, default=None
+        X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Images of the shape seen in fit.
+        locations : array-like of shape (n_images, 2) or (n_images, n_glimpses, 2), default=None
             Fixed glimpse centres, as in :meth:`fit`.
 
         Returns
@@ -443,7 +546,8 @@ validation_fraction, n_iter_no_change, tol
 
         Parameters
         ----------
-        X : array-like of images
+        X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Images of the shape seen in fit.
 
         Returns
         -------
@@ -457,7 +561,8 @@ validation_fraction, n_iter_no_change, tol
 
         Parameters
         ----------
-        X : array-like of images
+        X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Images of the shape seen in fit.
 
         Returns
         -------
@@ -471,18 +576,28 @@ validation_fraction, n_iter_no_change, tol
         return path.cpu().double().numpy(), states.cpu().double().numpy()
 
     def score(self, X, y):
-        """Accuracy.
+        """Accuracy of :meth:`predict`.
 
         Parameters
         ----------
-        X : array-like of images
+        X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
+            Images of the shape seen in fit.
         y : array-like of shape (n_images,)
+            True labels.
 
         Returns
         -------
         score : float
+            Share of the images whose predicted label is ``y``'s.
         """
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        predicted = self.predict(X)
+        labels = np.asarray(y)
+        if labels.shape != predicted.shape:
+            raise InvalidInputError(
+                f"y must be 1-D with one label per image ({len(predicted)}), got shape "
+                f"{labels.shape}"
+            )
+        return float(np.mean(predicted == labels))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
