@@ -51,20 +51,46 @@ for name, transformation in (("CNN", None), ("ST-CNN (affine)", "affine")):
 # %%
 # Before and after, with the sampling grid
 # ----------------------------------------
-# Top: held-out canvases with the outline of the region the transformer
-# samples (the image of the output frame under the predicted sampling map).
-# Bottom: what the classifier sees.
+# Top: held-out canvases with the sampling grid: the lines of a 7x7 grid over
+# the output frame, mapped by the predicted sampling map into the input, show
+# where each part of the warped image is read from; the thick outline is the
+# output frame's edge (the region the transformer samples). Normalised
+# coordinates become pixel positions by the same ``align_corners`` convention
+# as the sampler: with the default ``False``, -1 and 1 are the outer edges of
+# the first and last pixels. Bottom: what the classifier sees.
 stn = models["ST-CNN (affine)"]
 shown = test.images[:8]
 matrices = stn.predict_transform(shown)
 rectified = stn.transform(shown)[:, 0]
 size = shown.shape[-1]
+
+
+def to_pixels(normalised, n_pixels):
+    """Normalised input coordinates -> pixel positions (0 is the first pixel's centre)."""
+    if stn.align_corners:
+        return (normalised + 1) * (n_pixels - 1) / 2
+    return (normalised + 1) * n_pixels / 2 - 0.5
+
+
+def mapped_lines(matrix, n_lines=7):
+    """Grid lines of the output frame as (columns, rows) in input pixels."""
+    ticks = np.linspace(-1, 1, n_lines)
+    ends = [-1.0, 1.0]
+    segments = [([t, t], ends) for t in ticks] + [(ends, [t, t]) for t in ticks]
+    for x, y in segments:
+        mapped = matrix @ np.array([x, y, [1.0, 1.0]])
+        xy = mapped[:2] / mapped[2]
+        yield to_pixels(xy[0], size), to_pixels(xy[1], size)
+
+
 outline = np.array([[-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1], [-1, -1, 1]], float).T
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
 for k in range(8):
-    corners = matrices[k] @ outline
-    cols, rows = (corners[:2] / corners[2] + 1) * size / 2 - 0.5
     axes[0, k].imshow(shown[k], cmap="gray_r")
+    for cols, rows in mapped_lines(matrices[k]):
+        axes[0, k].plot(cols, rows, color="tab:orange", lw=0.6, alpha=0.9)
+    corners = matrices[k] @ outline
+    cols, rows = to_pixels(corners[:2] / corners[2], size)
     axes[0, k].plot(cols, rows, color="tab:red", lw=1.5)
     axes[1, k].imshow(rectified[k], cmap="gray_r")
     axes[0, k].set_title(f"label {test.labels[k]}", fontsize=9)

@@ -194,8 +194,11 @@ def test_registration_recovers_known_affine_maps(registration):
     model, X, Y, truth, placement = registration
     identity = _corner_error(np.tile(np.eye(3), (len(X), 1, 1)), truth, placement)
     network = _corner_error(model.predict_transform(X, targets=Y), truth, placement)
+    # A smaller, quicker run than the protocol (tests/test_stn_protocol.py). Measured
+    # over random_state 0-3: identity 3.29 px, network 1.30-1.38 px (0.39-0.42 of the
+    # identity's), refined 0.085-0.089 px with every pair under 1 px.
     assert identity.mean() > 2.5  # the distortions are real
-    assert network.mean() < 0.6 * identity.mean()
+    assert network.mean() < 0.5 * identity.mean()
     refined = copy.deepcopy(model).set_params(refine_steps=60)
     after = _corner_error(refined.predict_transform(X, targets=Y), truth, placement)
     assert after.mean() < 0.5 and np.mean(after < 1.0) >= 0.95
