@@ -10,7 +10,7 @@ The rule for ``backend="auto"`` (see :func:`resolve_backend`):
   with ``n_pairs * length ** 2``; below the threshold the launches dominate.
 - Numba otherwise. On the CPU the Numba kernels beat the torch kernels even
   on a big batch (64 pairs of length 512, one thread each: torch takes about
-  2.6 times Numba's time on soft-DTW value + gradient and 12 times on DTW
+  2.7 times Numba's time on soft-DTW value + gradient and 8-12 times on DTW
   distances; ``benchmarks/bench_torch.py``, table in the torch user guide),
   so ``"auto"`` never picks torch for the CPU; without torch installed it
   always means Numba.
