@@ -15,7 +15,7 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "Alignment": "alignkit.core.result",
-    "AttentionAlignment": "alignkit.estimators._soft_attention",
+    "AttentionAlignment": "alignkit.estimators._attention_alignment",
     "AlignerSpec": "alignkit.core.registry",
     "CTWAligner": "alignkit.estimators._ctw",
     "CTWAlignment": "alignkit.estimators._ctw",
@@ -39,8 +39,8 @@ _LAZY = {
     "StepPattern": "alignkit.step_patterns",
     "STNAligner": "alignkit.estimators._stn",
     "subsequence_search": "alignkit.subsequence",
-    "attention_path": "alignkit.estimators._soft_attention",
-    "upsample_attention": "alignkit.estimators._soft_attention",
+    "attention_path": "alignkit.estimators._attention_alignment",
+    "upsample_attention": "alignkit.estimators._attention_alignment",
     "pairwise_distances": "alignkit.pairwise",
     "path_distance": "alignkit.metrics",
     "soft_dtw": "alignkit.soft",

@@ -18,17 +18,15 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
-from alignkit.estimators._soft_attention import (
+from alignkit.estimators._attention_alignment import (
     AttentionAlignment,
-    SoftAttentionAligner,
-    _annotate,
-    _check_pairs,
-    _loss,
     attention_path,
     upsample_attention,
 )
+from alignkit.estimators._soft_attention import SoftAttentionAligner, _check_pairs
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError
+from alignkit.kernels._torch._attention import _annotate, _loss
 from alignkit.metrics import path_distance
 
 torch = pytest.importorskip("torch")
@@ -323,6 +321,25 @@ def test_grid_search_over_score():
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
+def test_n_init_keeps_the_training_with_the_lowest_loss():
+    pairs, _ = make_warped_copy(n_pairs=30, n_timepoints=6, random_state=0)
+    model = SoftAttentionAligner(max_epochs=3, n_init=3, random_state=7).fit(pairs)
+    assert len(model.init_losses_) == 3 and len(set(model.init_losses_)) == 3
+    assert model.loss_curve_[-1] == min(model.init_losses_)
+    # The kept training is the single fit with the seed drawn for it.
+    seeds = np.random.RandomState(7).randint(np.iinfo(np.int32).max, size=3)
+    best = int(seeds[int(np.argmin(model.init_losses_))])
+    single = SoftAttentionAligner(max_epochs=3, random_state=best).fit(pairs)
+    assert single.loss_curve_ == model.loss_curve_ and single.init_losses_ == [
+        single.loss_curve_[-1]
+    ]
+    np.testing.assert_array_equal(model.attention(pairs[:2])[1], single.attention(pairs[:2])[1])
+    assert model.get_params()["n_init"] == 3 and model.get_params()["random_state"] == 7
+    # warm_start continues the kept training (one more epoch, no new restarts).
+    model.set_params(warm_start=True, max_epochs=1).fit(pairs)
+    assert model.n_iter_ == 4 and model.loss_curve_[:3] == single.loss_curve_
+
+
 def test_warm_start_continues():
     pairs, _ = make_warped_copy(n_pairs=30, n_timepoints=6, random_state=0)
     model = SoftAttentionAligner(max_epochs=2, warm_start=True, random_state=0).fit(pairs)
@@ -346,6 +363,7 @@ def test_warm_start_continues():
         ({"learning_rate": 0}, "learning_rate"),
         ({"learning_rate": "fast"}, "learning_rate"),
         ({"max_epochs": 0}, "max_epochs"),
+        ({"n_init": 0}, "n_init"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -493,10 +511,12 @@ def protocol_task():
 
 @pytest.fixture(scope="module")
 def captioner(protocol_task):
+    # One training stays on the plateau now and then (about one in eight when its
+    # initial weights are perturbed by 1e-4, see the user guide): keep the best of three.
     model = SoftAttentionAligner(
-        input="grid", hidden_size=64, batch_size=16, max_epochs=25, random_state=0
+        input="grid", hidden_size=64, batch_size=16, max_epochs=25, n_init=3, random_state=0
     )
-    return model.fit(protocol_task[0])  # about 27 s of CPU on one thread
+    return model.fit(protocol_task[0])  # about 80 s of CPU on one thread
 
 
 def test_grid_caption_protocol(protocol_task, captioner):
@@ -507,10 +527,11 @@ def test_grid_caption_protocol(protocol_task, captioner):
     assert all(w.shape == (2, 100) for w in weights)
     np.testing.assert_allclose(np.concatenate(weights).sum(axis=1), 1.0, rtol=1e-5)
     fraction, share, accuracy = _class_token_scores(captioner, test, canvas)
-    # Untrained, the mass is the share (0.16). Over random_state 0-4 this measured
-    # 5.3-6.2x the share and class accuracy 0.87-0.97 (docs/user_guide/soft_attention.rst).
-    assert fraction >= 3 * share
-    assert accuracy >= 0.7  # chance: 0.1
+    # Untrained, the mass is the share (0.16). With n_init=3, over random_state 0-3 this
+    # measured 4.9-6.2x the share and class accuracy 0.96-0.97 (single trainings: 5.3-6.2x
+    # over random_state 0-4, but see the fixture; docs/user_guide/soft_attention.rst).
+    assert fraction >= 3 * share, (fraction, share, accuracy, captioner.loss_curve_)
+    assert accuracy >= 0.7, (fraction, share, accuracy)  # chance: 0.1
 
 
 def test_grid_decoding_agrees_with_teacher_forcing(protocol_task, captioner):

@@ -4,22 +4,33 @@ Sequence pairs (RNNsearch) and image grids (Show, Attend and Tell).
 
 Torch is imported inside functions only. The trained network is a
 ``torch.nn.ModuleDict`` of standard layers and the forward passes are plain
-functions of this module, so a fitted model pickles without torch classes
-defined here.
+functions (:mod:`alignkit.kernels._torch._attention`), so a fitted model
+pickles without torch classes defined by alignkit. The hard path and the
+image maps read from the weights live in ``_attention_alignment``.
 """
 
 import numbers
 
 import numpy as np
-from numba import njit
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseAligner
-from ..core.result import Alignment
 from ..exceptions import InvalidInputError
-from ..kernels._numba._flags import JIT_OPTIONS
+from ..kernels._torch._attention import (
+    _build_model,
+    _decoder_start,
+    _decoder_step,
+    _forward_align,
+    _forward_predict,
+    _loss,
+    _pad,
+    _start_input,
+    _step_input,
+)
 from ..validation import check_sequence
+from ._attention_alignment import AttentionAlignment, attention_path, upsample_attention
 from ._torch_base import TorchTrainingMixin
 
 __all__ = ["AttentionAlignment", "SoftAttentionAligner", "attention_path", "upsample_attention"]
@@ -28,124 +39,7 @@ _INPUTS = ("sequence", "grid")
 _MODES = ("auto", "align", "predict")
 _TARGETS = ("auto", "frames", "tokens")
 _SCORES = ("additive", "dot", "general", "location")
-_TINY = 1e-12  # floor of attention weights before the log of the hard-path cost
-_GRID_ENERGY_SCALE = 10.0  # initial scale of the additive score's v for grid input
 _LEARNING_RATES = {"sequence": 0.003, "grid": 0.001}  # learning_rate="auto"
-
-
-class AttentionAlignment(Alignment):
-    """An :class:`~alignkit.Alignment` read from soft attention weights.
-
-    Parameters
-    ----------
-    path, distance, shape
-        As for :class:`~alignkit.Alignment`: the hard path extracted from the
-        attention by :func:`attention_path`, and its summed ``-log`` weight.
-    soft_matrix : ndarray of shape (n, m)
-        ``soft_matrix[i, j]`` is the attention that target frame ``b[j]``
-        puts on source frame ``a[i]``; every column sums to 1. It is the
-        transpose of the matrix :meth:`SoftAttentionAligner.attention` returns,
-        so that it is indexed like ``path``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from alignkit.estimators._soft_attention import AttentionAlignment
-    >>> alignment = AttentionAlignment([[0, 0], [1, 1]], 0.0, (2, 2), np.eye(2))
-    >>> alignment.soft_matrix.sum(axis=0).tolist()
-    [1.0, 1.0]
-    """
-
-    __slots__ = ("soft_matrix",)
-
-    def __init__(self, path, distance, shape, soft_matrix):
-        super().__init__(path, distance, shape)
-        self.soft_matrix = np.asarray(soft_matrix, dtype=np.float64)
-
-    def __getstate__(self):
-        # Alignment.__getstate__ reads self.__slots__, which here names only the new slot.
-        names = Alignment.__slots__ + AttentionAlignment.__slots__
-        return {name: getattr(self, name) for name in names}
-
-
-@njit(**JIT_OPTIONS)
-def _min_cost_path(cost):
-    """Symmetric1 DTW on a precomputed cost matrix: the total and the path, end to start."""
-    n, m = cost.shape
-    acc = np.empty((n, m))
-    for i in range(n):
-        for j in range(m):
-            if i == 0 and j == 0:
-                best = 0.0
-            elif i == 0:
-                best = acc[0, j - 1]
-            elif j == 0:
-                best = acc[i - 1, 0]
-            else:
-                best = min(acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
-            acc[i, j] = cost[i, j] + best
-    path = np.empty((n + m - 1, 2), dtype=np.int64)
-    i, j, k = n - 1, m - 1, 0
-    path[0, 0], path[0, 1] = i, j
-    while i > 0 or j > 0:
-        # Ties prefer the diagonal, then the step in a, as in alignkit.dtw's backtrack.
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            diag, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
-            if diag <= up and diag <= left:
-                i -= 1
-                j -= 1
-            elif up <= left:
-                i -= 1
-            else:
-                j -= 1
-        k += 1
-        path[k, 0], path[k, 1] = i, j
-    return acc[n - 1, m - 1], path[: k + 1]
-
-
-def attention_path(attention):
-    """The monotone path that collects the most attention: DTW on ``-log`` weights.
-
-    Parameters
-    ----------
-    attention : array-like of shape (m, n)
-        Attention of each of ``m`` target frames over ``n`` source frames
-        (rows are probability vectors), as returned by
-        :meth:`SoftAttentionAligner.attention`.
-
-    Returns
-    -------
-    path : ndarray of shape (path_length, 2), dtype int64
-        Pairs ``(i, j)`` (source frame, target frame), monotone and
-        continuous from ``(0, 0)`` to ``(n - 1, m - 1)``, minimising
-        ``sum -log(max(attention[j, i], 1e-12))`` over the cells visited with
-        the symmetric steps ``(1, 1)``, ``(1, 0)`` and ``(0, 1)``.
-    cost : float
-        That minimum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from alignkit.estimators._soft_attention import attention_path
-    >>> attention = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
-    >>> path, cost = attention_path(attention)
-    >>> path.tolist()
-    [[0, 0], [1, 1], [2, 1]]
-    """
-    weights = np.asarray(attention, dtype=np.float64)
-    if weights.ndim != 2 or 0 in weights.shape or not np.isfinite(weights).all():
-        raise InvalidInputError(
-            f"attention must be a finite, non-empty 2-D array, got shape {weights.shape}"
-        )
-    if (weights < 0).any():
-        raise InvalidInputError("attention weights must be non-negative")
-    cost = -np.log(np.maximum(weights.T, _TINY))
-    total, path = _min_cost_path(np.ascontiguousarray(cost))
-    return path[::-1].copy(), float(total)
 
 
 def _check_image(image, name, shape=None):
@@ -235,278 +129,6 @@ def _check_source(source, spec, name):
     return sequence
 
 
-def _pad(torch, arrays, device, dtype=np.float32):
-    """Zero-padded batch ``(B, T, ...)`` of arrays ``(T_k, ...)``, its mask and lengths."""
-    lengths = np.array([len(s) for s in arrays])
-    batch = np.zeros((len(arrays), lengths.max(), *arrays[0].shape[1:]), dtype=dtype)
-    for k, array in enumerate(arrays):
-        batch[k, : len(array)] = array
-    mask = np.arange(lengths.max())[None, :] < lengths[:, None]
-    return (
-        torch.as_tensor(batch, device=device),
-        torch.as_tensor(mask, device=device),
-        torch.as_tensor(lengths),
-    )
-
-
-def _cnn(nn, n_channels, hidden):
-    """Three 3x3 convolutions, each group-normalised, two ceil-mode 2x2 max-poolings.
-
-    Cell ``(r, c)`` of the output covers pixels ``[4r, 4r + 4) x [4c, 4c + 4)``.
-    Group normalisation shortens the plateau before the attention finds the
-    object (on the digit captions, with ``random_state`` 0-4: 3-7 epochs
-    instead of 10-25+).
-    """
-
-    def block(n_in, n_out):
-        groups = 4 if n_out % 4 == 0 else 1
-        return [nn.Conv2d(n_in, n_out, 3, padding=1), nn.GroupNorm(groups, n_out), nn.ReLU()]
-
-    return nn.Sequential(
-        *block(n_channels, 16),
-        nn.MaxPool2d(2, ceil_mode=True),
-        *block(16, 32),
-        nn.MaxPool2d(2, ceil_mode=True),
-        *block(32, hidden),
-    )
-
-
-def _build_model(torch, estimator):
-    """The layers, by name, for a :class:`SoftAttentionAligner` with its data attributes set."""
-    nn = torch.nn
-    hidden, n_channels_a, n_channels_b = estimator.hidden_size, *estimator.n_channels_
-    if estimator.input == "grid":
-        layers = {
-            # Two ceil-mode poolings: cell (r, c) covers pixels [4r, 4r + 4) x [4c, 4c + 4).
-            "cnn": _cnn(nn, n_channels_a, hidden),
-            "gate": nn.Linear(hidden, 1),
-        }
-    else:
-        layers = {
-            "encoder": nn.GRU(n_channels_a, hidden, batch_first=True, bidirectional=True),
-            "merge": nn.Linear(2 * hidden, hidden),
-            "skip": nn.Linear(n_channels_a, hidden),
-        }
-    score = estimator.attention_score
-    if score == "additive":
-        layers["query_proj"] = nn.Linear(hidden, estimator.attention_size, bias=False)
-        layers["key_proj"] = nn.Linear(hidden, estimator.attention_size)
-        layers["energy"] = nn.Linear(estimator.attention_size, 1, bias=False)
-        if estimator.input == "grid":
-            # Larger initial scores let the attention over many cells move off uniform sooner.
-            with torch.no_grad():
-                layers["energy"].weight.mul_(_GRID_ENERGY_SCALE)
-    elif score == "general":
-        layers["key_proj"] = nn.Linear(hidden, hidden, bias=False)
-    elif score == "location":
-        layers["location"] = nn.Linear(hidden, estimator.max_source_length_)
-    if estimator.target_type_ == "tokens":
-        # Token indices, then the start symbol; outputs: class logits and the stop logit.
-        n_classes = len(estimator.classes_)
-        layers["embed"] = nn.Embedding(n_classes + 1, hidden)
-        n_input, n_output = hidden, n_classes + 1
-    else:
-        n_input = n_output = n_channels_b + 1  # a frame plus the start / stop flag
-    if estimator.mode_ == "align":
-        layers["query"] = nn.Sequential(
-            nn.Linear(n_input - 1, hidden), nn.Tanh(), nn.Linear(hidden, hidden)
-        )
-        layers["decoder"] = nn.Sequential(
-            nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, n_output - 1)
-        )
-    else:
-        layers["init"] = nn.Linear(hidden, hidden)
-        layers["cell"] = nn.GRUCell(n_input + hidden, hidden)
-        layers["output"] = nn.Sequential(
-            nn.Linear(2 * hidden + n_input, hidden), nn.Tanh(), nn.Linear(hidden, n_output)
-        )
-    return nn.ModuleDict(layers)
-
-
-def _annotate(torch, model, source, lengths):
-    """Annotations ``(B, N, hidden)``: grid cells in row-major order, or source frames.
-
-    For sequences, a bidirectional GRU plus a per-frame skip projection;
-    packing keeps the backward GRU from reading the padding, so padding does
-    not change the annotations of real frames.
-    """
-    if "cnn" in model:
-        return model["cnn"](source).flatten(2).transpose(1, 2)
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-    packed = pack_padded_sequence(source, lengths, batch_first=True, enforce_sorted=False)
-    states, _ = model["encoder"](packed)
-    states, _ = pad_packed_sequence(states, batch_first=True, total_length=source.shape[1])
-    return model["merge"](states) + model["skip"](source)
-
-
-def _keys(model, score, annotations):
-    if score in ("additive", "general"):
-        return model["key_proj"](annotations)
-    return annotations
-
-
-def _attend(torch, model, score, query, keys, source_mask):
-    """Attention ``(B, T, N)`` of queries ``(B, T, hidden)`` over keys ``(B, N, .)``."""
-    if score == "additive":
-        hidden = model["query_proj"](query).unsqueeze(2) + keys.unsqueeze(1)
-        energies = model["energy"](torch.tanh(hidden)).squeeze(-1)
-    elif score == "location":
-        energies = model["location"](query)[..., : source_mask.shape[1]]
-    else:  # dot and general: keys are already W_a h for general
-        energies = query @ keys.transpose(1, 2)
-    energies = energies.masked_fill(~source_mask.unsqueeze(1), float("-inf"))
-    return torch.softmax(energies, dim=-1)
-
-
-def _forward_align(torch, model, score, batch):
-    source, source_mask, source_lengths, target, _, _ = batch
-    annotations = _annotate(torch, model, source, source_lengths)
-    keys = _keys(model, score, annotations)
-    weights = _attend(torch, model, score, model["query"](target), keys, source_mask)
-    context = weights @ annotations
-    return model["decoder"](context), None, weights, context
-
-
-def _start_input(torch, model, n_batch, like):
-    """The decoder's first input: the start token's embedding, or a zero frame with the flag set."""
-    if "embed" in model:
-        start = model["embed"].num_embeddings - 1
-        return model["embed"](torch.full((n_batch,), start, device=like.device))
-    start = torch.zeros((n_batch, model["cell"].input_size - model["cell"].hidden_size))
-    start[:, -1] = 1.0
-    return start.to(like)
-
-
-def _step_input(torch, model, value):
-    """The next decoder input after emitting ``value`` (token indices or frames)."""
-    if "embed" in model:
-        return model["embed"](value)
-    return torch.cat([value, torch.zeros_like(value[:, :1])], dim=1)
-
-
-def _decoder_start(torch, model, score, source, source_mask, lengths):
-    """Annotations, keys and the first state ``tanh(W mean_i h_i)`` over real frames or cells."""
-    annotations = _annotate(torch, model, source, lengths)
-    weight = source_mask.unsqueeze(-1).to(annotations.dtype)
-    mean = (annotations * weight).sum(1) / weight.sum(1)
-    return annotations, _keys(model, score, annotations), torch.tanh(model["init"](mean))
-
-
-def _decoder_step(torch, model, score, state, previous, annotations, keys, source_mask):
-    """One step: attend from ``state``, gate (grid input), update the state, output."""
-    weights = _attend(torch, model, score, state.unsqueeze(1), keys, source_mask)
-    context = (weights @ annotations).squeeze(1)
-    if "gate" in model:  # Show, Attend and Tell: beta = sigmoid(f(s_{t-1}))
-        context = torch.sigmoid(model["gate"](state)) * context
-    state = model["cell"](torch.cat([previous, context], dim=1), state)
-    output = model["output"](torch.cat([state, context, previous], dim=1))
-    return state, output, weights.squeeze(1), context
-
-
-def _forward_predict(torch, model, score, batch):
-    """Teacher-forced decoding: step t attends from the state after targets ``< t``."""
-    source, source_mask, source_lengths, target, _, _ = batch
-    annotations, keys, state = _decoder_start(
-        torch, model, score, source, source_mask, source_lengths
-    )
-    previous = _start_input(torch, model, target.shape[0], annotations)
-    outputs, all_weights, contexts = [], [], []
-    for t in range(target.shape[1]):
-        state, output, weights, context = _decoder_step(
-            torch, model, score, state, previous, annotations, keys, source_mask
-        )
-        outputs.append(output)
-        all_weights.append(weights)
-        contexts.append(context)
-        previous = _step_input(torch, model, target[:, t])
-    outputs = torch.stack(outputs, dim=1)
-    return (
-        outputs[..., :-1],
-        outputs[..., -1],
-        torch.stack(all_weights, dim=1),
-        torch.stack(contexts, dim=1),
-    )
-
-
-def _loss(torch, outputs, batch, doubly_stochastic=0.0):
-    """Masked per-step loss (squared error of frames or cross-entropy of tokens) + the extras.
-
-    In predict mode the stop logit's binary cross-entropy is added, and with
-    ``doubly_stochastic > 0`` the coverage penalty over real target steps only.
-    """
-    values, stop_logits, weights, _ = outputs
-    _, _, _, target, target_mask, target_lengths = batch
-    mask = target_mask.to(values.dtype)
-    if target.dtype == torch.long:
-        per_step = torch.nn.functional.cross_entropy(
-            values.transpose(1, 2), target, reduction="none"
-        )
-    else:
-        per_step = ((values - target) ** 2).mean(-1)
-    loss = (per_step * mask).sum() / mask.sum()
-    if stop_logits is not None:
-        last = torch.arange(target.shape[1], device=target.device).unsqueeze(0) == (
-            target_lengths.to(target.device).unsqueeze(1) - 1
-        )
-        stop = torch.nn.functional.binary_cross_entropy_with_logits(
-            stop_logits, last.to(values.dtype), reduction="none"
-        )
-        loss = loss + (stop * mask).sum() / mask.sum()
-    if doubly_stochastic:
-        coverage = (weights * mask.unsqueeze(-1)).sum(1)  # padded target steps do not count
-        loss = loss + doubly_stochastic * ((1.0 - coverage) ** 2).mean()
-    return loss
-
-
-def upsample_attention(weights, grid_shape, image_shape):
-    """Spread grid-cell attention evenly over the pixels each cell covers.
-
-    The grid of :class:`SoftAttentionAligner` with ``input="grid"`` pools
-    twice by 2, so cell ``(r, c)`` covers pixels ``[4r, 4r + 4) x [4c, 4c + 4)``
-    (clipped at the image edge). Each cell's weight is divided among its
-    pixels, so every map keeps its total.
-
-    Parameters
-    ----------
-    weights : array-like of shape (n_steps, grid_height * grid_width)
-        Attention over the cells, row-major.
-    grid_shape : tuple of int
-        ``(grid_height, grid_width)``, i.e. ``ceil(height / 4), ceil(width / 4)``.
-    image_shape : tuple of int
-        ``(height, width)`` of the image.
-
-    Returns
-    -------
-    maps : ndarray of shape (n_steps, height, width)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from alignkit.estimators._soft_attention import upsample_attention
-    >>> maps = upsample_attention(np.array([[0.0, 1.0]]), (1, 2), (4, 6))
-    >>> maps[0, 0].tolist()  # cell 1 covers 4 rows x 2 columns
-    [0.0, 0.0, 0.0, 0.0, 0.125, 0.125]
-    >>> float(maps.sum())
-    1.0
-    """
-    (grid_height, grid_width), (height, width) = grid_shape, image_shape
-    if -(-height // 4) != grid_height or -(-width // 4) != grid_width:
-        raise InvalidInputError(
-            f"grid_shape {tuple(grid_shape)} does not match image_shape {tuple(image_shape)}: "
-            "expected (ceil(height / 4), ceil(width / 4))"
-        )
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim != 2 or weights.shape[1] != grid_height * grid_width:
-        raise InvalidInputError(
-            f"weights must have shape (n_steps, {grid_height * grid_width}), got {weights.shape}"
-        )
-    rows, cols = np.arange(height) // 4, np.arange(width) // 4
-    area = np.outer(np.bincount(rows), np.bincount(cols))
-    cells = weights.reshape(-1, grid_height, grid_width) / area
-    return cells[:, rows][:, :, cols]
-
-
 def _check_int_param(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidInputError(
@@ -589,6 +211,12 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         Pairs per minibatch.
     max_epochs : int, default=60
         Passes over the training pairs.
+    n_init : int, default=1
+        Independent trainings (initialisations and minibatch orders drawn
+        from ``random_state``); the one with the lowest final training loss
+        is kept, as :class:`sklearn.cluster.KMeans` keeps its best ``n_init``.
+        Worth it for grid input, where a training can stay on the plateau
+        described in the Notes (``warm_start`` continues the kept one).
     device : str or torch.device, default="cpu"
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     random_state : int, RandomState instance or None, default=None
@@ -629,6 +257,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         training images, used to standardise every image (grid input).
     learning_rate_ : float
         The learning rate used, ``learning_rate`` with ``"auto"`` resolved.
+    init_losses_ : list of float
+        Final training loss of each of the ``n_init`` trainings, in order.
     max_source_length_ : int
         Longest training source, or the number of cells (the range of
         ``attention_score="location"``).
@@ -696,7 +326,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     Examples
     --------
     >>> from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
-    >>> from alignkit.estimators._soft_attention import SoftAttentionAligner
+    >>> from alignkit import SoftAttentionAligner
     >>> pairs, paths = make_warped_copy(n_pairs=40, n_timepoints=6, random_state=0)
     >>> model = SoftAttentionAligner(max_epochs=2, random_state=0).fit(pairs)
     >>> alignment = model.align(*pairs[0])
@@ -724,6 +354,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         learning_rate="auto",
         batch_size=32,
         max_epochs=60,
+        n_init=1,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -744,6 +375,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.n_init = n_init
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -766,7 +398,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
                     f"SoftAttentionAligner {name} must be one of {options}, "
                     f"got {getattr(self, name)!r}"
                 )
-        for name in ("hidden_size", "attention_size", "batch_size"):
+        for name in ("hidden_size", "attention_size", "batch_size", "n_init"):
             _check_int_param(getattr(self, name), name, 1)
         for name, value, low in (
             ("learning_rate", self.learning_rate, "> 0"),
@@ -821,6 +453,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         """
         self._check_params()
         warm = self._is_warm()
+        if self.n_init > 1 and not warm:
+            return self._fit_best_of(X)
         spec = (
             self._fitted_spec() if warm else {"input": self.input, "target_type": self.target_type}
         )
@@ -847,6 +481,22 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
 
             self._run_epochs(train_epoch, validate if validation else None)
         self.model_.eval()
+        self.init_losses_ = [self.loss_curve_[-1]]
+        return self
+
+    def _fit_best_of(self, X):
+        """``n_init`` independent fits; keep the one with the lowest final training loss."""
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
+        fits = [
+            clone(self).set_params(n_init=1, warm_start=False, random_state=int(seed)).fit(X)
+            for seed in seeds
+        ]
+        losses = [fitted.loss_curve_[-1] for fitted in fits]
+        best = fits[int(np.argmin(losses))]
+        params = self.get_params(deep=False)
+        vars(self).update({k: v for k, v in vars(best).items() if k not in params})
+        self.init_losses_ = losses
         return self
 
     def _set_data_attributes(self, pairs, spec):

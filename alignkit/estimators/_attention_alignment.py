@@ -1,0 +1,175 @@
+"""Alignments read from attention weights: the hard monotone path and image maps."""
+
+import numpy as np
+from numba import njit
+
+from ..core.result import Alignment
+from ..exceptions import InvalidInputError
+from ..kernels._numba._flags import JIT_OPTIONS
+
+__all__ = ["AttentionAlignment", "attention_path", "upsample_attention"]
+
+_TINY = 1e-12  # floor of attention weights before the log of the hard-path cost
+
+
+class AttentionAlignment(Alignment):
+    """An :class:`~alignkit.Alignment` read from soft attention weights.
+
+    Parameters
+    ----------
+    path, distance, shape
+        As for :class:`~alignkit.Alignment`: the hard path extracted from the
+        attention by :func:`attention_path`, and its summed ``-log`` weight.
+    soft_matrix : ndarray of shape (n, m)
+        ``soft_matrix[i, j]`` is the attention that target frame ``b[j]``
+        puts on source frame ``a[i]``; every column sums to 1. It is the
+        transpose of the matrix :meth:`SoftAttentionAligner.attention` returns,
+        so that it is indexed like ``path``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import AttentionAlignment
+    >>> alignment = AttentionAlignment([[0, 0], [1, 1]], 0.0, (2, 2), np.eye(2))
+    >>> alignment.soft_matrix.sum(axis=0).tolist()
+    [1.0, 1.0]
+    """
+
+    __slots__ = ("soft_matrix",)
+
+    def __init__(self, path, distance, shape, soft_matrix):
+        super().__init__(path, distance, shape)
+        self.soft_matrix = np.asarray(soft_matrix, dtype=np.float64)
+
+    def __getstate__(self):
+        # Alignment.__getstate__ reads self.__slots__, which here names only the new slot.
+        names = Alignment.__slots__ + AttentionAlignment.__slots__
+        return {name: getattr(self, name) for name in names}
+
+
+@njit(**JIT_OPTIONS)
+def _min_cost_path(cost):
+    """Symmetric1 DTW on a precomputed cost matrix: the total and the path, end to start."""
+    n, m = cost.shape
+    acc = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            if i == 0 and j == 0:
+                best = 0.0
+            elif i == 0:
+                best = acc[0, j - 1]
+            elif j == 0:
+                best = acc[i - 1, 0]
+            else:
+                best = min(acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
+            acc[i, j] = cost[i, j] + best
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    i, j, k = n - 1, m - 1, 0
+    path[0, 0], path[0, 1] = i, j
+    while i > 0 or j > 0:
+        # Ties prefer the diagonal, then the step in a, as in alignkit.dtw's backtrack.
+        if i == 0:
+            j -= 1
+        elif j == 0:
+            i -= 1
+        else:
+            diag, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
+            if diag <= up and diag <= left:
+                i -= 1
+                j -= 1
+            elif up <= left:
+                i -= 1
+            else:
+                j -= 1
+        k += 1
+        path[k, 0], path[k, 1] = i, j
+    return acc[n - 1, m - 1], path[: k + 1]
+
+
+def attention_path(attention):
+    """The monotone path that collects the most attention: DTW on ``-log`` weights.
+
+    Parameters
+    ----------
+    attention : array-like of shape (m, n)
+        Attention of each of ``m`` target frames over ``n`` source frames
+        (rows are probability vectors), as returned by
+        :meth:`SoftAttentionAligner.attention`.
+
+    Returns
+    -------
+    path : ndarray of shape (path_length, 2), dtype int64
+        Pairs ``(i, j)`` (source frame, target frame), monotone and
+        continuous from ``(0, 0)`` to ``(n - 1, m - 1)``, minimising
+        ``sum -log(max(attention[j, i], 1e-12))`` over the cells visited with
+        the symmetric steps ``(1, 1)``, ``(1, 0)`` and ``(0, 1)``.
+    cost : float
+        That minimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import attention_path
+    >>> attention = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    >>> path, cost = attention_path(attention)
+    >>> path.tolist()
+    [[0, 0], [1, 1], [2, 1]]
+    """
+    weights = np.asarray(attention, dtype=np.float64)
+    if weights.ndim != 2 or 0 in weights.shape or not np.isfinite(weights).all():
+        raise InvalidInputError(
+            f"attention must be a finite, non-empty 2-D array, got shape {weights.shape}"
+        )
+    if (weights < 0).any():
+        raise InvalidInputError("attention weights must be non-negative")
+    cost = -np.log(np.maximum(weights.T, _TINY))
+    total, path = _min_cost_path(np.ascontiguousarray(cost))
+    return path[::-1].copy(), float(total)
+
+
+def upsample_attention(weights, grid_shape, image_shape):
+    """Spread grid-cell attention evenly over the pixels each cell covers.
+
+    The grid of :class:`SoftAttentionAligner` with ``input="grid"`` pools
+    twice by 2, so cell ``(r, c)`` covers pixels ``[4r, 4r + 4) x [4c, 4c + 4)``
+    (clipped at the image edge). Each cell's weight is divided among its
+    pixels, so every map keeps its total.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_steps, grid_height * grid_width)
+        Attention over the cells, row-major.
+    grid_shape : tuple of int
+        ``(grid_height, grid_width)``, i.e. ``ceil(height / 4), ceil(width / 4)``.
+    image_shape : tuple of int
+        ``(height, width)`` of the image.
+
+    Returns
+    -------
+    maps : ndarray of shape (n_steps, height, width)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import upsample_attention
+    >>> maps = upsample_attention(np.array([[0.0, 1.0]]), (1, 2), (4, 6))
+    >>> maps[0, 0].tolist()  # cell 1 covers 4 rows x 2 columns
+    [0.0, 0.0, 0.0, 0.0, 0.125, 0.125]
+    >>> float(maps.sum())
+    1.0
+    """
+    (grid_height, grid_width), (height, width) = grid_shape, image_shape
+    if -(-height // 4) != grid_height or -(-width // 4) != grid_width:
+        raise InvalidInputError(
+            f"grid_shape {tuple(grid_shape)} does not match image_shape {tuple(image_shape)}: "
+            "expected (ceil(height / 4), ceil(width / 4))"
+        )
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1] != grid_height * grid_width:
+        raise InvalidInputError(
+            f"weights must have shape (n_steps, {grid_height * grid_width}), got {weights.shape}"
+        )
+    rows, cols = np.arange(height) // 4, np.arange(width) // 4
+    area = np.outer(np.bincount(rows), np.bincount(cols))
+    cells = weights.reshape(-1, grid_height, grid_width) / area
+    return cells[:, rows][:, :, cols]
