@@ -5,6 +5,7 @@ from numba import njit
 
 from ..core.result import Alignment
 from ..exceptions import InvalidInputError
+from ..kernels._numba._dtw import backtrack_banded
 from ..kernels._numba._flags import JIT_OPTIONS
 
 __all__ = ["AttentionAlignment", "attention_path", "upsample_attention"]
@@ -48,42 +49,22 @@ class AttentionAlignment(Alignment):
 
 
 @njit(**JIT_OPTIONS)
-def _min_cost_path(cost):
-    """Symmetric1 DTW on a precomputed cost matrix: the total and the path, end to start."""
+def _accumulate(cost):
+    """Symmetric1 accumulated cost of a precomputed local-cost matrix, row-major and flat."""
     n, m = cost.shape
-    acc = np.empty((n, m))
+    acc = np.empty(n * m)
     for i in range(n):
         for j in range(m):
             if i == 0 and j == 0:
                 best = 0.0
             elif i == 0:
-                best = acc[0, j - 1]
+                best = acc[j - 1]
             elif j == 0:
-                best = acc[i - 1, 0]
+                best = acc[(i - 1) * m]
             else:
-                best = min(acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
-            acc[i, j] = cost[i, j] + best
-    path = np.empty((n + m - 1, 2), dtype=np.int64)
-    i, j, k = n - 1, m - 1, 0
-    path[0, 0], path[0, 1] = i, j
-    while i > 0 or j > 0:
-        # Ties prefer the diagonal, then the step in a, as in alignkit.dtw's backtrack.
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            diag, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
-            if diag <= up and diag <= left:
-                i -= 1
-                j -= 1
-            elif up <= left:
-                i -= 1
-            else:
-                j -= 1
-        k += 1
-        path[k, 0], path[k, 1] = i, j
-    return acc[n - 1, m - 1], path[: k + 1]
+                best = min(acc[(i - 1) * m + j - 1], acc[(i - 1) * m + j], acc[i * m + j - 1])
+            acc[i * m + j] = cost[i, j] + best
+    return acc
 
 
 def attention_path(attention):
@@ -123,8 +104,12 @@ def attention_path(attention):
     if (weights < 0).any():
         raise InvalidInputError("attention weights must be non-negative")
     cost = -np.log(np.maximum(weights.T, _TINY))
-    total, path = _min_cost_path(np.ascontiguousarray(cost))
-    return path[::-1].copy(), float(total)
+    n, m = cost.shape
+    acc = _accumulate(np.ascontiguousarray(cost))
+    # The full band of the DTW engine's backtrack (same tie order as alignkit.dtw).
+    offsets = np.arange(n + 1, dtype=np.int64) * m
+    lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m, dtype=np.int64)
+    return backtrack_banded(acc, offsets, lo, hi, m), float(acc[-1])
 
 
 def upsample_attention(weights, grid_shape, image_shape):
