@@ -345,7 +345,8 @@ def test_every_torch_aligner_works_without_torch_until_fit():
 
 
 def test_joblib_round_trip(data, tmp_path):
-    joblib = pytest.importorskip("joblib")
+    import joblib  # a scikit-learn dependency, always installed
+
     X, y = data
     model = ToyRegressor(random_state=0, max_epochs=3).fit(X, y)
     joblib.dump(model, tmp_path / "model.joblib")

@@ -187,8 +187,9 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         Canonical correlations of the encoder outputs on the training paths.
     paths_ : list of ndarray
         The final paths of the training pairs, along which ``projections_`` was
-        fitted (DTW with the previous round's projections; centred first with
-        ``path_prior="diagonal"``).
+        fitted (DTW with the previous round's projections). With
+        ``path_prior="diagonal"`` the projections are fitted on these paths
+        centred, and ``paths_`` keeps the DTW paths themselves.
     loss_curve_ : list of float
         Minus the total canonical correlation, per epoch (mean over its steps).
     validation_scores_ : list of float

@@ -216,7 +216,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         from ``random_state``); the one with the lowest final training loss
         is kept, as :class:`sklearn.cluster.KMeans` keeps its best ``n_init``.
         Worth it for grid input, where a training can stay on the plateau
-        described in the Notes (``warm_start`` continues the kept one).
+        described in the Notes (``warm_start`` continues the kept one). Each
+        training gets its own copy of ``callbacks``.
     device : str or torch.device, default="cpu"
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     random_state : int, RandomState instance or None, default=None
