@@ -8,6 +8,7 @@ __all__ = [
     "AlignkitError",
     "InvalidInputError",
     "NonNumericInputError",
+    "InvalidParameterError",
     "WindowError",
     "AlignkitMemoryError",
     "UnknownAlignerError",
@@ -27,6 +28,14 @@ class InvalidInputError(AlignkitError, ValueError):
 
 class NonNumericInputError(InvalidInputError, TypeError):
     """An argument holds values that are not numbers (a ``TypeError`` as well)."""
+
+
+class InvalidParameterError(InvalidInputError, TypeError):
+    """A parameter (not an array) has a value its declaration does not allow.
+
+    The message names the estimator or function, the parameter, the value and
+    what is allowed (see :mod:`alignkit.core.params`).
+    """
 
 
 class WindowError(AlignkitError, ValueError):

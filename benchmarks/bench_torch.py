@@ -7,7 +7,7 @@ Cases, on ``--pairs`` pairs of random walks of ``--length`` timepoints and
 
 - soft-DTW value + gradient with respect to the first sequence of every pair
   (gamma 1): alignkit's torch kernel (one batched call, analytic backward),
-  alignkit's Numba kernel (``alignkit.soft.soft_dtw_grad``, a loop over pairs),
+  alignkit's Numba kernel (``alignkit.distances._soft_dtw.soft_dtw_grad``, a loop over pairs),
   and tslearn's ``SoftDTWLossPyTorch`` (per-pair Numba inside autograd; its
   tensors go through the CPU whatever the device);
 - batched DTW distance (summed squared cost) and DTW distance + path: torch
@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import emit, environment_lines, format_seconds, optional_import, table  # noqa: E402
 
 import alignkit  # noqa: E402
-from alignkit.soft import soft_dtw_grad  # noqa: E402
+from alignkit.distances._soft_dtw import soft_dtw_grad  # noqa: E402
 
 warnings.filterwarnings("ignore", message="h5py not installed")
 

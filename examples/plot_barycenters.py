@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import alignkit
-from alignkit.pairwise import medoid_index
+from alignkit.distances import medoid_index
 
 rng = np.random.default_rng(1)
 grid = np.linspace(0.0, 1.0, 200)

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from alignkit import dtw_distance
-from alignkit.barycenters import dba, soft_dtw_barycenter
 from alignkit.datasets import make_warped_collection
+from alignkit.distances._barycenters import dba, soft_dtw_barycenter
+from alignkit.distances._soft_dtw import soft_dtw
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.soft import soft_dtw
 
 
 def _dba_objective(X, average, window=None):

@@ -1,12 +1,12 @@
-"""Multi-set CCA (alignkit._cca) against independent solves and scikit-learn."""
+"""Multi-set CCA (alignkit.multiview._cca) against independent solves and scikit-learn."""
 
 import numpy as np
 import pytest
 from scipy.linalg import sqrtm
 from sklearn.cross_decomposition import CCA
 
-from alignkit._cca import ctw_objective, multiset_cca, resolve_n_components
 from alignkit.exceptions import InvalidInputError
+from alignkit.multiview._cca import ctw_objective, multiset_cca, resolve_n_components
 
 
 def _views(seed=0, n_frames=300, dims=(4, 3), noise=0.5):

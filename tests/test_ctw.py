@@ -9,9 +9,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from alignkit.core.result import Alignment
+from alignkit.core.results import Alignment
 from alignkit.datasets import make_warped_spirals, warp_views
-from alignkit.elastic import dtw
+from alignkit.distances._dtw import dtw
 from alignkit.estimators import _ctw
 from alignkit.estimators._ctw import CTWAligner, CTWAlignment
 from alignkit.estimators._uniform import uniform_path
@@ -84,7 +84,7 @@ def test_align_matches_fit_on_one_pair():
 
 def test_uniform_init_one_round_is_dtw_on_first_cca():
     # max_iter=1: one CCA on the uniform warp, then DTW of the projections.
-    from alignkit._cca import multiset_cca
+    from alignkit.multiview._cca import multiset_cca
 
     (a, b), _ = make_warped_spirals(random_state=5)
     path = uniform_path(len(a), len(b))

@@ -12,7 +12,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from alignkit._cca import multiset_cca
 from alignkit.datasets import make_nonlinear_views
 from alignkit.estimators._ctw import CTWAligner
 from alignkit.estimators._deep_ctw import (
@@ -24,6 +23,7 @@ from alignkit.estimators._deep_ctw import (
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError
 from alignkit.metrics import path_distance
+from alignkit.multiview._cca import multiset_cca
 from alignkit.preprocessing import Flatten
 from alignkit.testing import check_get_params_clone
 
@@ -83,7 +83,7 @@ def test_correlations_equal_direct_computation(regs):
 
 def test_correlations_equal_generalised_eigenproblem():
     # Without ridge the canonical correlations are the eigenvalues of the CCA
-    # eigenproblem solved by alignkit._cca.multiset_cca (an independent code path).
+    # eigenproblem solved by alignkit.multiview._cca.multiset_cca (an independent code path).
     h_a, h_b = _views(1)
     _, expected, _ = multiset_cca([h_a, h_b], reg=0.0, n_components=4)
     np.testing.assert_allclose(_loss(h_a, h_b, 0.0, 0.0), expected, rtol=1e-9)

@@ -1,23 +1,23 @@
-"""Generalised canonical time warping (alignkit.gctw) and its basis/Gauss-Newton core."""
+"""Generalised canonical time warping (alignkit.multiview._gctw) and its basis/Gauss-Newton core."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from alignkit._basis import (
+from alignkit.datasets import make_warped_spirals, warp_to_path
+from alignkit.estimators._uniform import uniform_path
+from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.metrics import path_distance
+from alignkit.multiview._basis import (
     basis_bank,
     fit_weights,
     gauss_newton_step,
     simplex_qp,
     warp_energy,
 )
-from alignkit._cca import ctw_objective, multiset_cca
-from alignkit.datasets import make_warped_spirals, warp_to_path
-from alignkit.estimators._uniform import uniform_path
-from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.gctw import MultiAlignment, _asymmetric_dtw, gctw
-from alignkit.metrics import path_distance
+from alignkit.multiview._cca import ctw_objective, multiset_cca
+from alignkit.multiview._gctw import MultiAlignment, _asymmetric_dtw, gctw
 
 DEFAULT_BASES = (("pol", 3, 0.4), ("tan", 3, 0.6, 1.0))
 SEEDS = range(10)

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import alignkit
-from alignkit._linear_path import BASE_CELLS, linear_memory_bytes, linear_memory_path
+from alignkit.distances._linear_path import BASE_CELLS, linear_memory_bytes, linear_memory_path
 from alignkit.exceptions import WindowError
 from alignkit.validation import check_window
 

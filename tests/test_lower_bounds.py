@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import alignkit
-from alignkit.bounds import envelope, lb_improved, lb_keogh, lb_kim
+from alignkit.distances._lower_bounds import envelope, lb_improved, lb_keogh, lb_kim
 from alignkit.exceptions import InvalidInputError
 from alignkit.kernels._numba._bounds import window_bounds
 from alignkit.kernels._numba._pruned import diagonal_cost, dtw_pruned

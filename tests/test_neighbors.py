@@ -17,8 +17,12 @@ from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import alignkit
+from alignkit.estimators._neighbors import (
+    DTWDistances,
+    KNeighborsDTWClassifier,
+    KNeighborsDTWRegressor,
+)
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.neighbors import DTWDistances, KNeighborsDTWClassifier, KNeighborsDTWRegressor
 
 _DATA_MODEL = {
     "check_n_features_in": (

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import alignkit
+from alignkit.distances._pairwise import _row_blocks, pairwise_distances
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.pairwise import _row_blocks, pairwise_distances
 
 
 def _collection(seed, count, channels=1, lengths=(5, 30)):

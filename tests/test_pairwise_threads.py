@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import alignkit
+from alignkit.distances._pairwise import pairwise_distances
 from alignkit.exceptions import InvalidInputError
-from alignkit.pairwise import pairwise_distances
 
 
 def _collection(count, seed, channels=1):

@@ -17,7 +17,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
-from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
+from alignkit.datasets._attention import make_digit_captions, make_warped_copy
 from alignkit.estimators._attention_alignment import (
     AttentionAlignment,
     attention_path,

@@ -16,8 +16,13 @@ import pytest
 from _reference import local_cost
 
 from alignkit import dtw_distance
+from alignkit.distances._soft_dtw import (
+    soft_dtw,
+    soft_dtw_alignment,
+    soft_dtw_divergence,
+    soft_dtw_grad,
+)
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.soft import soft_dtw, soft_dtw_alignment, soft_dtw_divergence, soft_dtw_grad
 from alignkit.validation import check_window
 
 CASES = [(1, 1, 1), (1, 6, 2), (6, 1, 1), (7, 5, 1), (6, 9, 3), (13, 10, 2), (20, 31, 1)]

@@ -2,7 +2,7 @@
 
 - central finite differences (``torch.autograd.gradcheck`` in float64) for the
   analytic backward pass, with respect to the sequences and to a cost matrix;
-- the Numba backend (``alignkit.soft``): values to 1e-9 relative, gradients and
+- the Numba backend (``alignkit.distances._soft_dtw``): values to 1e-9 relative, gradients and
   expected alignments to 1e-8;
 - the dense textbook recursion of ``tests/test_soft_dtw.py`` (Algorithms 1 and 2
   of Cuturi & Blondel, in Python loops) for values and expected alignments;
@@ -14,8 +14,13 @@ import numpy as np
 import pytest
 from test_soft_dtw import reference_soft_dtw
 
+from alignkit.distances._soft_dtw import (
+    soft_dtw,
+    soft_dtw_alignment,
+    soft_dtw_divergence,
+    soft_dtw_grad,
+)
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.soft import soft_dtw, soft_dtw_alignment, soft_dtw_divergence, soft_dtw_grad
 
 torch = pytest.importorskip("torch")
 from alignkit.kernels._torch._soft_dtw import soft_dtw_batch, soft_dtw_batch_cost  # noqa: E402
@@ -134,7 +139,7 @@ def test_lengths_beyond_1024_work():
     np.testing.assert_allclose(got_grad, grad, rtol=1e-7, atol=1e-9 * np.abs(grad).max())
 
 
-# ---------------------------------------------------------------------------- alignkit.soft
+# --------------------------------------------------------------- alignkit.distances._soft_dtw
 
 
 @pytest.mark.parametrize("window", [None, 2, "mask"])

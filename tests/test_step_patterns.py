@@ -16,8 +16,8 @@ import pytest
 from _reference import assert_valid_path, local_cost, reference_dtw
 
 import alignkit
+from alignkit.distances.step_patterns import StepPattern, check_step_pattern
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.step_patterns import StepPattern, check_step_pattern
 
 NAMES = [
     "symmetric1",
@@ -117,7 +117,7 @@ def test_user_table_equals_dtw_python(name):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_generic_kernel_equals_fast_kernel_for_symmetric1(seed):
-    copy = StepPattern(alignkit.step_patterns.symmetric1.table, name="copy")
+    copy = StepPattern(alignkit.distances.step_patterns.symmetric1.table, name="copy")
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(rng.integers(1, 30), 3))
     b = rng.normal(size=(rng.integers(1, 30), 3))

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from alignkit._synthetic_images import digit_images, make_digit_canvas
+from alignkit.datasets._images import digit_images, make_digit_canvas
 from alignkit.exceptions import InvalidInputError
 
 torch = pytest.importorskip("torch")

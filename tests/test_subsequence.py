@@ -13,9 +13,9 @@ import pytest
 from _reference import assert_valid_path, band_cells, itakura_cells, reference_dtw
 from dtaidistance.subsequence.dtw import subsequence_alignment
 
+from alignkit.distances._subsequence import subsequence_search
 from alignkit.exceptions import InvalidInputError, WindowError
 from alignkit.kernels._numba._bounds import fraction_to_radius
-from alignkit.subsequence import subsequence_search
 
 
 def _select(candidates, k, zone):
@@ -165,7 +165,7 @@ def test_znormalized_search_equals_brute_force(seed, window):
 
 
 def test_znormalized_search_prunes_with_lb_kim(monkeypatch):
-    from alignkit import subsequence
+    from alignkit.distances import _subsequence as subsequence
 
     calls = []
     original = subsequence._window_cost

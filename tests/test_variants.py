@@ -7,8 +7,8 @@ import pytest
 from _reference import assert_valid_path, reference_dtw
 
 import alignkit
+from alignkit.distances._variants import ddtw, derivative, wdtw, wdtw_weights
 from alignkit.exceptions import InvalidInputError
-from alignkit.variants import ddtw, derivative, wdtw, wdtw_weights
 
 aeon_distances = importlib.import_module("aeon.distances")
 
@@ -134,7 +134,7 @@ def test_basic_motions_dtw_i_and_dtw_d_reproduce_published_accuracy():
 
 @pytest.mark.parametrize("reference", ["dba", "soft_dtw"])
 def test_dtw_aligner_barycenter_references(reference):
-    from alignkit.barycenters import dba, soft_dtw_barycenter
+    from alignkit.distances._barycenters import dba, soft_dtw_barycenter
 
     X, _ = alignkit.datasets.make_warped_collection(8, random_state=0)
     aligner = alignkit.DTWAligner(reference=reference, window=0.2).fit(X)

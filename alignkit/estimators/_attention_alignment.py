@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from ..core.result import Alignment
+from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..kernels._numba._dtw import backtrack_banded
 from ..kernels._numba._flags import JIT_OPTIONS

@@ -5,11 +5,11 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._cca import ctw_objective, multiset_cca
 from ..base import BaseAligner
-from ..core.result import Alignment
+from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..metrics import path_distance
+from ..multiview._cca import ctw_objective, multiset_cca
 from ..validation import check_sequence
 from ._uniform import _resample, uniform_path
 
@@ -136,7 +136,7 @@ def _project(sequence, offset, projection):
 
 
 def _dtw_paths(pairs, projections, offsets, window):
-    from ..elastic import dtw
+    from ..distances._dtw import dtw
 
     return [
         dtw(_project(a, oa, projections[0]), _project(b, ob, projections[1]), window=window)
@@ -313,7 +313,7 @@ class CTWAligner(BaseAligner):
                 f"channels (got {pairs[0][0].shape[1]} and {pairs[0][1].shape[1]}); "
                 "use init='uniform'"
             )
-        from ..elastic import dtw
+        from ..distances._dtw import dtw
 
         return [dtw(a, b, window=self.window).path for a, b in pairs]
 

@@ -415,7 +415,7 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         ]
 
     def _dtw(self, outputs_a, outputs_b):
-        from ..elastic import dtw
+        from ..distances._dtw import dtw
 
         alignments = []
         for h_a, h_b in zip(outputs_a, outputs_b):

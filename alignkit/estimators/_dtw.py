@@ -6,12 +6,12 @@ from functools import partial
 import numpy as np
 
 from ..base import BaseAligner
-from ..core.result import Alignment
-from ..elastic import dtw
+from ..core.parallel import map_sequences
+from ..core.results import Alignment
+from ..distances._dtw import dtw
+from ..distances._pairwise import medoid_index
 from ..exceptions import InvalidInputError
 from ..kernels.dispatch import resolve_backend
-from ..pairwise import medoid_index
-from ..parallel import map_sequences
 from ..validation import check_collection, check_sequence, check_window
 
 __all__ = ["DTWAligner"]
@@ -244,11 +244,11 @@ class DTWAligner(BaseAligner):
                 )
             return sequences[index], index
         if self.reference == "dba":
-            from ..barycenters import dba
+            from ..distances._barycenters import dba
 
             return dba(sequences, window=self.window_), None
         if self.reference == "soft_dtw":
-            from ..barycenters import soft_dtw_barycenter
+            from ..distances._barycenters import soft_dtw_barycenter
 
             return soft_dtw_barycenter(sequences), None
         raise InvalidInputError(

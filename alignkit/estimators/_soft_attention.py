@@ -326,7 +326,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
 
     Examples
     --------
-    >>> from alignkit._synthetic_attention import make_digit_captions, make_warped_copy
+    >>> from alignkit.datasets._attention import make_digit_captions, make_warped_copy
     >>> from alignkit import SoftAttentionAligner
     >>> pairs, paths = make_warped_copy(n_pairs=40, n_timepoints=6, random_state=0)
     >>> model = SoftAttentionAligner(max_epochs=2, random_state=0).fit(pairs)

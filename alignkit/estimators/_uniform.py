@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ..base import BaseAligner
-from ..core.result import Alignment
+from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..validation import check_collection, check_pair
 

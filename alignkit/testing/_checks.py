@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 
-from ..core.result import Alignment
+from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 
 __all__ = [
@@ -33,7 +33,7 @@ def _require(condition, aligner, message):
 
 def _collection():
     """Eight univariate sequences of lengths 15..25, two classes, fixed seed."""
-    from ..datasets import make_warped_collection
+    from ..datasets._sequences import make_warped_collection
 
     return make_warped_collection(n_sequences=8, n_timepoints=(15, 25), random_state=0)
 

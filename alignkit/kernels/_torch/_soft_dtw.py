@@ -169,7 +169,7 @@ def _functions():
 
 
 def _check_gamma(gamma):
-    from ...soft import _check_gamma
+    from ...distances._soft_dtw import _check_gamma
 
     return _check_gamma(gamma)
 
@@ -208,7 +208,7 @@ def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=No
     Returns
     -------
     values : torch.Tensor of shape (batch,)
-        :func:`alignkit.soft.soft_dtw` of every pair; ``backward`` runs the
+        :func:`alignkit.distances.soft_dtw` of every pair; ``backward`` runs the
         expected-alignment recursion, not autograd through the loop.
 
     Examples

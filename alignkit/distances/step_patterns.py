@@ -9,7 +9,7 @@ and Chiba's slope-constrained patterns of Table I, with ``P`` = 1/2, 1 and 2.
 
 import numpy as np
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = [
     "StepPattern",
@@ -90,7 +90,7 @@ class StepPattern:
     A symmetric pattern whose diagonal step costs three times a side step:
 
     >>> import alignkit
-    >>> from alignkit.step_patterns import StepPattern
+    >>> from alignkit.distances.step_patterns import StepPattern
     >>> heavy_diagonal = StepPattern(
     ...     [[1, 1, 1, -1], [1, 0, 0, 3],
     ...      [2, 1, 0, -1], [2, 0, 0, 1],
@@ -343,7 +343,7 @@ def check_step_pattern(step_pattern, name="step_pattern"):
 
     Examples
     --------
-    >>> from alignkit.step_patterns import check_step_pattern
+    >>> from alignkit.distances.step_patterns import check_step_pattern
     >>> check_step_pattern("symmetric2")
     StepPattern(symmetric2, normalization='N+M')
     """
@@ -375,7 +375,7 @@ def check_open_ends(pattern, open_begin, open_end):
     Examples
     --------
     >>> from alignkit.exceptions import InvalidInputError
-    >>> from alignkit.step_patterns import asymmetric, check_open_ends, symmetric2
+    >>> from alignkit.distances.step_patterns import asymmetric, check_open_ends, symmetric2
     >>> check_open_ends(asymmetric, open_begin=True, open_end=True)
     >>> try:
     ...     check_open_ends(symmetric2, open_begin=True, open_end=True)
@@ -434,7 +434,7 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.step_patterns import align_pattern, symmetric2
+    >>> from alignkit.distances.step_patterns import align_pattern, symmetric2
     >>> from alignkit.validation import check_window
     >>> x = np.array([[0.0], [1.0], [2.0]])
     >>> y = np.array([[0.0], [2.0]])
@@ -442,8 +442,8 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
     >>> path.tolist(), total, normalized
     ([[0, 0], [1, 0], [2, 1]], 1.0, 0.2)
     """
-    from .kernels._numba import _steps
-    from .validation import check_memory
+    from ..kernels._numba import _steps
+    from ..validation import check_memory
 
     n, m = len(x), len(y)
     lo, hi, cell_ok = window.bounds(n, m)
@@ -480,8 +480,8 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
 
 
 def _raise_no_path(n, m, pattern, window):
-    from .exceptions import WindowError
-    from .kernels._numba._bounds import FULL
+    from ..exceptions import WindowError
+    from ..kernels._numba._bounds import FULL
 
     if window.mask is None and window.kind == FULL:
         raise InvalidInputError(

@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from .exceptions import InvalidInputError, WindowError
-from .validation import check_memory, check_pair, check_window
+from ..exceptions import InvalidInputError, WindowError
+from ..validation import check_memory, check_pair, check_window
 
 __all__ = ["soft_dtw", "soft_dtw_alignment", "soft_dtw_grad", "soft_dtw_divergence"]
 
@@ -69,10 +69,10 @@ def _finite(value, n, m):
 def soft_value_and_weights(a, b, gamma, lo, hi, mask):
     """Forward pass on validated inputs: ``(value, weights, ranges)`` for the backward kernels.
 
-    Private driver shared with :mod:`alignkit.barycenters`; inputs are not
+    Private driver shared with :mod:`alignkit.distances`; inputs are not
     checked again.
     """
-    from .kernels._numba import _soft_dtw
+    from ..kernels._numba import _soft_dtw
 
     n_cells = int(np.sum(hi - lo))
     check_memory(24 * n_cells, f"soft-DTW weights for sequences of lengths {len(a)} and {len(b)}")
@@ -82,14 +82,14 @@ def soft_value_and_weights(a, b, gamma, lo, hi, mask):
 
 def _backend(backend, device, a, b, what):
     """``(backend, device)`` for one pair, as :func:`alignkit.kernels.dispatch.resolve_backend`."""
-    from .kernels.dispatch import resolve_backend
+    from ..kernels.dispatch import resolve_backend
 
     return resolve_backend(backend, device, n_pairs=1, length=max(len(a), len(b)), what=what)
 
 
 def _torch_pair(a, b, window, device):
     """One pair as float64 tensors of shape (1, n, d) on ``device``, and its window."""
-    from .kernels._torch import import_torch
+    from ..kernels._torch import import_torch
 
     torch = import_torch("the torch soft-DTW backend")
     x = torch.as_tensor(a, device=device)[None]
@@ -101,7 +101,7 @@ def _torch_pair(a, b, window, device):
 
 
 def _torch_value(a, b, gamma, window, device):
-    from .kernels._torch._soft_dtw import soft_dtw_batch
+    from ..kernels._torch._soft_dtw import soft_dtw_batch
 
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
     with torch.no_grad():
@@ -110,7 +110,7 @@ def _torch_value(a, b, gamma, window, device):
 
 
 def _torch_grad(a, b, gamma, window, device):
-    from .kernels._torch._soft_dtw import soft_dtw_batch
+    from ..kernels._torch._soft_dtw import soft_dtw_batch
 
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
     x.requires_grad_(True)
@@ -121,7 +121,7 @@ def _torch_grad(a, b, gamma, window, device):
 
 
 def _torch_alignment(a, b, gamma, window, device):
-    from .kernels._torch._soft_dtw import soft_dtw_batch_cost
+    from ..kernels._torch._soft_dtw import soft_dtw_batch_cost
 
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
     cost = None
@@ -187,7 +187,7 @@ def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
 
     Examples
     --------
-    >>> from alignkit.soft import soft_dtw
+    >>> from alignkit.distances import soft_dtw
     >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1.0), 4)
     0.1227
 
@@ -202,7 +202,7 @@ def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1.0, backend="torch"), 4)
     0.1227
     """
-    from .kernels._numba import _soft_dtw
+    from ..kernels._numba import _soft_dtw
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
     backend, device = _backend(backend, device, a, b, "soft_dtw")
@@ -270,7 +270,7 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
 
     Examples
     --------
-    >>> from alignkit.soft import soft_dtw_alignment
+    >>> from alignkit.distances import soft_dtw_alignment
 
     The middle frame of ``a`` matches either frame of ``b`` on the two best
     paths, each with probability one half:
@@ -281,7 +281,7 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
            [0.5, 0.5],
            [0. , 1. ]])
     """
-    from .kernels._numba import _soft_dtw
+    from ..kernels._numba import _soft_dtw
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
     check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
@@ -342,7 +342,7 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
 
     Examples
     --------
-    >>> from alignkit.soft import soft_dtw_grad
+    >>> from alignkit.distances import soft_dtw_grad
 
     Moving ``a[1]`` from 3 towards 2 lowers the cost ``(a[1] - 2) ** 2``:
 
@@ -350,7 +350,7 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
     >>> round(value, 6), (grad.round(3) + 0.0).ravel().tolist()
     (1.0, [0.0, 2.0])
     """
-    from .kernels._numba import _soft_dtw
+    from ..kernels._numba import _soft_dtw
 
     a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
     backend, device = _backend(backend, device, a, b, "soft_dtw_grad")
@@ -411,7 +411,7 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device
 
     Examples
     --------
-    >>> from alignkit.soft import soft_dtw_divergence
+    >>> from alignkit.distances import soft_dtw_divergence
     >>> soft_dtw_divergence([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
     0.0
     >>> soft_dtw_divergence([0.0, 1.0, 2.0], [0.0, 2.0]) > 0

@@ -10,8 +10,8 @@ pairs. Any joblib backend works, Dask distributed included.
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .exceptions import InvalidInputError, WindowError
-from .validation import check_collection, check_window
+from ..exceptions import InvalidInputError, WindowError
+from ..validation import check_collection, check_window
 
 __all__ = ["pairwise_distances"]
 
@@ -120,11 +120,11 @@ def pairwise_distances(
     See Also
     --------
     alignkit.dtw_distance : The distance of one pair.
-    alignkit.neighbors.DTWDistances : This matrix as a scikit-learn transformer.
+    alignkit.DTWDistances : This matrix as a scikit-learn transformer.
 
     Examples
     --------
-    >>> from alignkit.pairwise import pairwise_distances
+    >>> from alignkit.distances import pairwise_distances
     >>> X = [[0.0, 1.0, 2.0], [0.0, 2.0], [1.0, 1.0, 1.0, 1.0]]
     >>> pairwise_distances(X, squared=True)
     array([[0., 1., 2.],
@@ -133,7 +133,7 @@ def pairwise_distances(
     >>> pairwise_distances(X, [[0.0, 2.0]], squared=True).ravel()
     array([1., 0., 4.])
     """
-    from .kernels._numba._pruned import dtw_block
+    from ..kernels._numba._pruned import dtw_block
 
     if engine not in ("joblib", "numba"):
         raise InvalidInputError(f"engine must be 'joblib' or 'numba', got {engine!r}")
@@ -166,7 +166,7 @@ def pairwise_distances(
 
 
 def _numba_threads(x_flat, x_off, y_flat, y_off, parsed, symmetric, n_jobs):
-    from .kernels._numba._threaded import dtw_matrix_threads
+    from ..kernels._numba._threaded import dtw_matrix_threads
 
     n_x, n_y = len(x_off) - 1, len(y_off) - 1
     chunks = _row_blocks(n_x, n_y, symmetric, max(1, effective_n_jobs(n_jobs)), None)
@@ -196,7 +196,7 @@ def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
 
     Examples
     --------
-    >>> from alignkit.pairwise import medoid_index
+    >>> from alignkit.distances import medoid_index
     >>> medoid_index([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
     1
     """

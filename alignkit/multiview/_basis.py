@@ -12,7 +12,7 @@ combination of the bases, monotone and anchored at both ends. The
 Gauss-Newton step is then a small quadratic programme over a product of
 simplices, solved here with SLSQP.
 
-Private: :func:`alignkit.gctw.gctw` is the public entry point.
+Private: :func:`alignkit.multiview.gctw` is the public entry point.
 """
 
 import numbers
@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 from scipy import optimize
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = [
     "check_bases",
@@ -83,7 +83,7 @@ def check_bases(bases):
 
     Examples
     --------
-    >>> from alignkit._basis import check_bases
+    >>> from alignkit.multiview._basis import check_bases
     >>> check_bases([("pol", 3, 0.4)])
     (('pol', 3, 0.4),)
     """
@@ -128,7 +128,7 @@ def basis_bank(n_latent, n_frames, bases):
 
     Examples
     --------
-    >>> from alignkit._basis import basis_bank
+    >>> from alignkit.multiview._basis import basis_bank
     >>> bank = basis_bank(5, 9, [("pol", 3, 0.4)])
     >>> bank[:, 1].tolist()  # the middle power is the uniform warp
     [0.0, 2.0, 4.0, 6.0, 8.0]
@@ -161,7 +161,7 @@ def interpolate_frames(sequence, positions):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import interpolate_frames
+    >>> from alignkit.multiview._basis import interpolate_frames
     >>> interpolate_frames(np.array([[0.0], [10.0]]), np.array([0.0, 0.25, 1.0]))[:, 0]
     array([ 0. ,  2.5, 10. ])
     """
@@ -195,7 +195,7 @@ def simplex_qp(hessian, linear, start, block_sizes):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import simplex_qp
+    >>> from alignkit.multiview._basis import simplex_qp
     >>> x = simplex_qp(np.eye(2), np.array([-1.0, 0.0]), np.array([0.5, 0.5]), [2])
     >>> np.round(x, 6).tolist()
     [1.0, 0.0]
@@ -236,7 +236,7 @@ def fit_weights(bank, warp):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import basis_bank, fit_weights
+    >>> from alignkit.multiview._basis import basis_bank, fit_weights
     >>> bank = basis_bank(20, 11, [("pol", 3, 0.4)])
     >>> np.round(fit_weights(bank, np.linspace(0, 10, 20)), 6).tolist()
     [0.0, 1.0, 0.0]
@@ -270,7 +270,7 @@ def warp_energy(projected, banks, weights, smoothness=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import basis_bank, warp_energy
+    >>> from alignkit.multiview._basis import basis_bank, warp_energy
     >>> y = np.arange(5.0)[:, None]
     >>> bank = basis_bank(5, 5, [("pol", 1, 0.0)])
     >>> warp_energy([y, y], [bank, bank], np.ones(2))
@@ -313,7 +313,7 @@ def gauss_newton_system(projected, banks, weights, smoothness=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import basis_bank, gauss_newton_system
+    >>> from alignkit.multiview._basis import basis_bank, gauss_newton_system
     >>> y = np.arange(5.0)[:, None] ** 2
     >>> bank = basis_bank(5, 5, [("pol", 2, 0.3)])
     >>> hessian, linear = gauss_newton_system([y, y], [bank, bank], np.full(4, 0.5))
@@ -366,7 +366,7 @@ def gauss_newton_step(projected, banks, weights, smoothness=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._basis import basis_bank, gauss_newton_step, warp_energy
+    >>> from alignkit.multiview._basis import basis_bank, gauss_newton_step, warp_energy
     >>> t = np.linspace(0, 1, 40)
     >>> y0, y1 = np.sin(3 * t)[:, None], np.sin(3 * t**1.5)[:, None]
     >>> banks = [basis_bank(40, 40, [("pol", 1, 0.0)]), basis_bank(40, 40, [("pol", 3, 0.4)])]

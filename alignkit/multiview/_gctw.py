@@ -11,10 +11,10 @@ import numbers
 
 import numpy as np
 
+from ..exceptions import InvalidInputError, WindowError
+from ..validation import check_sequence, check_window
 from ._basis import basis_bank, check_bases, fit_weights, gauss_newton_step, interpolate_frames
 from ._cca import ctw_objective, multiset_cca
-from .exceptions import InvalidInputError, WindowError
-from .validation import check_sequence, check_window
 
 __all__ = ["MultiAlignment", "gctw"]
 
@@ -71,7 +71,7 @@ class MultiAlignment:
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.gctw import MultiAlignment
+    >>> from alignkit.multiview import MultiAlignment
     >>> result = MultiAlignment(
     ...     np.array([[0, 0], [1, 0], [1, 1], [2, 2]]), [np.eye(1)] * 2, np.ones(1),
     ...     [0.0], 1, True, "tol", (3, 3))
@@ -158,7 +158,7 @@ class MultiAlignment:
         Examples
         --------
         >>> import numpy as np
-        >>> from alignkit.gctw import MultiAlignment
+        >>> from alignkit.multiview import MultiAlignment
         >>> result = MultiAlignment(
         ...     np.array([[0.0, 0.0], [1.0, 2.0]]), [np.eye(1)] * 2, np.ones(1),
         ...     [0.0], 1, True, "tol", (2, 3))
@@ -184,7 +184,7 @@ class MultiAlignment:
         Examples
         --------
         >>> import numpy as np
-        >>> from alignkit.gctw import MultiAlignment
+        >>> from alignkit.multiview import MultiAlignment
         >>> result = MultiAlignment(
         ...     np.array([[0.0, 0.0], [0.5, 1.0], [1.0, 2.0]]), [np.eye(1)] * 2,
         ...     np.ones(1), [0.0], 1, True, "tol", (2, 3))
@@ -519,7 +519,7 @@ def gctw(
     Examples
     --------
     >>> from alignkit.datasets import make_warped_spirals
-    >>> from alignkit.gctw import gctw
+    >>> from alignkit.multiview import gctw
     >>> sequences, _ = make_warped_spirals(n_sequences=3, random_state=0)
     >>> result = gctw(sequences, warping="gtw")
     >>> result.paths.shape == (max(len(s) for s in sequences), 3)

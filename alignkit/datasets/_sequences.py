@@ -3,9 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._synthetic_attention import make_digit_captions, make_warped_copy
-from ._synthetic_images import DigitCanvas, digit_images, make_digit_canvas
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = [
     "make_ecg_pair",
@@ -14,11 +12,6 @@ __all__ = [
     "make_warped_spirals",
     "make_nonlinear_views",
     "warp_views",
-    "make_warped_copy",
-    "make_digit_canvas",
-    "make_digit_captions",
-    "digit_images",
-    "DigitCanvas",
 ]
 
 
@@ -363,7 +356,7 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
     >>> acc.shape[1], gyro.shape[1], true_path[-1].tolist() == [len(acc) - 1, len(gyro) - 1]
     (3, 3, True)
     """
-    from .validation import check_sequence
+    from ..validation import check_sequence
 
     recording = check_sequence(recording, name="recording")
     n_timepoints, n_channels = recording.shape

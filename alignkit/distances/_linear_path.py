@@ -9,7 +9,7 @@ choice compares with the matrix's.
 
 import numpy as np
 
-from .exceptions import WindowError
+from ..exceptions import WindowError
 
 __all__ = ["BASE_CELLS", "linear_memory_bytes", "linear_memory_path"]
 
@@ -37,7 +37,7 @@ def linear_memory_bytes(n, m, base_cells=BASE_CELLS):
 
     Examples
     --------
-    >>> from alignkit._linear_path import linear_memory_bytes
+    >>> from alignkit.distances._linear_path import linear_memory_bytes
     >>> linear_memory_bytes(50_000, 50_000)  # about 4 MiB
     4124344
     """
@@ -88,7 +88,7 @@ def linear_memory_path(a, b, lo, hi, *, base_cells=BASE_CELLS):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._linear_path import linear_memory_path
+    >>> from alignkit.distances._linear_path import linear_memory_path
     >>> a = np.array([[0.0], [1.0], [2.0]])
     >>> b = np.array([[0.0], [2.0]])
     >>> lo, hi = np.zeros(3, dtype=np.int64), np.full(3, 2, dtype=np.int64)
@@ -96,7 +96,7 @@ def linear_memory_path(a, b, lo, hi, *, base_cells=BASE_CELLS):
     >>> path.tolist(), total
     ([[0, 0], [1, 0], [2, 1]], 1.0)
     """
-    from .kernels._numba import _linear_path as kernels
+    from ..kernels._numba import _linear_path as kernels
 
     a = np.ascontiguousarray(a, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)

@@ -2,14 +2,14 @@
 
 A lower bound costs O(n) instead of the O(n * r) of DTW; when it already
 exceeds the best distance found so far, the DTW of that pair need not be
-computed (nearest-neighbour search, :class:`~alignkit.neighbors.KNeighborsDTWClassifier`).
+computed (nearest-neighbour search, :class:`~alignkit.KNeighborsDTWClassifier`).
 Every bound is in the units of :func:`alignkit.dtw_distance` with the same
 ``squared`` flag, so ``lb_*(a, b, window=w) <= dtw_distance(a, b, window=w)``.
 """
 
 import numpy as np
 
-from .validation import check_pair, check_sequence, check_window
+from ..validation import check_pair, check_sequence, check_window
 
 __all__ = ["envelope", "lb_improved", "lb_keogh", "lb_kim"]
 
@@ -45,8 +45,8 @@ def _finish(total, squared):
 
 def row_bounds(window, n, m):
     """Non-decreasing per-row bounds ``(lo, hi)`` of a window for an ``n`` by ``m`` problem."""
-    from .kernels._numba._bounds import window_bounds
-    from .kernels._numba._lower_bounds import monotone_hull
+    from ..kernels._numba._bounds import window_bounds
+    from ..kernels._numba._lower_bounds import monotone_hull
 
     parsed = check_window(window, shape=(n, m))
     if parsed.mask is None:
@@ -92,12 +92,12 @@ def envelope(sequence, *, window=None, n_timepoints=None):
 
     Examples
     --------
-    >>> from alignkit.bounds import envelope
+    >>> from alignkit.distances import envelope
     >>> lower, upper = envelope([0.0, 3.0, 1.0, 2.0], window=1)
     >>> lower.ravel().tolist(), upper.ravel().tolist()
     ([0.0, 0.0, 1.0, 1.0], [3.0, 3.0, 3.0, 2.0])
     """
-    from .kernels._numba._lower_bounds import envelope as _envelope
+    from ..kernels._numba._lower_bounds import envelope as _envelope
 
     b = check_sequence(sequence, name="sequence")
     n = len(b) if n_timepoints is None else int(n_timepoints)
@@ -148,11 +148,11 @@ def lb_kim(a, b, *, squared=False):
 
     Examples
     --------
-    >>> from alignkit.bounds import lb_kim
+    >>> from alignkit.distances import lb_kim
     >>> lb_kim([0.0, 1.0, 2.0, 5.0], [1.0, 1.0, 2.0, 3.0], squared=True)
     5.0
     """
-    from .kernels._numba import _lower_bounds
+    from ..kernels._numba import _lower_bounds
 
     a, b = check_pair(a, b)
     return _finish(_lower_bounds.lb_kim(a, b), squared)
@@ -196,11 +196,11 @@ def lb_keogh(a, b, *, window=None, squared=False):
 
     Examples
     --------
-    >>> from alignkit.bounds import lb_keogh
+    >>> from alignkit.distances import lb_keogh
     >>> lb_keogh([0.0, 5.0, 0.0, 0.0], [0.0, 1.0, 2.0, 1.0], window=1, squared=True)
     11.0
     """
-    from .kernels._numba._lower_bounds import lb_keogh as _lb_keogh
+    from ..kernels._numba._lower_bounds import lb_keogh as _lb_keogh
 
     a, b = check_pair(a, b)
     lower, upper = envelope(b, window=window, n_timepoints=len(a))
@@ -250,7 +250,7 @@ def lb_improved(a, b, *, window=None, squared=False):
 
     Examples
     --------
-    >>> from alignkit.bounds import lb_improved, lb_keogh
+    >>> from alignkit.distances import lb_improved, lb_keogh
     >>> import alignkit
     >>> a, b = [3.0, 0.0, 0.0, 0.0, 3.0], [0.0, 1.0, 3.0, 1.0, 0.0]
     >>> lb_keogh(a, b, window=1, squared=True), lb_improved(a, b, window=1, squared=True)
@@ -258,7 +258,7 @@ def lb_improved(a, b, *, window=None, squared=False):
     >>> alignkit.dtw_distance(a, b, window=1, squared=True)
     29.0
     """
-    from .kernels._numba._lower_bounds import lb_improved as _lb_improved
+    from ..kernels._numba._lower_bounds import lb_improved as _lb_improved
 
     a, b = check_pair(a, b)
     lower, upper = envelope(b, window=window, n_timepoints=len(a))

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from .core.result import Alignment
-from .exceptions import InvalidInputError
-from .validation import check_memory, check_pair, check_sequence, check_window
+from ..core.results import Alignment
+from ..exceptions import InvalidInputError
+from ..validation import check_memory, check_pair, check_sequence, check_window
 
 __all__ = ["derivative", "ddtw", "wdtw", "wdtw_weights"]
 
@@ -30,7 +30,7 @@ def derivative(sequence, kind="keogh"):
 
     Examples
     --------
-    >>> from alignkit.variants import derivative
+    >>> from alignkit.distances import derivative
     >>> derivative([0.0, 1.0, 4.0, 9.0]).ravel().tolist()
     [1.5, 1.5, 3.5, 3.5]
     """
@@ -85,12 +85,12 @@ def ddtw(a, b, *, kind="keogh", window=None, squared=False):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.variants import ddtw
+    >>> from alignkit.distances import ddtw
     >>> a = np.array([0.0, 1.0, 3.0, 2.0, 5.0, 4.0])
     >>> ddtw(a, a + 4.0).distance  # an offset is invisible
     0.0
     """
-    from .elastic import dtw
+    from ._dtw import dtw
 
     da, db = derivative(a, kind), derivative(b, kind)
     if kind == "central":
@@ -121,7 +121,7 @@ def wdtw_weights(length, g=0.05, max_weight=1.0):
 
     Examples
     --------
-    >>> from alignkit.variants import wdtw_weights
+    >>> from alignkit.distances import wdtw_weights
     >>> wdtw_weights(4, g=0.0).tolist()
     [0.5, 0.5, 0.5, 0.5]
     """
@@ -164,12 +164,12 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
 
     Examples
     --------
-    >>> from alignkit.variants import wdtw
+    >>> from alignkit.distances import wdtw
     >>> wdtw([0.0, 1.0, 2.0], [0.0, 1.0, 2.0]).distance
     0.0
     """
-    from .kernels._numba._dtw import backtrack_banded
-    from .kernels._numba._weighted import wdtw_banded_matrix
+    from ..kernels._numba._dtw import backtrack_banded
+    from ..kernels._numba._weighted import wdtw_banded_matrix
 
     a, b = check_pair(a, b)
     n, m = len(a), len(b)

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from .core.result import Alignment
-from .exceptions import InvalidInputError
+from ..core.results import Alignment
+from ..exceptions import InvalidInputError
+from ..validation import check_memory, check_pair, check_window
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
-from .validation import check_memory, check_pair, check_window
 
 __all__ = ["dtw", "dtw_distance"]
 
@@ -79,8 +79,8 @@ def dtw(
         The local moves and their weights: ``"symmetric1"``, ``"symmetric2"``,
         ``"asymmetric"``, ``"symmetricP05"``, ``"symmetricP1"``,
         ``"symmetricP2"``, ``"asymmetricP05"``, ``"asymmetricP1"``,
-        ``"asymmetricP2"`` or a :class:`~alignkit.step_patterns.StepPattern`
-        of your own (see :mod:`alignkit.step_patterns`).
+        ``"asymmetricP2"`` or a :class:`~alignkit.distances.step_patterns.StepPattern`
+        of your own (see :mod:`alignkit.distances.step_patterns`).
     open_begin : bool, default=False
         Let the path start at any ``(0, j)``: ``a`` is matched to a part of
         ``b`` that need not begin at ``b[0]``. Needs a pattern normalised by
@@ -188,8 +188,8 @@ def dtw(
 
 def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
     """The fast symmetric1 path: banded matrix, or linear memory for large problems."""
-    from ._config import get_config
-    from .kernels._numba import _dtw
+    from .._config import get_config
+    from ..kernels._numba import _dtw
 
     n, m = len(a), len(b)
     lo, hi, cell_ok = parsed.bounds(n, m)
@@ -224,7 +224,7 @@ def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
 
 
 def _raise_no_path(n, m):
-    from .exceptions import WindowError
+    from ..exceptions import WindowError
 
     raise WindowError(
         f"the window admits no continuous warping path from (0, 0) to ({n - 1}, {m - 1})"
@@ -272,7 +272,7 @@ def dtw_distance(
     >>> alignkit.dtw_distance([0.0, 1.0, 2.0], [0.0, 2.0], squared=True)
     1.0
     """
-    from .kernels._numba import _dtw
+    from ..kernels._numba import _dtw
 
     pattern = check_step_pattern(step_pattern)
     a, b = check_pair(a, b)

@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._synthetic_images import make_digit_canvas
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
+from ._images import make_digit_canvas
 
 __all__ = ["make_digit_captions", "make_warped_copy"]
 
@@ -206,7 +206,7 @@ def make_digit_captions(
 
     Examples
     --------
-    >>> from alignkit._synthetic_attention import make_digit_captions
+    >>> from alignkit.datasets._attention import make_digit_captions
     >>> pairs, canvas = make_digit_captions(3, random_state=0)
     >>> image, caption = pairs[0]
     >>> label = canvas.labels[0]

@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from .exceptions import InvalidInputError, WindowError
-from .validation import check_collection, check_sequence, check_window
+from ..exceptions import InvalidInputError, WindowError
+from ..validation import check_collection, check_sequence, check_window
 
 __all__ = ["dba", "soft_dtw_barycenter"]
 
@@ -34,7 +34,7 @@ def _shared_window(window):
 
 
 def _medoid(sequences, window):
-    from .pairwise import medoid_index
+    from ._pairwise import medoid_index
 
     return sequences[medoid_index(sequences, window)]
 
@@ -55,7 +55,7 @@ def _initial(sequences, init, window, random_state):
 
 def _dba_assign(sequences, average, window):
     """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches."""
-    from .elastic import dtw
+    from ._dtw import dtw
 
     length, n_channels = average.shape
     sums = np.zeros((length, n_channels))
@@ -127,7 +127,7 @@ default="medoid"
 
     Examples
     --------
-    >>> from alignkit.barycenters import dba
+    >>> from alignkit.distances import dba
     >>> X = [[0.0, 1.0, 2.0, 1.0], [0.0, 0.0, 1.0, 3.0, 1.0], [0.0, 1.0, 3.0, 1.0, 1.0]]
     >>> dba(X).round(3).ravel().tolist()
     [0.0, 0.0, 1.0, 2.667, 1.0]
@@ -198,12 +198,12 @@ def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, to
     See Also
     --------
     dba : The barycenter under (hard) DTW.
-    alignkit.soft.soft_dtw_grad : The gradient used here.
+    alignkit.distances.soft_dtw_grad : The gradient used here.
 
     Notes
     -----
     Minimises ``sum_k weights[k] * soft_dtw(z, X[k], gamma=gamma)`` over ``z``
-    with L-BFGS-B, from the gradient of :func:`alignkit.soft.soft_dtw_grad`.
+    with L-BFGS-B, from the gradient of :func:`alignkit.distances.soft_dtw_grad`.
     The objective is smooth but not convex; the result is a local minimum
     near ``init``. With ``weights=None`` the objective and the stopping rule
     are those of tslearn's ``softdtw_barycenter``.
@@ -215,15 +215,15 @@ def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, to
 
     Examples
     --------
-    >>> from alignkit.barycenters import soft_dtw_barycenter
+    >>> from alignkit.distances import soft_dtw_barycenter
     >>> X = [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
     >>> soft_dtw_barycenter(X, gamma=0.01).round(2).ravel().tolist()
     [0.0, 1.0, 2.0]
     """
     from scipy.optimize import minimize
 
-    from .kernels._numba import _soft_dtw
-    from .soft import _check_gamma, _window_arrays, soft_value_and_weights
+    from ..kernels._numba import _soft_dtw
+    from ._soft_dtw import _check_gamma, _window_arrays, soft_value_and_weights
 
     sequences = check_collection(X, name="X")
     if isinstance(init, str) and init != "medoid":

@@ -26,7 +26,7 @@ import numbers
 import numpy as np
 from scipy import linalg
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = ["multiset_cca", "ctw_objective", "resolve_n_components"]
 
@@ -86,7 +86,7 @@ def resolve_n_components(n_components, correlations):
 
     Examples
     --------
-    >>> from alignkit._cca import resolve_n_components
+    >>> from alignkit.multiview._cca import resolve_n_components
     >>> resolve_n_components(0.9, [0.9, 0.5, 0.1])
     2
     >>> resolve_n_components(3, [0.9, 0.5, 0.1])
@@ -182,7 +182,7 @@ def multiset_cca(views, reg=0.0, n_components=0.95):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._cca import multiset_cca
+    >>> from alignkit.multiview._cca import multiset_cca
     >>> rng = np.random.default_rng(0)
     >>> latent = rng.normal(size=(200, 1))
     >>> x = np.hstack([latent, rng.normal(size=(200, 1))])
@@ -230,7 +230,7 @@ def ctw_objective(views, projections, reg=0.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit._cca import ctw_objective
+    >>> from alignkit.multiview._cca import ctw_objective
     >>> x = np.array([[0.0], [1.0], [2.0]])
     >>> ctw_objective([x, x], [np.eye(1), np.eye(1)])
     0.0

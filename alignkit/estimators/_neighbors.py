@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, Transfo
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .pairwise import band_window, pack, pairwise_distances
-from .validation import check_collection
+from ..distances._pairwise import band_window, pack, pairwise_distances
+from ..validation import check_collection
 
 __all__ = ["DTWDistances", "KNeighborsDTWClassifier", "KNeighborsDTWRegressor"]
 
@@ -101,13 +101,13 @@ def _weights(distances, weights):
 
 
 def _search_chunk(q_flat, q_off, train, kind, param, k, use_bounds):
-    from .kernels._numba._pruned import knn_search
+    from ..kernels._numba._pruned import knn_search
 
     return knn_search(q_flat, q_off, *train, kind, param, k, use_bounds)
 
 
 def _stats_dict(stats):
-    from .kernels._numba import _pruned as p
+    from ..kernels._numba import _pruned as p
 
     pairs = max(stats[p.STAT_PAIRS], 1.0)
     return {
@@ -132,8 +132,8 @@ class _DTWNeighbors(BaseEstimator):
         self.lower_bounds = lower_bounds
 
     def _fit_collection(self, X, y):
-        from .kernels._numba._bounds import window_bounds
-        from .kernels._numba._lower_bounds import envelope
+        from ..kernels._numba._bounds import window_bounds
+        from ..kernels._numba._lower_bounds import envelope
 
         _check_params(self)
         if y is None:
@@ -192,7 +192,7 @@ class _DTWNeighbors(BaseEstimator):
         Examples
         --------
         >>> import numpy as np
-        >>> from alignkit.neighbors import KNeighborsDTWClassifier
+        >>> from alignkit import KNeighborsDTWClassifier
         >>> X = [np.sin(np.linspace(0, 6, 30) + shift) for shift in (0.0, 1.0, 2.0, 3.0)]
         >>> clf = KNeighborsDTWClassifier().fit(X, [0, 0, 1, 1])
         >>> indices, stats = clf.kneighbors(X[:1], return_distance=False, return_stats=True)
@@ -276,7 +276,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
     --------
     KNeighborsDTWRegressor : The same search for regression.
     DTWDistances : DTW distances for scikit-learn's ``metric="precomputed"``.
-    alignkit.bounds.lb_keogh : The lower bound used for pruning.
+    alignkit.distances.lb_keogh : The lower bound used for pruning.
 
     Notes
     -----
@@ -292,7 +292,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.neighbors import KNeighborsDTWClassifier
+    >>> from alignkit import KNeighborsDTWClassifier
     >>> X = [np.sin(np.linspace(0, 6, 30)), np.cos(np.linspace(0, 6, 30)),
     ...      np.sin(np.linspace(0.3, 6.3, 30))]
     >>> clf = KNeighborsDTWClassifier(window=3).fit(X, ["sin", "cos", "sin"])
@@ -379,7 +379,7 @@ class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.neighbors import KNeighborsDTWRegressor
+    >>> from alignkit import KNeighborsDTWRegressor
     >>> X = [np.sin(np.linspace(0, f, 40)) for f in (2.0, 4.0, 6.0, 8.0)]
     >>> reg = KNeighborsDTWRegressor(n_neighbors=2).fit(X, [2.0, 4.0, 6.0, 8.0])
     >>> float(reg.predict([np.sin(np.linspace(0, 4.5, 40))])[0])
@@ -453,7 +453,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
     squared : bool, default=False
         Summed squared costs instead of their square roots.
     n_jobs : int, default=None
-        Number of joblib workers (see :func:`alignkit.pairwise.pairwise_distances`).
+        Number of joblib workers (see :func:`alignkit.distances.pairwise_distances`).
 
     Attributes
     ----------
@@ -464,7 +464,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    alignkit.pairwise.pairwise_distances : The function computing the matrix.
+    alignkit.distances.pairwise_distances : The function computing the matrix.
     KNeighborsDTWClassifier : k-NN with pruning, without the full matrix.
 
     Examples
@@ -472,7 +472,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from sklearn.neighbors import KNeighborsClassifier
     >>> from sklearn.pipeline import make_pipeline
-    >>> from alignkit.neighbors import DTWDistances
+    >>> from alignkit import DTWDistances
     >>> X = [np.sin(np.linspace(0, 6, 30)), np.cos(np.linspace(0, 6, 30))]
     >>> model = make_pipeline(DTWDistances(), KNeighborsClassifier(1, metric="precomputed"))
     >>> model.fit(X, ["sin", "cos"]).predict([np.cos(np.linspace(0.2, 6.2, 30))]).tolist()

@@ -22,7 +22,7 @@ class Alignment:
         Accumulated cost matrix (``inf`` outside the window), if requested.
     normalized_distance : float, default=None
         The distance divided by the step pattern's normaliser (see
-        :class:`alignkit.step_patterns.StepPattern`), None where the pattern
+        :class:`alignkit.distances.step_patterns.StepPattern`), None where the pattern
         defines none.
 
     Attributes

@@ -6,9 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
+from ..validation import check_sequence, check_window
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
-from .validation import check_sequence, check_window
 
 __all__ = ["Match", "subsequence_search"]
 
@@ -32,7 +32,7 @@ class Match(NamedTuple):
 
     Examples
     --------
-    >>> from alignkit.subsequence import subsequence_search
+    >>> from alignkit.distances import subsequence_search
     >>> match = subsequence_search([1.0, 2.0], [0.0, 1.0, 2.0, 0.0])[0]
     >>> match.start, match.end, match.distance
     (1, 2, 0.0)
@@ -139,7 +139,7 @@ def subsequence_search(
     Examples
     --------
     >>> import numpy as np
-    >>> from alignkit.subsequence import subsequence_search
+    >>> from alignkit.distances import subsequence_search
     >>> series = np.r_[np.zeros(5), 1.0, 2.0, 1.0, np.zeros(5), 1.0, 2.0, 2.0, 1.0]
     >>> matches = subsequence_search([1.0, 2.0, 1.0], series, k=2)
     >>> [(match.start, match.end, match.distance) for match in matches]
@@ -186,7 +186,7 @@ def _finish(total, squared):
 
 
 def _search_subsequences(query, series, pattern, k, zone):
-    from .kernels._numba import _steps
+    from ..kernels._numba import _steps
 
     di, dj, weight, starts = pattern.kernel_arrays()
     cost, first = _steps.subsequence_profile(query, series, di, dj, weight, starts)
@@ -206,7 +206,7 @@ def _search_subsequences(query, series, pattern, k, zone):
 
 def _relative_band(window, n):
     """Allowed cells of a match, in columns from its start: a dense ``(n, width)`` mask."""
-    from .kernels._numba._bounds import SAKOE_CHIBA, fraction_to_radius
+    from ..kernels._numba._bounds import SAKOE_CHIBA, fraction_to_radius
 
     parsed = check_window(window, shape=(n, n))
     if parsed.mask is None and parsed.kind == SAKOE_CHIBA:
@@ -235,7 +235,7 @@ def _pick(cost, first, k, zone):
 
 
 def _search_in_band(query, series, pattern, band, k, zone):
-    from .kernels._numba._pruned import banded_subsequence_costs
+    from ..kernels._numba._pruned import banded_subsequence_costs
 
     di, dj, weight, starts = pattern.kernel_arrays()
     lo = np.argmax(band, axis=1).astype(np.int64)
@@ -317,7 +317,7 @@ def _window(series, mean, scale, start, n):
 
 def _window_cost(query, candidate, pattern, window):
     if pattern is symmetric1 and window.mask is None:
-        from .kernels._numba import _dtw
+        from ..kernels._numba import _dtw
 
         return float(_dtw.dtw_distance_pair(query, candidate, window.kind, window.param))
     return align_pattern(query, candidate, pattern, window)[1]
