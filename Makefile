@@ -21,11 +21,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/alignkit demo --plot alignment.png
 
+# The everyday suite skips the reproductions marked @pytest.mark.slow; test-slow runs only them.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q -m "not slow"
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -n 2 -q -m slow
 
 lint: $(STAMP)
 	$(PY) -m ruff check alignkit plugins tests examples benchmarks conftest.py docs/conf.py

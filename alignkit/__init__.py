@@ -6,12 +6,12 @@ registry is first asked for an aligner.
 """
 
 import importlib
+import importlib.util
 
 from ._config import config_context as config_context
 from ._config import get_config as get_config
 from ._config import set_config as set_config
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__ as __version__
 
 _LAZY = {
     "Alignment": "alignkit.core.results",
@@ -68,7 +68,22 @@ _SUBMODULES = {
     "validation",
 }
 
-__all__ = sorted([*_LAZY, "config_context", "get_config", "set_config", "__version__"])
+# Names that need torch; the star import leaves them out where torch is missing, so that
+# ``from alignkit import *`` works (``alignkit.SoftDTWLoss`` then names the torch extra).
+_TORCH_ONLY = {"SoftDTWLoss"}
+
+
+def _torch_installed():
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses torch
+        return False
+
+
+__all__ = sorted(
+    {*_LAZY, "config_context", "get_config", "set_config", "__version__"}
+    - (set() if _torch_installed() else _TORCH_ONLY)
+)
 
 
 def __getattr__(name):

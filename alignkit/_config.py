@@ -100,6 +100,12 @@ def config_context(**params):
     **params
         Configuration keys and their temporary values.
 
+    Yields
+    ------
+    None
+        The body of the ``with`` block runs with the new values; the old ones
+        are restored on exit, also when the body raises.
+
     Examples
     --------
     >>> import alignkit

@@ -1,25 +1,59 @@
-"""Base classes of every aligner: the estimator contract.
+"""Base classes of every aligner: the estimator contract, one base per family.
 
-An aligner is a scikit-learn transformer over collections of sequences that
-also aligns one pair with :meth:`BaseAligner.align`. ``__init__`` only stores
-parameters; ``fit`` validates and sets attributes ending in ``_``.
+An aligner is a scikit-learn transformer that also aligns one pair with
+``align(a, b)``. ``__init__`` only stores parameters; ``fit`` validates and
+sets attributes ending in ``_``. There are three families, each on its base:
+
+- sequence aligners (:class:`SequenceAligner`: DTW, uniform warping, plugins
+  such as shapeDTW): a collection of sequences in, warped sequences out;
+- paired aligners (:class:`PairedAligner`: CTW, deep CTW): a list of
+  ``(a, b)`` pairs whose two sides may differ in length and in channels;
+  ``align``, ``align_pairs``, ``transform`` and ``score`` are written once
+  here and each aligner supplies its model through two hooks;
+- image and learned aligners: :class:`BaseAligner` (or scikit-learn's
+  mixins) plus the torch training base of ``alignkit.estimators._torch_base``.
+
+``n_channels_`` has one meaning in every family: the channel count that each
+item given to ``transform`` must have, in the item's own shape. A sequence
+aligner's item is one sequence, so ``n_channels_`` is an int; a paired
+aligner's item is a pair, so it is the tuple ``(n_channels_a, n_channels_b)``.
+
+Registry tags are declared on the class, never restated at registration: a
+class attribute ``_alignkit_tags`` (a frozenset of str) on any class of the
+MRO; :func:`alignkit.core.registry.class_tags` takes their union. The
+vocabulary: ``"explicit"`` / ``"implicit"`` (the alignment is the objective /
+is learned inside a task), ``"temporal"`` / ``"spatial"``, ``"multimodal"``
+(paired input), ``"image"``, ``"baseline"``, and the backends the class runs
+on, ``"numba"`` and ``"torch"``.
 """
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BaseAligner"]
+from .core.params import check_estimator_params
+from .exceptions import InvalidInputError
+from .validation import check_sequence
+
+__all__ = ["BaseAligner", "SequenceAligner", "PairedAligner", "PAIRED_OUTPUTS", "check_pairs"]
+
+#: What a paired aligner's ``transform`` returns on ``a``'s timeline.
+PAIRED_OUTPUTS = ("concat", "a", "b")
 
 
 class BaseAligner(TransformerMixin, BaseEstimator):
-    """Base class for aligners.
+    """Base class of every aligner.
 
     Subclasses implement :meth:`align` (one pair) and ``fit`` / ``transform``
     over collections. ``transform`` returns an array of shape
-    ``(n_sequences, n_timepoints, n_channels)`` on a common timeline, so an
-    aligner can stand first in a :class:`~sklearn.pipeline.Pipeline`.
+    ``(n_sequences, n_timepoints, n_channels)`` on a common timeline (or a
+    list when lengths differ), so an aligner can stand first in a
+    :class:`~sklearn.pipeline.Pipeline`. Image and learned aligners subclass
+    it (or scikit-learn's mixins) together with the torch training base.
     """
+
+    _alignkit_tags = frozenset()
 
     def align(self, a, b):
         """Align one pair of sequences.
@@ -27,15 +61,19 @@ class BaseAligner(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         a : array-like of shape (n,) or (n, n_channels)
+            First sequence.
         b : array-like of shape (m,) or (m, n_channels)
+            Second sequence.
 
         Returns
         -------
         alignment : Alignment
+            The warping path and its distance.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement align (abstract)")
 
     def _check_fitted_collection(self, X):
+        """Check that the aligner is fitted and validate a collection against ``n_channels_``."""
         from .validation import check_collection
 
         check_is_fitted(self)
@@ -48,6 +86,263 @@ class BaseAligner(TransformerMixin, BaseEstimator):
         return tags
 
 
-def stack_sequences(sequences):
-    """Stack equal-length sequences into one ``(n_sequences, n_timepoints, n_channels)`` array."""
-    return np.stack(sequences, axis=0)
+class SequenceAligner(BaseAligner):
+    """Base of sequence aligners: a collection of sequences in, warped sequences out.
+
+    ``fit(X)`` takes a collection (a list of ``(n_timepoints, n_channels)``
+    arrays, a 3-D array or a 2-D array of univariate rows), sets
+    ``n_channels_`` (an int) and learns what the aligner needs (a reference
+    timeline, for example); ``transform(X)`` puts every sequence on that
+    timeline; ``align(a, b)`` aligns one pair.
+
+    Attributes
+    ----------
+    n_channels_ : int
+        The channel count of the sequences seen in ``fit``, which every
+        sequence given to ``transform`` must have.
+    """
+
+    _alignkit_tags = frozenset({"temporal"})
+
+
+def _check_side(sequence, name, n_channels):
+    sequence = check_sequence(sequence, name=name, n_channels=n_channels)
+    if len(sequence) < 2:
+        raise InvalidInputError(
+            f"{name} has {len(sequence)} timepoint; paired aligners need at least 2 per "
+            "sequence (the canonical correlations are estimated from the aligned frames)"
+        )
+    # Covariances sum squared values: refuse what would overflow them (to inf, then
+    # to a LinAlgError or a loss of zeros) with the name of the sequence.
+    with np.errstate(over="ignore"):
+        energy = np.einsum("ij,ij->", sequence, sequence)
+    if not np.isfinite(energy):
+        raise InvalidInputError(
+            f"{name} is too large: the sum of its squared values overflows float64 "
+            f"(largest magnitude {np.max(np.abs(sequence)):.3g}); rescale it, for example "
+            "by standardising each channel"
+        )
+    return sequence
+
+
+def check_pairs(X, n_channels=None):
+    """Validate a paired collection once; offenders are named ``X[k][0]`` / ``X[k][1]``.
+
+    Parameters
+    ----------
+    X : list of (array-like, array-like)
+        Pairs ``(a, b)`` of sequences; every ``a`` must have the channels of
+        the first ``a``, every ``b`` those of the first ``b``.
+    n_channels : tuple of (int or None), default=None
+        Channel counts ``(n_channels_a, n_channels_b)`` to require (those
+        seen in ``fit``); ``None`` takes them from the first pair.
+
+    Returns
+    -------
+    pairs : list of tuple of ndarray
+        ``(a, b)`` per pair, float64 of shape ``(n_timepoints, n_channels)``
+        with at least 2 timepoints.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``X`` is empty or not a list of pairs, or a sequence is invalid,
+        has a single timepoint, has the wrong number of channels, or is so
+        large that the sum of its squared values overflows float64.
+
+    Examples
+    --------
+    >>> from alignkit.base import check_pairs
+    >>> [(a.shape, b.shape) for a, b in check_pairs([([0, 1, 2], [[0, 1], [1, 2]])])]
+    [((3, 1), (2, 2))]
+    """
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) == 0:
+        raise InvalidInputError("X must be a non-empty list of (a, b) pairs of sequences")
+    n_channels = list(n_channels) if n_channels is not None else [None, None]
+    pairs = []
+    for k, pair in enumerate(X):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidInputError(
+                f"X[{k}] must be a pair (a, b) of sequences, got {type(pair).__name__}"
+                + (f" of length {len(pair)}" if hasattr(pair, "__len__") else "")
+            )
+        checked = []
+        for side in (0, 1):
+            sequence = _check_side(pair[side], f"X[{k}][{side}]", n_channels[side])
+            n_channels[side] = sequence.shape[1]
+            checked.append(sequence)
+        pairs.append(tuple(checked))
+    return pairs
+
+
+def _resample(sequence, length):
+    """Resample a ``(n_timepoints, n_channels)`` array linearly to ``length`` timepoints."""
+    if len(sequence) == 1:
+        return np.repeat(sequence, length, axis=0)
+    old = np.linspace(0.0, 1.0, len(sequence))
+    new = np.linspace(0.0, 1.0, length)
+    return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
+
+
+def _correlation(x, z):
+    """Pearson correlation of two 1-D arrays (0 when one of them is constant)."""
+    x, z = x - x.mean(), z - z.mean()
+    spread = np.sqrt(np.sum(x**2) * np.sum(z**2))
+    return float(np.sum(x * z) / spread) if spread > 0 else 0.0
+
+
+class PairedAligner(BaseAligner):
+    """Base of paired aligners: a list of ``(a, b)`` pairs of two modalities.
+
+    ``a`` and ``b`` may differ in length and in channels. ``fit(X)`` learns a
+    model of the two modalities (projections into a shared space) from
+    training pairs and sets ``n_channels_ = (n_channels_a, n_channels_b)``;
+    :meth:`align_pairs`, :meth:`transform` and :meth:`score` align held-out
+    pairs with that model, and so does :meth:`align` once fitted.
+
+    Subclasses have the parameters ``output`` (one of :data:`PAIRED_OUTPUTS`)
+    and ``n_timepoints`` (None or an int), declare ``_parameter_constraints``,
+    and supply two hooks:
+
+    - ``_align_fitted(pairs)``: for validated pairs, a list of
+      ``(alignment, variates_a, variates_b)`` with the fitted model, where the
+      variates are each side's canonical variates on its own timeline;
+    - ``_align_unfitted(a, b)`` (optional): what :meth:`align` does before
+      ``fit``; by default it raises :class:`~sklearn.exceptions.NotFittedError`.
+
+    ``_fitted_attribute`` names the attribute whose presence means fitted.
+
+    Attributes
+    ----------
+    n_channels_ : tuple of int
+        ``(n_channels_a, n_channels_b)``: the channel counts of the two sides
+        seen in ``fit``, which every pair given to ``transform`` must have.
+    """
+
+    _alignkit_tags = frozenset({"temporal", "multimodal"})
+    _fitted_attribute = "n_channels_"
+
+    def _is_fitted(self):
+        return hasattr(self, self._fitted_attribute)
+
+    def _check_fitted_pairs(self, X):
+        check_is_fitted(self, self._fitted_attribute)
+        check_estimator_params(self)
+        return check_pairs(X, self.n_channels_)
+
+    def _align_fitted(self, pairs):
+        raise NotImplementedError(f"{type(self).__name__} must implement _align_fitted")
+
+    def _align_unfitted(self, a, b):
+        raise NotFittedError(
+            f"This {type(self).__name__} instance is not fitted yet: align(a, b) uses the "
+            "model learned by fit. Call 'fit' with a list of (a, b) pairs first."
+        )
+
+    def align(self, a, b):
+        """Align one pair; once fitted, with the fitted model.
+
+        Parameters
+        ----------
+        a : array-like of shape (n, n_channels_a)
+            Sequence of the first modality.
+        b : array-like of shape (m, n_channels_b)
+            Sequence of the second modality; it may differ from ``a`` in
+            length and in channel count.
+
+        Returns
+        -------
+        alignment : Alignment
+            After ``fit``, the alignment :meth:`align_pairs` gives this pair.
+            Before, what the aligner defines (CTW learns a model of this
+            pair alone; aligners that need training raise
+            :class:`~sklearn.exceptions.NotFittedError`).
+        """
+        if not self._is_fitted():
+            return self._align_unfitted(_check_side(a, "a", None), _check_side(b, "b", None))
+        check_estimator_params(self)
+        pair = (_check_side(a, "a", self.n_channels_[0]), _check_side(b, "b", self.n_channels_[1]))
+        return self._align_fitted([pair])[0][0]
+
+    def align_pairs(self, X):
+        """Align every pair with the fitted model, without refitting it.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in ``fit``.
+
+        Returns
+        -------
+        alignments : list of Alignment
+            One per pair, in order.
+        """
+        return [alignment for alignment, _, _ in self._align_fitted(self._check_fitted_pairs(X))]
+
+    def transform(self, X):
+        """Canonical variates of every pair on ``a``'s timeline.
+
+        Each pair is aligned as by :meth:`align_pairs`; ``b``'s variates are
+        put on ``a``'s timeline (:meth:`Alignment.warp_to_a`, averaging the
+        frames matched to one frame).
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in ``fit``.
+
+        Returns
+        -------
+        X_aligned : ndarray of shape (n_pairs, n_timepoints, n_features) or list
+            Per pair ``len(a)`` (or ``n_timepoints``) frames of ``a``'s
+            variates then ``b``'s (``output="concat"``, ``2 * n_components``
+            features), or one of them (``"a"``, ``"b"``). An array when every
+            pair gives the same length, else a list of arrays.
+        """
+        outputs = []
+        for alignment, variates_a, variates_b in self._align_fitted(self._check_fitted_pairs(X)):
+            chosen = {"a": [variates_a], "b": [alignment.warp_to_a(variates_b)]}
+            chosen["concat"] = chosen["a"] + chosen["b"]
+            output = np.hstack(chosen[self.output])
+            if self.n_timepoints is not None:
+                output = _resample(output, self.n_timepoints)
+            outputs.append(output)
+        if len({len(output) for output in outputs}) == 1:
+            return np.stack(outputs)
+        return outputs
+
+    def score(self, X, y=None):
+        """Mean canonical correlation of held-out pairs aligned by the fitted model.
+
+        An unsupervised criterion for model selection (``GridSearchCV``
+        without ground-truth paths): each pair is aligned as by
+        :meth:`align_pairs`, and the Pearson correlation between ``a``'s and
+        ``b``'s canonical variates along the path is averaged over components
+        and pairs.
+
+        Parameters
+        ----------
+        X : list of (array-like, array-like)
+            Pairs with the channel counts seen in ``fit``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            In ``[-1, 1]``; higher is better.
+        """
+        correlations = []
+        for alignment, variates_a, variates_b in self._align_fitted(self._check_fitted_pairs(X)):
+            warped_a, warped_b = alignment.warp(variates_a, variates_b)
+            correlations.extend(
+                _correlation(warped_a[:, k], warped_b[:, k]) for k in range(warped_a.shape[1])
+            )
+        return float(np.mean(correlations))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input is a list of (a, b) pairs, which scikit-learn's array checks cannot build.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = False
+        return tags

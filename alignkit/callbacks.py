@@ -108,11 +108,39 @@ class ProgressBar(Callback):
         self.every = every
 
     def on_train_begin(self, estimator, logs):
-        """Remember the last epoch of this fit (see :meth:`Callback.on_train_begin`)."""
+        """Remember the last epoch of this fit, for the ``epoch k/last`` of each line.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted (not used).
+        logs : dict
+            ``{"max_epochs": int, "n_iter": int}``: the last epoch is their sum;
+            a missing key counts as 0.
+        """
         self._last = logs.get("n_iter", 0) + logs.get("max_epochs", 0)
 
     def on_epoch_end(self, estimator, logs):
-        """Print the epoch's line (see :meth:`Callback.on_epoch_end`); never stops."""
+        """Print the epoch's line to ``stream``; never stops the training.
+
+        The line is printed every ``every`` epochs and at the last epoch of the
+        fit: ``epoch k/last``, then ``key=value`` for every numeric entry of
+        ``logs`` but ``epoch`` and ``time``, then the ``time`` entry in seconds
+        when there is one.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted (not used).
+        logs : dict
+            The epoch's logs, as in :meth:`Callback.on_epoch_end`; ``epoch``
+            is required.
+
+        Returns
+        -------
+        stop : bool
+            Always False.
+        """
         epoch = logs["epoch"]
         if epoch % max(int(self.every), 1) and epoch != getattr(self, "_last", epoch):
             return False
@@ -175,7 +203,15 @@ class EarlyStopping(Callback):
         self.restore_best = restore_best
 
     def on_train_begin(self, estimator, logs):
-        """Reset the best value and the wait (see :meth:`Callback.on_train_begin`)."""
+        """Reset the best value, the wait and the stopped epoch for a new fit.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted (not used).
+        logs : dict
+            The logs of :meth:`Callback.on_train_begin` (not used).
+        """
         self.best_ = float("inf")
         self.best_epoch_ = 0
         self.stopped_epoch_ = None
@@ -183,7 +219,29 @@ class EarlyStopping(Callback):
         self._best_state = None
 
     def on_epoch_end(self, estimator, logs):
-        """Track the monitored value; True after ``patience`` epochs without improvement."""
+        """Track the monitored value; True after ``patience`` epochs without improvement.
+
+        A value lower than ``best_ - min_delta`` becomes the best one (and,
+        with ``restore_best``, the estimator's training state is copied);
+        any other value adds one to the epochs without improvement.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted; its training state is copied at each
+            improvement when ``restore_best`` is true and it has a
+            ``_get_training_state`` method.
+        logs : dict
+            The epoch's logs, as in :meth:`Callback.on_epoch_end`: the value
+            of ``monitor`` is read, or ``loss`` when that key is absent
+            (nothing is tracked if both are), and ``epoch``.
+
+        Returns
+        -------
+        stop : bool
+            True when ``patience`` epochs in a row have not improved on the
+            best value (``stopped_epoch_`` is then set), else False.
+        """
         value = logs.get(self.monitor, logs.get("loss"))
         if value is None:
             return False
@@ -199,7 +257,16 @@ class EarlyStopping(Callback):
         return False
 
     def on_train_end(self, estimator, logs):
-        """Restore the best epoch's model if ``restore_best``; drop the copy."""
+        """Restore the best epoch's model if ``restore_best``; drop the copy.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted; with ``restore_best`` and a best state
+            copied, its ``_set_training_state`` method is called with it.
+        logs : dict
+            The logs of the last epoch (not used).
+        """
         if self.restore_best and self._best_state is not None:
             estimator._set_training_state(self._best_state)
         self._best_state = None  # a callback passed as a parameter must not keep a model copy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .exceptions import AlignkitError, InvalidInputError, PluginWarning, WindowError
 
 __all__ = ["main", "parse_window", "read_sequence"]
@@ -178,6 +178,8 @@ def _describe_window(window, n, m):
         # The convention of alignkit.dtw: round(w * max(n, m)), halves up.
         timepoints = int(np.floor(radius * max(n, m) + 0.5))
         return f"Sakoe-Chiba band, {radius:g} of the longer length (radius {timepoints})"
+    if radius >= max(n, m):
+        return f"Sakoe-Chiba band, radius {radius} (covers every cell: no constraint)"
     return f"Sakoe-Chiba band, radius {radius}"
 
 
@@ -200,6 +202,13 @@ def _save_figure(path, alignment, a, b, true_path=None, title=None):
 
     # A bare Figure draws with Agg whatever the session's backend: no window ever opens.
     figure = Figure(figsize=(10, 12))
+    formats = figure.canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise InvalidInputError(
+            f"--plot {path}: unknown image format {suffix!r}; use one of "
+            f"{', '.join(sorted(formats))} (e.g. {Path(path).stem}.png)"
+        )
     top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.7))
     figure.subplots_adjust(hspace=0.3)
     plot_alignment(alignment, a, b, ax=top, max_lines=120, true_path=true_path)
@@ -210,13 +219,14 @@ def _save_figure(path, alignment, a, b, true_path=None, title=None):
 
 
 def _run_demo(args):
-    import alignkit
-    from alignkit.datasets import make_ecg_pair
-    from alignkit.metrics import path_distance
+    from .datasets import make_ecg_pair
+    from .distances import dtw
+    from .estimators._uniform import UniformAligner
+    from .metrics import path_distance
 
     a, b, true_path = make_ecg_pair()
-    alignment = alignkit.dtw(a, b, window=args.window, return_cost_matrix=True)
-    uniform = alignkit.UniformAligner().align(a, b)
+    alignment = dtw(a, b, window=args.window, return_cost_matrix=True)
+    uniform = UniformAligner().align(a, b)
     rows = [
         ("a", _shape_text(a)),
         ("b", _shape_text(b)),
@@ -246,7 +256,7 @@ def _run_demo(args):
 
 
 def _run_align(args):
-    import alignkit
+    from .distances import dtw
 
     a = read_sequence(args.a)
     b = read_sequence(args.b)
@@ -255,19 +265,23 @@ def _run_align(args):
             f"{args.a} has {a.shape[1]} channel(s) but {args.b} has {b.shape[1]}; "
             "both sequences must have the same channels"
         )
-    alignment = alignkit.dtw(a, b, window=args.window, squared=args.squared)
+    alignment = dtw(a, b, window=args.window, squared=args.squared)
     kind = "summed squared cost" if args.squared else "square root of the summed squared cost"
-    print(f"a: {args.a} ({_shape_text(a)})")
-    print(f"b: {args.b} ({_shape_text(b)})")
-    print(f"window: {_describe_window(args.window, len(a), len(b))}")
-    print(f"distance: {alignment.distance!r} ({kind})")
-    print(f"path length: {len(alignment)}")
-    if args.out is not None:
-        np.savetxt(args.out, alignment.path, fmt="%d", delimiter=",", header="i,j", comments="")
-        print(f"wrote the path to {args.out}")
+    # With --out - the path is standard output, so the summary goes to standard error.
+    report = sys.stderr if args.out == "-" else sys.stdout
+    print(f"a: {args.a} ({_shape_text(a)})", file=report)
+    print(f"b: {args.b} ({_shape_text(b)})", file=report)
+    print(f"window: {_describe_window(args.window, len(a), len(b))}", file=report)
+    print(f"distance: {alignment.distance!r} ({kind})", file=report)
+    print(f"path length: {len(alignment)}", file=report)
     if args.plot is not None:
         _save_figure(args.plot, alignment, a, b)
-        print(f"wrote the figure to {args.plot}")
+        print(f"wrote the figure to {args.plot}", file=report)
+    if args.out is not None:
+        out = sys.stdout if args.out == "-" else args.out
+        np.savetxt(out, alignment.path, fmt="%d", delimiter=",", header="i,j", comments="")
+        if args.out != "-":
+            print(f"wrote the path to {args.out}", file=report)
     return 0
 
 
@@ -340,7 +354,9 @@ def _build_parser():
         action="store_true",
         help="report the summed squared cost instead of its square root",
     )
-    align.add_argument("--out", metavar="PATH", help="write the path as CSV (header i,j)")
+    align.add_argument(
+        "--out", metavar="PATH", help="write the path as CSV (header i,j); '-' is standard output"
+    )
     align.add_argument("--plot", metavar="PATH", help="draw the alignment to an image file")
     align.set_defaults(handler=_run_align)
 

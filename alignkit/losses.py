@@ -4,16 +4,17 @@ This module imports torch; ``alignkit`` exposes :class:`SoftDTWLoss` lazily, so
 ``import alignkit`` does not.
 """
 
-import numbers
+import numpy as np
 
-import torch
+from .core.params import Interval, Real, StrOptions, check_params
+from .kernels._torch import import_torch, load
+from .validation import check_window
 
-from .exceptions import InvalidInputError
-from .kernels._torch._soft_dtw import soft_dtw_batch
+# Without torch this raises an ImportError that names the alignkit[torch] extra.
+torch = import_torch("alignkit.SoftDTWLoss")
+_soft_dtw = load("_soft_dtw", "alignkit.SoftDTWLoss")
 
 __all__ = ["SoftDTWLoss"]
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 class SoftDTWLoss(torch.nn.Module):
@@ -73,25 +74,35 @@ class SoftDTWLoss(torch.nn.Module):
     0.0
     """
 
+    _parameter_constraints = {
+        "gamma": [Interval(Real, 0, np.inf, closed="neither")],
+        "normalize": ["boolean"],
+        "reduction": [StrOptions({"mean", "sum", "none"})],
+    }
+
     def __init__(self, gamma=1.0, normalize=False, reduction="mean", window=None):
         super().__init__()
-        if (
-            isinstance(gamma, bool)
-            or not isinstance(gamma, numbers.Real)
-            or not (0.0 < gamma < float("inf"))
-        ):
-            raise InvalidInputError(f"SoftDTWLoss gamma must be a finite number > 0, got {gamma!r}")
-        if reduction not in _REDUCTIONS:
-            raise InvalidInputError(
-                f"SoftDTWLoss reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
-            )
+        check_params(
+            self._parameter_constraints,
+            {"gamma": gamma, "normalize": normalize, "reduction": reduction},
+            type(self).__name__,
+        )
         self.gamma = float(gamma)
         self.normalize = bool(normalize)
         self.reduction = reduction
         self.window = window
+        # Parsed once here: every forward pass hands the kernel the parsed window.
+        self._window = check_window(window)
 
     def extra_repr(self):
-        """The parameters shown in the module's ``repr``."""
+        """The parameters shown in the module's ``repr``.
+
+        Returns
+        -------
+        extra_repr : str
+            ``gamma``, ``normalize``, ``reduction`` and ``window`` as
+            ``name=value`` pairs, separated by commas.
+        """
         return (
             f"gamma={self.gamma}, normalize={self.normalize}, reduction={self.reduction!r}, "
             f"window={self.window!r}"
@@ -114,11 +125,11 @@ class SoftDTWLoss(torch.nn.Module):
         loss : torch.Tensor
             A scalar, or shape ``(batch,)`` with ``reduction="none"``.
         """
-        options = {"gamma": self.gamma, "window": self.window}
-        values = soft_dtw_batch(x, y, x_lengths, y_lengths, **options)
+        options = {"gamma": self.gamma, "window": self._window}
+        values = _soft_dtw.soft_dtw_batch(x, y, x_lengths, y_lengths, **options)
         if self.normalize:
-            self_x = soft_dtw_batch(x, x, x_lengths, x_lengths, **options)
-            self_y = soft_dtw_batch(y, y, y_lengths, y_lengths, **options)
+            self_x = _soft_dtw.soft_dtw_batch(x, x, x_lengths, x_lengths, **options)
+            self_y = _soft_dtw.soft_dtw_batch(y, y, y_lengths, y_lengths, **options)
             values = values - 0.5 * (self_x + self_y)
         if self.reduction == "mean":
             return values.mean()

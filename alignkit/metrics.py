@@ -1,6 +1,7 @@
 """Scores for alignments."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from .exceptions import InvalidInputError
@@ -9,17 +10,36 @@ __all__ = ["path_distance"]
 
 
 def _check_path(path, name):
+    if isinstance(path, np.ma.MaskedArray):
+        # np.asarray drops a mask: the masked points would be measured silently.
+        if np.ma.getmaskarray(path).any():
+            raise InvalidInputError(
+                f"{name} is a masked array with masked entries; pass only the points to "
+                "measure, of shape (path_length, 2)"
+            )
+        path = path.data
     array = np.asarray(path)
     if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0:
         raise InvalidInputError(
             f"{name} must be a non-empty array of shape (path_length, 2), got shape {array.shape}"
         )
-    if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
-        raise InvalidInputError(f"{name} must hold finite numbers")
-    return array.astype(np.float64)
+    # Complex points would lose their imaginary part in the float conversion (and a
+    # complex path then measure 0.0 from its real part); booleans are not frame indices.
+    if array.dtype.kind not in "iuf":
+        raise InvalidInputError(
+            f"{name} must hold real numbers (frame indices), got dtype {array.dtype}"
+        )
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InvalidInputError(
+            f"{name} must hold finite numbers, got {name}[{row}] = {array[row].tolist()}"
+        )
+    return array
 
 
-def path_distance(path_a, path_b):
+def path_distance(path_a: ArrayLike, path_b: ArrayLike) -> float:
     """Alignment error between two warping paths, in frames.
 
     The symmetric mean nearest-point distance used by the CTW/GTW papers:
@@ -29,7 +49,8 @@ def path_distance(path_a, path_b):
     Parameters
     ----------
     path_a : array-like of shape (length_a, 2)
-        A path, e.g. :attr:`Alignment.path`.
+        A path, e.g. :attr:`Alignment.path`: integer frame indices, or real
+        (fractional) positions, which are measured as they are, never rounded.
     path_b : array-like of shape (length_b, 2)
         Another path over the same pair of sequences, e.g. the ground truth.
 
@@ -38,6 +59,13 @@ def path_distance(path_a, path_b):
     error : float
         ``(sum_p min_q |p - q| + sum_q min_p |q - p|) / (length_a + length_b)``;
         0 when the paths hold the same points.
+
+    Raises
+    ------
+    InvalidInputError
+        If a path is not of shape ``(path_length, 2)`` with at least one point,
+        holds something other than real numbers (complex, boolean, text), holds
+        NaN or infinity, or is a masked array with masked entries.
 
     References
     ----------

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .core.window import Window
 from .exceptions import AlignkitMemoryError, InvalidInputError, NonNumericInputError, WindowError
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
     "check_images",
     "check_window",
     "check_memory",
-    "Window",
+    "window_bounds",
 ]
 
 
@@ -32,6 +33,9 @@ def _as_numeric_array(value, name, index):
             f"{_where(name, index)} is a sparse matrix; sparse input is not supported, "
             "pass a dense array (X.toarray())"
         )
+    if isinstance(value, np.ma.MaskedArray):
+        _check_unmasked(value, name, index)
+        value = value.data
     try:
         array = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
@@ -58,6 +62,18 @@ def _as_numeric_array(value, name, index):
             f"{_where(name, index)} has non-numeric dtype {array.dtype}; pass numbers"
         )
     return array
+
+
+def _check_unmasked(value, name, index):
+    """A masked array is read only when nothing is masked: its mask would be lost silently."""
+    masked = np.ma.getmaskarray(value)
+    if masked.any():
+        position = ", ".join(str(int(k)) for k in np.argwhere(masked)[0])
+        raise InvalidInputError(
+            f"{_where(name, index)} is a masked array with a masked value at index ({position}); "
+            "alignkit does not read masks: fill them (X.filled(value)) or drop those "
+            "timepoints first"
+        )
 
 
 def _check_finite(array, name, index):
@@ -221,47 +237,22 @@ def check_collection(X, name="X", n_channels=None):
     return sequences
 
 
-class Window:
-    """A parsed window: kind code and parameter for the kernels, or a mask.
-
-    Built by :func:`check_window`; not meant to be created by hand.
-    """
-
-    __slots__ = ("kind", "param", "mask")
-
-    def __init__(self, kind, param=0.0, mask=None):
-        self.kind = kind
-        self.param = float(param)
-        self.mask = mask
-
-    def bounds(self, n, m):
-        """Per-row bounds ``(lo, hi)`` and the flat cell mask for an ``n`` by ``m`` problem."""
-        from .kernels._numba._bounds import window_bounds
-
-        if self.mask is None:
-            lo, hi = window_bounds(n, m, self.kind, self.param)
-            return lo, hi, np.zeros(0, dtype=np.bool_)
-        rows = self.mask
-        lo = np.argmax(rows, axis=1).astype(np.int64)
-        hi = (m - np.argmax(rows[:, ::-1], axis=1)).astype(np.int64)
-        cell_ok = np.concatenate([rows[i, lo[i] : hi[i]] for i in range(n)])
-        return lo, hi, cell_ok
-
-
 def _check_radius(value, name):
+    """A Sakoe-Chiba window as ``Window`` fields: an int radius, or a real fraction in [0, 1]."""
     if isinstance(value, (bool, np.bool_)):
         raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
     if isinstance(value, numbers.Integral):
         if value < 0:
             raise WindowError(f"{name} radius must be >= 0, got {value}")
-        return float(value)
+        return Window(radius=int(value))
     if isinstance(value, numbers.Real):
-        if not (0.0 <= value <= 1.0) or np.isnan(value):
+        fraction = float(value)
+        if not (0.0 <= fraction <= 1.0):
             raise WindowError(
                 f"{name} as a float is a fraction of the longer length and must lie in "
                 f"[0, 1], got {value}; pass an int for a radius in timepoints"
             )
-        return -1.0 - float(value)
+        return Window(fraction=fraction)
     raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
 
 
@@ -324,18 +315,22 @@ def check_images(X, name="X", shape=None):
 
 
 def check_window(window, shape=None, name="window"):
-    """Parse a window argument.
+    """Parse a window argument into a :class:`~alignkit.core.window.Window`.
 
     Parameters
     ----------
-    window : None, int, float, tuple or ndarray of bool
+    window : None, int, float, tuple, ndarray of bool or Window
         - ``None``: no constraint (full window).
-        - ``int r >= 0``: Sakoe-Chiba band of radius ``r`` timepoints.
-        - ``float w`` in ``[0, 1]``: Sakoe-Chiba band of radius
-          ``round(w * max(n, m))`` (the UCR archive's convention).
+        - ``int r >= 0``: Sakoe-Chiba band of radius ``r`` timepoints; a
+          radius of at least the longer length is no constraint.
+        - real ``w`` in ``[0, 1]`` (a float, ``fractions.Fraction``, ...):
+          Sakoe-Chiba band of radius ``round(w * max(n, m))`` (the UCR
+          archive's convention).
         - ``("sakoe_chiba", r_or_w)``: the same, spelled out.
         - ``("itakura", max_slope)``: Itakura parallelogram, ``max_slope >= 1``.
         - boolean array of shape ``(n, m)``: cells a path may visit.
+        - a :class:`~alignkit.core.window.Window`: returned as it is (a mask
+          is checked against ``shape``).
     shape : tuple of int, default=None
         ``(n, m)`` of the pair, required to check a mask.
     name : str, default="window"
@@ -350,36 +345,80 @@ def check_window(window, shape=None, name="window"):
     WindowError
         If the window is malformed, or a mask has the wrong shape or admits
         no path from ``(0, 0)`` to ``(n-1, m-1)``.
-    """
-    from .kernels._numba._bounds import FULL, ITAKURA, SAKOE_CHIBA
 
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from alignkit.validation import check_window
+    >>> check_window(3)
+    Window(radius=3)
+    >>> check_window(Fraction(1, 10))
+    Window(fraction=0.1)
+    >>> check_window(("itakura", 2))
+    Window(slope=2.0)
+    """
     if window is None:
-        return Window(FULL)
+        return Window()
     if isinstance(window, Window):
+        if window.mask is not None and shape is not None:
+            return _check_mask(window.mask, shape, name)
         return window
     if isinstance(window, np.ndarray) and window.ndim == 2:
         return _check_mask(window, shape, name)
     if isinstance(window, tuple) and len(window) == 2 and isinstance(window[0], str):
         kind, value = window
         if kind == "sakoe_chiba":
-            return Window(SAKOE_CHIBA, _check_radius(value, name))
+            return _check_radius(value, name)
         if kind == "itakura":
             if (
-                isinstance(value, bool)
+                isinstance(value, (bool, np.bool_))
                 or not isinstance(value, numbers.Real)
-                or not (1 <= value < np.inf)
+                or not (1 <= float(value) < np.inf)
             ):
                 raise WindowError(
                     f"{name} Itakura max_slope must be a finite number >= 1, got {value!r}"
                 )
-            return Window(ITAKURA, float(value))
+            return Window(slope=float(value))
         raise WindowError(f"{name} kind {kind!r} is unknown; use 'sakoe_chiba' or 'itakura'")
     if isinstance(window, (numbers.Real, np.bool_)):
-        return Window(SAKOE_CHIBA, _check_radius(window, name))
+        return _check_radius(window, name)
     raise WindowError(
         f"{name} must be None, an int radius, a float fraction in [0, 1], "
         f"('sakoe_chiba', r), ('itakura', max_slope) or a boolean mask, got {window!r}"
     )
+
+
+def window_bounds(window, n, m):
+    """Per-row column bounds of a window for an ``n`` by ``m`` problem.
+
+    Parameters
+    ----------
+    window : None, int, float, tuple, ndarray of bool or Window
+        The window, as :func:`check_window` takes it.
+    n, m : int
+        The lengths of the two sequences.
+
+    Returns
+    -------
+    lo, hi : ndarray of int64 of shape (n,)
+        Row ``i`` may visit the columns ``[lo[i], hi[i])``.
+    cell_ok : ndarray of bool
+        Empty unless the window is a mask: then the allowed flags of the
+        cells ``[lo[i], hi[i])``, row after row.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from alignkit.validation import window_bounds
+    >>> lo, hi, _ = window_bounds(1, 4, 4)
+    >>> lo.tolist(), hi.tolist()
+    ([0, 0, 1, 2], [2, 3, 4, 4])
+    >>> window_bounds(sys.maxsize, 2, 3)[1].tolist()
+    [3, 3]
+    """
+    from .kernels._numba._bounds import band_bounds
+
+    return band_bounds(check_window(window, shape=(n, m)), n, m)
 
 
 def _check_mask(mask, shape, name):
@@ -396,7 +435,7 @@ def _check_mask(mask, shape, name):
         raise WindowError(
             f"{name} mask must allow cells (0, 0) and (n-1, m-1), where every path starts and ends"
         )
-    return Window(0, 0.0, np.ascontiguousarray(mask))
+    return Window(mask=np.ascontiguousarray(mask))
 
 
 def check_memory(n_bytes, what):

@@ -36,7 +36,7 @@ from _common import (  # noqa: E402
 )
 
 import alignkit  # noqa: E402
-from alignkit.validation import check_window  # noqa: E402
+from alignkit.validation import window_bounds  # noqa: E402
 
 # tslearn warns about its optional hdf5 support on import.
 warnings.filterwarnings("ignore", message="h5py not installed")
@@ -59,7 +59,7 @@ def check_band(report, n_timepoints, radius):
     band is checked cell by cell rather than assumed; a mismatch also shows as ✗.
     """
     rows = np.arange(n_timepoints)
-    lo, hi, _ = check_window(radius).bounds(n_timepoints, n_timepoints)
+    lo, hi, _ = window_bounds(radius, n_timepoints, n_timepoints)
     if not (
         np.array_equal(lo, np.maximum(rows - radius, 0))
         and np.array_equal(hi, np.minimum(rows + radius + 1, n_timepoints))

@@ -4,7 +4,7 @@ Window shapes
 
 A window restricts the cells ``(i, j)`` that a warping path may visit. alignkit
 stores a window as per-row column bounds ``[lo, hi)`` (plus a cell mask for
-user masks), computed by ``check_window(window).bounds(n, m)``. This example
+user masks), computed by ``window_bounds(window, n, m)``. This example
 draws those cells as images for the windows :func:`alignkit.dtw` accepts, and
 the optimal path between two random sequences inside each one.
 
@@ -19,12 +19,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import alignkit
-from alignkit.validation import check_window
+from alignkit.validation import window_bounds
 
 
 def allowed_cells(window, n, m):
     """Boolean image of the cells a path may visit in an ``n`` by ``m`` problem."""
-    lo, hi, cell_ok = check_window(window, shape=(n, m)).bounds(n, m)
+    lo, hi, cell_ok = window_bounds(window, n, m)
     image = np.zeros((n, m), dtype=bool)
     start = 0
     for i in range(n):

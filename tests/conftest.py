@@ -6,10 +6,14 @@
   another: no deadline (the first call of a kernel may load it from the numba
   cache), derandomised so a failure reproduces on every run, modest example
   counts, and no example database written into the checkout.
+- A test marked ``@pytest.mark.gpu`` is skipped, with the reason, where torch is
+  missing or sees no CUDA GPU; the marker is enough, no ``skipif`` is needed.
 """
 
+import importlib.util
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Fake plugin distributions: imported only by the plugin tests that put them on
@@ -26,3 +30,24 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _no_gpu_reason():
+    """Why GPU tests cannot run here, or None where torch sees a CUDA GPU."""
+    if importlib.util.find_spec("torch") is None:
+        return "needs torch with a CUDA GPU (torch is not installed)"
+    import torch
+
+    if not torch.cuda.is_available():
+        return "needs a CUDA GPU (torch sees none)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if not gpu_items:
+        return  # torch is imported only when a GPU test was collected
+    reason = _no_gpu_reason()
+    if reason is not None:
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason=reason))

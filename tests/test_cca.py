@@ -1,4 +1,4 @@
-"""Multi-set CCA (alignkit.multiview._cca) against independent solves and scikit-learn."""
+"""The CCA module (alignkit.multiview._cca and its torch twin) against independent solves."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from scipy.linalg import sqrtm
 from sklearn.cross_decomposition import CCA
 
 from alignkit.exceptions import InvalidInputError
-from alignkit.multiview._cca import ctw_objective, multiset_cca, resolve_n_components
+from alignkit.multiview._cca import ctw_objective, linear_cca, multiset_cca, resolve_n_components
 
 
 def _views(seed=0, n_frames=300, dims=(4, 3), noise=0.5):
@@ -143,3 +143,71 @@ def test_bad_views():
     x[3, 1] = np.nan
     with pytest.raises(InvalidInputError, match=r"views\[0\].*NaN"):
         multiset_cca([x, y])
+
+
+# -- two-view CCA with a ridge per view (deep CTW's final layer) -------------------------
+
+
+@pytest.mark.parametrize("dims", [(4, 3), (2, 5)])
+def test_linear_cca_correlations_match_textbook_cca(dims):
+    x, y = _views(seed=2, dims=dims)
+    _, means, correlations = linear_cca(x, y, 0.0, 0.0, 1)
+    np.testing.assert_allclose(correlations, _whitened_svd_correlations(x, y), atol=1e-10)
+    # Without a ridge the normalisation (1/n or 1/(n-1)) does not change the correlations.
+    _, multiset, _ = multiset_cca([x, y], n_components=1)
+    np.testing.assert_allclose(correlations, multiset, atol=1e-10)
+    np.testing.assert_allclose(means[0], x.mean(axis=0))
+
+
+@pytest.mark.parametrize("regs", [(0.0, 0.0), (1e-3, 1e-2), (0.5, 0.0)])
+def test_linear_cca_projections_whiten_and_diagonalise(regs):
+    x, y = _views(seed=3)
+    n_frames = len(x)
+    (w_x, w_y), (mean_x, mean_y), correlations = linear_cca(x, y, *regs, 3)
+    u, v = (x - mean_x) @ w_x, (y - mean_y) @ w_y
+    # Unit variance under the ridge covariance, cross-covariance diag(correlations).
+    s_xx = (x - mean_x).T @ (x - mean_x) / (n_frames - 1) + regs[0] * np.eye(x.shape[1])
+    np.testing.assert_allclose(w_x.T @ s_xx @ w_x, np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(u.T @ v / (n_frames - 1), np.diag(correlations[:3]), atol=1e-10)
+    # The direct definition of the ridge CCA: svd(S_xx^-1/2 S_xy S_yy^-1/2).
+    s_yy = (y - mean_y).T @ (y - mean_y) / (n_frames - 1) + regs[1] * np.eye(y.shape[1])
+    s_xy = (x - mean_x).T @ (y - mean_y) / (n_frames - 1)
+    inv_x, inv_y = (np.linalg.inv(np.real(sqrtm(s))) for s in (s_xx, s_yy))
+    np.testing.assert_allclose(
+        correlations, np.linalg.svd(inv_x @ s_xy @ inv_y, compute_uv=False), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("regs", [(0.0, 0.0), (1e-3, 1e-2), (0.5, 0.0)])
+@pytest.mark.parametrize("dims", [(4, 3), (2, 5)])
+def test_torch_and_numpy_correlations_agree(regs, dims):
+    torch = pytest.importorskip("torch")
+    from alignkit.kernels._torch._cca import canonical_correlations
+
+    x, y = _views(seed=4, dims=dims)
+    _, _, expected = linear_cca(x, y, *regs, 1)
+    got = canonical_correlations(torch.as_tensor(x), torch.as_tensor(y), *regs)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-12)
+    # float32 (what the encoders produce before the cast) agrees to single precision.
+    single = canonical_correlations(
+        torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32), *regs
+    )
+    np.testing.assert_allclose(single.numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_cca_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import alignkit.multiview._cca; sys.exit(1 if 'torch' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_overflowing_covariance_names_the_view():
+    # Issue 13 item 2: values near 1e154 overflow the covariance; eigh then raised LinAlgError.
+    x, y = _views(seed=5)
+    with pytest.raises(InvalidInputError, match=r"covariance of view 1 overflows float64"):
+        multiset_cca([x, y * 1e154], n_components=1)

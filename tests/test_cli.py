@@ -84,6 +84,30 @@ def test_align_npy_files_with_squared_cost(tmp_path, capsys, pair, text, window)
     assert float(_printed(out, "distance")) == pytest.approx(expected.distance)
 
 
+def test_align_out_dash_writes_the_path_to_standard_output(tmp_path, capsys, pair):
+    # Issue 13, item 13: "--out -" wrote a file named "-".
+    a, b = pair
+    argv = ["align", _write_csv(tmp_path / "a.csv", a), _write_csv(tmp_path / "b.csv", b)]
+    assert main([*argv, "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert lines[0] == "i,j"
+    path = np.array([[int(v) for v in line.split(",")] for line in lines[1:]])
+    np.testing.assert_array_equal(path, alignkit.dtw(a, b).path)
+    assert "distance:" in captured.err
+    assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+def test_align_plot_with_an_unknown_format_is_a_clear_error(tmp_path, capsys, pair):
+    a, b = pair
+    argv = ["align", _write_csv(tmp_path / "a.csv", a), _write_csv(tmp_path / "b.csv", b)]
+    assert main([*argv, "--plot", str(tmp_path / "out.xyz")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown image format 'xyz'" in err and "png" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out.xyz").exists()
+
+
 def test_align_plot_writes_a_png(tmp_path, capsys, pair):
     a, b = pair
     figure = tmp_path / "fig.png"

@@ -15,7 +15,7 @@ from alignkit.distances._dtw import dtw
 from alignkit.estimators import _ctw
 from alignkit.estimators._ctw import CTWAligner, CTWAlignment
 from alignkit.estimators._uniform import uniform_path
-from alignkit.exceptions import InvalidInputError
+from alignkit.exceptions import InvalidInputError, InvalidParameterError
 from alignkit.metrics import path_distance
 from alignkit.preprocessing import Flatten
 
@@ -311,12 +311,102 @@ def test_invalid_input():
         ({"output": "both"}, "output"),
         ({"n_timepoints": 0}, "n_timepoints"),
         ({"reg": 1.0}, "reg"),
+        ({"max_iter": True}, "max_iter"),
+        ({"max_iter": 3.0}, "max_iter"),
+        ({"n_components": 1.0}, "n_components"),
+        ({"n_timepoints": 2.5}, "n_timepoints"),
     ],
 )
 def test_bad_parameters(params, match):
     pairs, _ = _pairs(range(2))
-    with pytest.raises(InvalidInputError, match=match):
+    with pytest.raises(InvalidParameterError, match=f"'{match}' parameter of CTWAligner"):
         CTWAligner(**params).fit(pairs)
+    # Checked at inference too, where set_params can change them after fit.
+    fitted = CTWAligner().fit(pairs).set_params(**params)
+    with pytest.raises(InvalidParameterError, match=match):
+        fitted.transform(pairs)
+
+
+def test_align_after_fit_uses_the_fitted_projections():
+    train, _ = _pairs(range(10))
+    held_out, _ = _pairs([200])
+    a, b = held_out[0]
+    unfitted = CTWAligner(n_components=2).align(a, b)
+    aligner = CTWAligner(n_components=2).fit(train)
+    fitted = aligner.align(a, b)
+    assert isinstance(fitted, CTWAlignment)
+    for mine, learned in zip(fitted.projections, aligner.projections_):
+        np.testing.assert_array_equal(mine, learned)
+    # The fitted-model alignment, computed by hand: DTW of the projected sequences,
+    # alternating with the warped-mean offsets from the uniform path, until it settles.
+    path = uniform_path(len(a), len(b))
+    for _ in range(aligner.max_iter):
+        offsets = (a[path[:, 0]].mean(axis=0), b[path[:, 1]].mean(axis=0))
+        projected = [(s - o) @ v for s, o, v in zip((a, b), offsets, aligner.projections_)]
+        new_path = dtw(*projected).path
+        settled = path_distance(new_path, path) <= aligner.tol
+        path = new_path
+        if settled:
+            break
+    np.testing.assert_array_equal(fitted.path, path)
+    np.testing.assert_array_equal(fitted.path, aligner.align_pairs([(a, b)])[0].path)
+    # Before fit, align learns projections of the pair alone, which differ.
+    assert not np.allclose(unfitted.projections[0], fitted.projections[0])
+    with pytest.raises(InvalidInputError, match=r"a has 2 channels but 3"):
+        aligner.align(a[:, :2], b)
+
+
+@pytest.mark.parametrize("scale", [1e154, 1e200])
+def test_overflowing_input_is_refused_with_its_name(scale):
+    # Issue 13 item 2: CTW raised LinAlgError ("Eigenvalues did not converge").
+    pairs, _ = _pairs(range(3))
+    huge = pairs[:1] + [(pairs[1][0], pairs[1][1] * scale)] + pairs[2:]
+    with pytest.raises(InvalidInputError, match=r"X\[1\]\[1\] is too large.*overflows float64"):
+        CTWAligner().fit(huge)
+    with pytest.raises(InvalidInputError, match=r"^a is too large"):
+        CTWAligner().align(pairs[0][0] * scale, pairs[0][1])
+    fitted = CTWAligner().fit(pairs)
+    with pytest.raises(InvalidInputError, match=r"X\[1\]\[1\] is too large"):
+        fitted.transform(huge)
+    # Just below the limit still aligns.
+    assert np.isfinite(CTWAligner().align(pairs[0][0] * 1e150, pairs[0][1]).distance)
+
+
+@pytest.fixture
+def count_sequence_checks(monkeypatch):
+    """Count the sequence checks of the paired boundary (alignkit.base.check_sequence)."""
+    import alignkit.base
+
+    calls = []
+    original = alignkit.base.check_sequence
+
+    def counting(sequence, name="sequence", index=None, n_channels=None):
+        calls.append(name)
+        return original(sequence, name=name, index=index, n_channels=n_channels)
+
+    monkeypatch.setattr(alignkit.base, "check_sequence", counting)
+    return calls
+
+
+@pytest.mark.parametrize("method", ["transform", "score", "align_pairs"])
+def test_each_pair_is_validated_once_per_call(count_sequence_checks, method):
+    pairs, _ = _pairs(range(4))
+    aligner = CTWAligner(n_components=2).fit(pairs)
+    assert sorted(count_sequence_checks) == sorted(f"X[{k}][{s}]" for k in range(4) for s in (0, 1))
+    count_sequence_checks.clear()
+    getattr(aligner, method)(pairs)
+    # Today's transform and score validated every pair twice (once more in align_pairs).
+    assert sorted(count_sequence_checks) == sorted(f"X[{k}][{s}]" for k in range(4) for s in (0, 1))
+    count_sequence_checks.clear()
+    aligner.align(*pairs[0])
+    assert sorted(count_sequence_checks) == ["a", "b"]
+
+
+def test_fit_then_transform_validates_each_input_once(count_sequence_checks):
+    pairs, _ = _pairs(range(5))
+    CTWAligner(n_components=2).fit(pairs).transform(pairs)
+    assert len(count_sequence_checks) == 2 * 2 * len(pairs)
+    assert len(set(count_sequence_checks)) == 2 * len(pairs)
 
 
 def _basic_motions_pairs(split, seed):

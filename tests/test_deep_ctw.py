@@ -13,21 +13,18 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from alignkit.datasets import make_nonlinear_views
+from alignkit.distances import dtw
 from alignkit.estimators._ctw import CTWAligner
-from alignkit.estimators._deep_ctw import (
-    DeepCTWAligner,
-    _canonical_correlations,
-    _centre_paths,
-    _linear_cca,
-)
+from alignkit.estimators._deep_ctw import DeepCTWAligner, _centre_paths
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError
 from alignkit.metrics import path_distance
-from alignkit.multiview._cca import multiset_cca
+from alignkit.multiview._cca import linear_cca, multiset_cca
 from alignkit.preprocessing import Flatten
 from alignkit.testing import check_get_params_clone
 
 torch = pytest.importorskip("torch")
+canonical_correlations = pytest.importorskip("alignkit.kernels._torch._cca").canonical_correlations
 torch.set_num_threads(1)
 
 FAST = {
@@ -67,9 +64,7 @@ def _direct_correlations(h_a, h_b, reg_a, reg_b):
 
 
 def _loss(h_a, h_b, reg_a=1e-3, reg_b=1e-2):
-    return _canonical_correlations(
-        torch, torch.as_tensor(h_a), torch.as_tensor(h_b), reg_a, reg_b
-    ).numpy()
+    return canonical_correlations(torch.as_tensor(h_a), torch.as_tensor(h_b), reg_a, reg_b).numpy()
 
 
 # -- the loss ---------------------------------------------------------------------------
@@ -127,14 +122,14 @@ def test_loss_gradient_passes_gradcheck():
     path = torch.as_tensor(np.sort(np.r_[np.arange(40), [3, 3, 17]]))
 
     def total(a, b):
-        return _canonical_correlations(torch, a[path], b[path], 1e-3, 1e-2).sum()
+        return canonical_correlations(a[path], b[path], 1e-3, 1e-2).sum()
 
     assert torch.autograd.gradcheck(total, inputs, eps=1e-6, atol=1e-6)
 
 
 def test_linear_cca_whitens_and_diagonalises():
     h_a, h_b = _views(4)
-    (w_a, w_b), means, correlations = _linear_cca(h_a, h_b, 1e-3, 1e-2, 3)
+    (w_a, w_b), means, correlations = linear_cca(h_a, h_b, 1e-3, 1e-2, 3)
     variates_a, variates_b = (h_a - means[0]) @ w_a, (h_b - means[1]) @ w_b
     n_frames = len(h_a)
     s_aa = variates_a.T @ variates_a / (n_frames - 1) + 1e-3 * w_a.T @ w_a
@@ -236,6 +231,89 @@ def test_transform_outputs(pairs):
     assert all(o.shape[1] == 2 for o in outputs)
 
 
+def test_paired_methods_use_the_trained_model(pairs, monkeypatch):
+    import alignkit.base
+
+    aligner = DeepCTWAligner(**FAST).fit(pairs[:6])
+    held_out = pairs[6:]
+    # By hand: encode the standardised sequences, project, DTW of the variates.
+    expected = []
+    for a, b in held_out:
+        variates = []
+        for side, sequence in enumerate((a, b)):
+            scaled = (sequence - aligner.input_means_[side]) / aligner.input_scales_[side]
+            encoder = (aligner.encoder_a_, aligner.encoder_b_)[side]
+            with torch.no_grad():
+                output = encoder(torch.as_tensor(scaled, dtype=torch.float32)).double().numpy()
+            variates.append((output - aligner.output_means_[side]) @ aligner.projections_[side])
+        expected.append((dtw(*variates), variates))
+    for (a, b), (reference, _) in zip(held_out, expected):
+        alignment = aligner.align(a, b)
+        np.testing.assert_array_equal(alignment.path, reference.path)
+        assert alignment.distance == pytest.approx(reference.distance)
+    for alignment, (reference, _) in zip(aligner.align_pairs(held_out), expected):
+        np.testing.assert_array_equal(alignment.path, reference.path)
+    output = aligner.set_params(output="a").transform(held_out)
+    for got, (_, variates) in zip(output, expected):
+        np.testing.assert_allclose(got, variates[0], rtol=1e-6, atol=1e-8)
+    # score: Pearson correlation per component along the path, averaged.
+    correlations = [
+        np.corrcoef(v_a[r.index_a, k], v_b[r.index_b, k])[0, 1]
+        for r, (v_a, v_b) in expected
+        for k in range(aligner.n_components)
+    ]
+    assert aligner.score(held_out) == pytest.approx(np.mean(correlations), rel=1e-6)
+    # Each of these calls validates every pair once.
+    calls = []
+    original = alignkit.base.check_sequence
+    monkeypatch.setattr(
+        alignkit.base,
+        "check_sequence",
+        lambda sequence, **kwargs: calls.append(kwargs["name"]) or original(sequence, **kwargs),
+    )
+    for method in (aligner.transform, aligner.score, aligner.align_pairs):
+        calls.clear()
+        method(held_out)
+        assert sorted(calls) == sorted(f"X[{k}][{s}]" for k in range(2) for s in (0, 1))
+
+
+def test_align_needs_fit():
+    from sklearn.exceptions import NotFittedError
+
+    a, b = make_nonlinear_views(n_pairs=1, n_timepoints=30, random_state=0)[0][0]
+    for method, args in (("align", (a, b)), ("align_pairs", ([(a, b)],))):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            getattr(DeepCTWAligner(), method)(*args)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": 16}, "hidden_layer_sizes"),
+        ({"reg": (1e-3,)}, "reg"),
+        ({"reg": (1e-3, -1.0)}, "reg"),
+        ({"n_outputs": True}, "n_outputs"),
+        ({"steps_per_realign": 1.0}, "steps_per_realign"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"output": "both"}, "output"),
+        ({"max_epochs": 0}, "max_epochs"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(pairs, params, name):
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of DeepCTWAligner"):
+        DeepCTWAligner(**{**FAST, **params}).fit(pairs)
+
+
+def test_overflowing_input_is_refused_with_its_name(pairs):
+    # Issue 13 item 2: the standardisation overflowed and the loss curve was all zeros.
+    huge = [pairs[0], (pairs[1][0] * 1e160, pairs[1][1])]
+    with pytest.raises(InvalidInputError, match=r"X\[1\]\[0\] is too large.*overflows"):
+        DeepCTWAligner(**FAST).fit(huge)
+
+
 def test_bad_input(pairs):
     with pytest.raises(InvalidInputError, match=r"X\[1\] must be a pair"):
         DeepCTWAligner(**FAST).fit([pairs[0], (pairs[1][0],)])
@@ -248,11 +326,11 @@ def test_bad_input(pairs):
         aligner.align_pairs([(pairs[0][0], pairs[0][1][:, 1:])])
     with pytest.raises(InvalidInputError, match="n_components=5 exceeds"):
         DeepCTWAligner(**{**FAST, "n_components": 5}).fit(pairs)
-    with pytest.raises(InvalidInputError, match="reg must be"):
+    with pytest.raises(InvalidInputError, match="'reg' parameter of DeepCTWAligner"):
         DeepCTWAligner(**FAST, reg=-1.0).fit(pairs)
-    with pytest.raises(InvalidInputError, match="encoder_a must be 'mlp' or a torch.nn.Module"):
+    with pytest.raises(InvalidInputError, match="'encoder_a' parameter of DeepCTWAligner"):
         DeepCTWAligner(**FAST, encoder_a="cnn").fit(pairs)
-    with pytest.raises(InvalidInputError, match='path_prior must be None or "diagonal"'):
+    with pytest.raises(InvalidInputError, match="'path_prior' parameter of DeepCTWAligner"):
         DeepCTWAligner(**FAST, path_prior="uniform").fit(pairs)
     with pytest.raises(Exception, match="not fitted"):
         DeepCTWAligner().align(*pairs[0])
@@ -445,11 +523,11 @@ def test_nonlinear_views_share_one_map_per_modality():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"n_pairs": 0}, "n_pairs must be an int >= 1"),
-        ({"nonlinearity": -1.0}, "nonlinearity must be a finite float >= 0"),
-        ({"n_channels": (3,)}, "n_channels must be a pair"),
-        ({"n_channels": (3, 0)}, r"n_channels\[1\] must be an int >= 1"),
-        ({"noise": float("nan")}, "noise must be a finite float >= 0"),
+        ({"n_pairs": 0}, "'n_pairs' parameter .* must be an int in the range \\[1, inf\\)"),
+        ({"nonlinearity": -1.0}, "'nonlinearity' parameter .* must be a float in the range"),
+        ({"n_channels": (3,)}, "'n_channels' parameter .* must be a pair"),
+        ({"n_channels": (3, 0)}, r"'n_channels\[1\]' parameter .* must be an int"),
+        ({"noise": float("nan")}, "'noise' parameter .* must be a float in the range"),
     ],
 )
 def test_nonlinear_views_bad_parameters(params, message):

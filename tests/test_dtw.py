@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import alignkit
+from alignkit.exceptions import InvalidInputError
 
 VALUES = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 SMALL_INTS = st.integers(-3, 3).map(float)
@@ -329,3 +330,24 @@ def test_local_cost_reference_is_squared_euclidean():
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     vectorised = ((as_2d(a)[:, None, :] - as_2d(b)[None, :, :]) ** 2).sum(axis=2)
     np.testing.assert_allclose(local_cost(a, b), vectorised)
+
+
+def test_overflowing_squared_cost_is_reported_with_the_arguments():
+    # Issue 13, item 2: inputs around 1e154 overflow the squared cost; inf and a false
+    # "no continuous warping path" were returned.
+    from alignkit.distances import pairwise_distances
+
+    a, b = np.array([0.0, 1e155, 2.0]), np.array([0.0, -1e155])
+    message = r"summed squared DTW cost between a and b overflows float64 .* 1e\+155"
+    with pytest.raises(InvalidInputError, match=message):
+        alignkit.dtw_distance(a, b)
+    for method in ("matrix", "linear"):
+        with pytest.raises(InvalidInputError, match=message):
+            alignkit.dtw(a, b, method=method)
+    for engine in ("joblib", "numba"):
+        with pytest.raises(InvalidInputError, match=r"between X\[0\] and X\[1\] overflows"):
+            pairwise_distances([np.zeros(3), a, b], engine=engine)
+        with pytest.raises(InvalidInputError, match=r"between X\[1\] and Y\[0\] overflows"):
+            pairwise_distances([b, a], [b], engine=engine)
+    # Large values that do not overflow are fine.
+    assert np.isfinite(alignkit.dtw_distance(a / 1e10, b / 1e10))

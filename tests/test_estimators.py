@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 import alignkit
 from alignkit import Alignment, DTWAligner, UniformAligner
 from alignkit.datasets import make_warped_collection
-from alignkit.exceptions import InvalidInputError
+from alignkit.exceptions import AlignkitMemoryError, InvalidInputError
 from alignkit.preprocessing import Flatten
 
 
@@ -237,10 +237,19 @@ def test_uniform_transform_is_linear_interpolation(n_timepoints, expected_length
         )
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, "mean", None])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "mean", None, True])
 def test_uniform_bad_n_timepoints(bad):
-    with pytest.raises(InvalidInputError, match=r"n_timepoints must be an int >= 1"):
+    with pytest.raises(
+        InvalidInputError, match=r"'n_timepoints' parameter of UniformAligner must be an int in"
+    ):
         UniformAligner(n_timepoints=bad).fit([np.zeros(3)])
+
+
+def test_uniform_huge_n_timepoints_is_refused_before_allocating():
+    # Issue 13, item 5: the whole output is estimated before any allocation.
+    aligner = UniformAligner(n_timepoints=10**10).fit([np.zeros(3)])
+    with pytest.raises(AlignkitMemoryError, match="n_timepoints=10000000000"):
+        aligner.transform([np.zeros(3), np.ones(4)])
 
 
 # ---------------------------------------------------------------------------------------------

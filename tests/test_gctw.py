@@ -8,6 +8,7 @@ import pytest
 from alignkit.datasets import make_warped_spirals, warp_to_path
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.kernels._numba._asymmetric import asymmetric_dtw
 from alignkit.metrics import path_distance
 from alignkit.multiview._basis import (
     basis_bank,
@@ -165,6 +166,83 @@ def test_asymmetric_dtw_matches_exhaustive_search():
         assert np.sum((sequence[path] - reference) ** 2) == pytest.approx(best)
 
 
+def _asymmetric_dtw_numpy(sequence, reference, bounds):
+    """The NumPy dynamic programme GCTW used before its Numba kernel: the reference."""
+    n_frames, n_latent = len(sequence), len(reference)
+    cost = (
+        np.sum(sequence**2, axis=1)[:, None]
+        + np.sum(reference**2, axis=1)[None, :]
+        - 2.0 * sequence @ reference.T
+    )
+    cost = np.maximum(cost, 0.0)
+    if bounds is not None:
+        columns = np.arange(n_latent)[None, :]
+        cost[(columns < bounds[0][:, None]) | (columns >= bounds[1][:, None])] = np.inf
+    total = np.full(n_frames, np.inf)
+    total[0] = cost[0, 0]
+    advance = np.zeros((n_frames, n_latent), dtype=bool)
+    for j in range(1, n_latent):
+        moved = np.concatenate([[np.inf], total[:-1]])
+        advance[:, j] = moved <= total
+        total = cost[:, j] + np.minimum(moved, total)
+    if not np.isfinite(total[-1]):
+        return None, np.inf
+    path = np.empty(n_latent, dtype=np.int64)
+    frame = n_frames - 1
+    for j in range(n_latent - 1, -1, -1):
+        path[j] = frame
+        frame -= int(advance[frame, j])
+    return path, total[-1]
+
+
+def _random_band(rng, n_frames, n_latent):
+    lo = np.sort(rng.integers(0, n_latent, size=n_frames))
+    hi = np.minimum(lo + rng.integers(1, n_latent + 1, size=n_frames), n_latent)
+    lo[0] = 0
+    hi[-1] = n_latent
+    return lo, hi
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_asymmetric_dtw_kernel_matches_the_numpy_programme(seed):
+    rng = np.random.default_rng(seed)
+    n_frames = int(rng.integers(1, 12))
+    n_latent = int(rng.integers(n_frames, 20))
+    n_channels = int(rng.integers(1, 4))
+    # Small integers make ties common, where "ties prefer advancing" decides the path.
+    if seed % 2:
+        sequence = rng.integers(-2, 3, size=(n_frames, n_channels)).astype(float)
+        reference = rng.integers(-2, 3, size=(n_latent, n_channels)).astype(float)
+    else:
+        sequence = rng.normal(size=(n_frames, n_channels))
+        reference = rng.normal(size=(n_latent, n_channels))
+    bounds = None if seed % 4 < 2 else _random_band(rng, n_frames, n_latent)
+    expected, total = _asymmetric_dtw_numpy(sequence, reference, bounds)
+    lo, hi = (
+        (np.zeros(n_frames, np.int64), np.full(n_frames, n_latent, np.int64))
+        if bounds is None
+        else bounds
+    )
+    path, kernel_total = asymmetric_dtw(sequence, reference, lo, hi)
+    if expected is None:
+        assert kernel_total == np.inf
+        with pytest.raises(WindowError, match="window admits no path"):
+            _asymmetric_dtw(sequence, reference, bounds)
+        return
+    np.testing.assert_array_equal(path, expected)
+    assert kernel_total == pytest.approx(total, rel=1e-12, abs=1e-12)
+    np.testing.assert_array_equal(_asymmetric_dtw(sequence, reference, bounds), expected)
+
+
+def test_asymmetric_dtw_takes_read_only_and_strided_input():
+    rng = np.random.default_rng(3)
+    sequence = np.asfortranarray(rng.normal(size=(6, 3)))
+    reference = rng.normal(size=(18, 3))[::2]
+    sequence.setflags(write=False)
+    expected, _ = _asymmetric_dtw_numpy(sequence, reference, None)
+    np.testing.assert_array_equal(_asymmetric_dtw(sequence, reference, None), expected)
+
+
 # --- spirals: accuracy -------------------------------------------------------------------
 
 
@@ -286,18 +364,18 @@ def test_bad_sequences_raise(sequences, match):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"warping": "gn"}, "warping must be"),
+        ({"warping": "gn"}, "'warping' parameter of gctw must be a str among"),
         ({"bases": ()}, "non-empty"),
         ({"bases": (("poly", 3, 0.4),)}, r"bases\[0\]"),
         ({"bases": (("pol", 3),)}, r"takes \(n_bases, spread\)"),
         ({"bases": (("pol", 0, 0.4),)}, "n_bases must be"),
         ({"bases": (("tan", 3, 0.0, 1.0),)}, "slope must be"),
         ({"bases": (("tan", 3, 1.0, -1.0),)}, "spread must be"),
-        ({"max_iter": 0}, "max_iter"),
-        ({"tol": -1.0}, "tol"),
-        ({"warm_start": "yes"}, "warm_start"),
+        ({"max_iter": 0}, "'max_iter' parameter of gctw"),
+        ({"tol": -1.0}, "'tol' parameter of gctw"),
+        ({"warm_start": "yes"}, "'warm_start' parameter of gctw"),
         ({"window": 3}, "window applies"),
-        ({"n_timepoints": 1}, "n_timepoints"),
+        ({"n_timepoints": 1}, "'n_timepoints' parameter of gctw"),
     ],
 )
 def test_bad_gtw_options_raise(kwargs, match):

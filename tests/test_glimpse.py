@@ -151,9 +151,15 @@ def test_reproducible_pickle_and_warm_start(canvas):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"n_glimpses": 0}, "n_glimpses must be an int >= 1"),
-        ({"core": "gru"}, "core must be one of"),
-        ({"policy_std": 0.0}, "policy_std must be a float > 0"),
+        (
+            {"n_glimpses": 0},
+            r"'n_glimpses' parameter of GlimpseAligner must be an int in the range \[1, inf\)",
+        ),
+        ({"core": "gru"}, "'core' parameter of GlimpseAligner must be a str among"),
+        (
+            {"policy_std": 0.0},
+            r"'policy_std' parameter .* must be a float in the range \(0.0, inf\)",
+        ),
         ({"first_location": "corner"}, "first_location"),
         ({"reinforce_weight": -1.0}, "reinforce_weight"),
     ],
@@ -371,3 +377,56 @@ def test_non_finite_locations_are_named_by_index(
 def test_score_needs_one_label_per_image(fitted, small_canvas):
     with pytest.raises(InvalidInputError, match=r"y must be 1-D with one label per image \(40\)"):
         fitted.score(small_canvas.images, small_canvas.labels[:30])
+
+
+def test_is_a_classifier_and_cross_validation_stratifies(small_canvas, monkeypatch):
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import StratifiedKFold, _validation, cross_validate
+
+    X = small_canvas.images
+    y = np.repeat([0, 1], len(X) // 2)  # sorted: unstratified folds would hold one class
+    model = _tiny(n_glimpses=1)
+    assert is_classifier(model) and is_classifier(GlimpseAligner())
+    splitters = []
+    check_cv = _validation.check_cv
+
+    def spy(*args, **kwargs):
+        splitters.append(check_cv(*args, **kwargs))
+        return splitters[-1]
+
+    monkeypatch.setattr(_validation, "check_cv", spy)
+    result = cross_validate(model, X, y, cv=5, return_indices=True)
+    assert [type(s) for s in splitters] == [StratifiedKFold]
+    for test in result["indices"]["test"]:
+        assert np.bincount(y[test]).tolist() == [4, 4]
+    assert clone(model).fit(X, y).classes_.tolist() == [0, 1]
+    features = clone(model).fit_transform(X, y)  # a transformer too: the core states
+    assert features.shape == (len(X), model.core_hidden)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.where(np.arange(40) == 7, np.nan, np.arange(40) % 2), r"^y\[7\] is NaN: a missing"),
+        (np.array([0, 1] * 19 + [None, 1], dtype=object), r"^y\[38\] is None: a missing"),
+    ],
+)
+def test_missing_labels_are_refused(small_canvas, labels, message):
+    with pytest.raises(InvalidInputError, match=message):
+        _tiny().fit(small_canvas.images, labels)
+
+
+def test_every_method_before_fit_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    X = np.zeros((4, 8, 8))
+    model = GlimpseAligner()
+    for method, args in {
+        "predict": (X,),
+        "predict_proba": (X,),
+        "predict_locations": (X,),
+        "transform": (X,),
+        "score": (X, np.arange(4) % 2),
+    }.items():
+        with pytest.raises(NotFittedError):
+            getattr(model, method)(*args)

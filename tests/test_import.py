@@ -46,3 +46,50 @@ def test_unknown_attribute_raises_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         alignkit.nope  # noqa: B018
+
+
+def test_core_loads_no_estimator_and_no_plugin():
+    # Core is the ground: using all of it loads no estimator, kernel, torch or plugin.
+    loaded = _loaded_after(
+        "import alignkit.core.hookspecs, alignkit.core.params, alignkit.core.parallel, "
+        "alignkit.core.plugins, alignkit.core.registry, alignkit.core.results"
+    )
+    higher = ("alignkit.estimators", "alignkit.kernels")
+    assert not [name for name in loaded if name.startswith(higher)]
+    assert not {"torch", "matplotlib", "numba", "alignkit_shapedtw"} & loaded
+    # Control: building the registry does import the built-in plugin module, by its name.
+    assert "alignkit.estimators._builtin" in _loaded_after(
+        "import alignkit.core.registry as r; r.get_registry()"
+    )
+
+
+def test_star_import_and_torch_names_without_torch():
+    from _no_torch import run_without_torch
+
+    result = run_without_torch(
+        """
+from alignkit import *
+print("star", "dtw" in dir(), "SoftDTWLoss" in dir())
+import alignkit
+try:
+    alignkit.SoftDTWLoss
+except ImportError as error:
+    print("loss", type(error).__name__, "alignkit[torch]" in str(error))
+try:
+    from alignkit.losses import SoftDTWLoss
+except ImportError as error:
+    print("module", "alignkit[torch]" in str(error))
+"""
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        "star True False",
+        "loss ImportError True",
+        "module True",
+    ]
+
+
+def test_star_import_with_torch_includes_the_loss():
+    namespace = {}
+    exec("from alignkit import *", namespace)
+    assert "SoftDTWLoss" in namespace and "dtw" in namespace

@@ -30,7 +30,7 @@ from hypothesis.extra import numpy as hnp
 import alignkit
 from alignkit.distances._linear_path import BASE_CELLS, linear_memory_bytes, linear_memory_path
 from alignkit.exceptions import WindowError
-from alignkit.validation import check_window
+from alignkit.validation import window_bounds
 
 VALUES = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 SMALL_INTS = st.integers(-2, 2).map(float)
@@ -86,7 +86,7 @@ def count_optimal_paths_in(a, b, mask, rel=1e-9):
 
 
 def solve(a, b, window, base_cells=BASE_CELLS):
-    lo, hi, _ = check_window(window).bounds(len(a), len(b))
+    lo, hi, _ = window_bounds(window, len(a), len(b))
     return linear_memory_path(a, b, lo, hi, base_cells=base_cells)
 
 
@@ -191,7 +191,7 @@ def test_long_pair_in_linear_memory():
     a = rng.normal(size=(n, 1))
     b = rng.normal(size=(n, 1))
     solve(a[:300], b[:300], None, base_cells=0)  # compile outside the trace
-    lo, hi, _ = check_window(None).bounds(n, n)
+    lo, hi, _ = window_bounds(None, n, n)
     tracemalloc.start()
     try:
         path, total = linear_memory_path(a, b, lo, hi)

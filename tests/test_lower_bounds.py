@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import alignkit
 from alignkit.distances._lower_bounds import envelope, lb_improved, lb_keogh, lb_kim
-from alignkit.exceptions import InvalidInputError
-from alignkit.kernels._numba._bounds import window_bounds
+from alignkit.exceptions import AlignkitMemoryError, InvalidInputError
+from alignkit.kernels._numba._bounds import FULL, RADIUS, window_bounds, window_spec
 from alignkit.kernels._numba._pruned import diagonal_cost, dtw_pruned
 from alignkit.validation import check_window
 
@@ -186,7 +186,7 @@ def test_pruned_dtw_is_exact_within_the_bound_and_inf_above(case, fraction):
     if parsed.mask is not None:
         return
     exact = alignkit.dtw_distance(a, b, window=window, squared=True)
-    lo, hi = window_bounds(len(a), len(b), parsed.kind, parsed.param)
+    lo, hi = window_bounds(len(a), len(b), *window_spec(parsed, len(a), len(b)))
     upper_bound = fraction * exact
     total, cells = dtw_pruned(a, b, lo, hi, upper_bound, np.empty(0))
     if exact <= upper_bound:
@@ -209,7 +209,7 @@ def test_pruned_dtw_is_exact_within_the_bound_and_inf_above(case, fraction):
 def test_pruned_dtw_with_keogh_remainder_is_exact_within_the_bound(n, radius, seed, fraction):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
-    lo, hi = window_bounds(n, n, 1, float(radius))
+    lo, hi = window_bounds(n, n, RADIUS, radius, 0.0)
     remainder = _remainder(a, b, lo, hi)
     exact = alignkit.dtw_distance(a, b, window=radius, squared=True)
     total, cells = dtw_pruned(a, b, lo, hi, fraction * exact, remainder)
@@ -227,7 +227,7 @@ def test_pruned_dtw_skips_cells_of_a_row_that_are_above_the_bound():
     # than the bound, so each row computes the diagonal cell and at most its
     # two neighbours instead of the whole band.
     a = np.linspace(0.0, 10.0, 30)[:, None]
-    lo, hi = window_bounds(30, 30, 0, 0.0)
+    lo, hi = window_bounds(30, 30, FULL, 0, 0.0)
     total, cells = dtw_pruned(a, a.copy(), lo, hi, 0.01, np.empty(0))
     assert total == 0.0
     assert cells <= 3 * 30 < 30 * 30
@@ -245,3 +245,15 @@ def test_diagonal_cost_is_an_upper_bound_of_dtw(case):
     assert exact <= total == pytest.approx(euclidean, rel=1e-12)
     assert cells == len(a)
     assert diagonal_cost(a, b, 0.5 * euclidean)[0] == (np.inf if euclidean > 0 else 0.0)
+
+
+@pytest.mark.parametrize("bad", [2.7, 0, -1, True, "3"])
+def test_envelope_n_timepoints_must_be_a_positive_int(bad):
+    # Issue 13, item 4: 2.7 was truncated to 2.
+    with pytest.raises(InvalidInputError, match="'n_timepoints' parameter of envelope must be"):
+        envelope([0.0, 1.0, 2.0], n_timepoints=bad)
+
+
+def test_envelope_huge_n_timepoints_is_refused_before_allocating():
+    with pytest.raises(AlignkitMemoryError, match="n_timepoints=1000000000000"):
+        envelope([0.0, 1.0, 2.0], n_timepoints=10**12)

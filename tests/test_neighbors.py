@@ -17,6 +17,7 @@ from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import alignkit
+from alignkit.distances import pairwise_distances
 from alignkit.estimators._neighbors import (
     DTWDistances,
     KNeighborsDTWClassifier,
@@ -241,9 +242,9 @@ def test_n_jobs_gives_the_same_neighbours(gunpoint):
 
 def test_invalid_arguments_are_named():
     X, y = [np.zeros(5), np.ones(6)], [0, 1]
-    with pytest.raises(ValueError, match="n_neighbors must be an int >= 1"):
+    with pytest.raises(ValueError, match="'n_neighbors' parameter of KNeighborsDTWClassifier"):
         KNeighborsDTWClassifier(n_neighbors=0).fit(X, y)
-    with pytest.raises(ValueError, match="weights must be"):
+    with pytest.raises(ValueError, match="'weights' parameter of KNeighborsDTWRegressor must be"):
         KNeighborsDTWRegressor(weights="far").fit(X, y)
     with pytest.raises(WindowError, match="mask"):
         KNeighborsDTWClassifier(window=np.ones((5, 5), dtype=bool)).fit(X, y)
@@ -254,3 +255,41 @@ def test_invalid_arguments_are_named():
         clf.kneighbors(X, n_neighbors=3)
     with pytest.raises(InvalidInputError, match="channels"):
         clf.predict([np.zeros((5, 2))])
+
+
+@pytest.mark.parametrize(
+    "make, parameter",
+    [
+        (lambda: KNeighborsDTWClassifier(lower_bounds=None), "lower_bounds"),
+        (lambda: KNeighborsDTWClassifier(lower_bounds="no"), "lower_bounds"),
+        (lambda: KNeighborsDTWClassifier(n_jobs=2.5), "n_jobs"),
+        (lambda: KNeighborsDTWRegressor(n_neighbors=True), "n_neighbors"),
+    ],
+)
+def test_parameters_are_not_read_by_truthiness(make, parameter):
+    # Issue 13, item 4: lower_bounds=None and n_jobs=2.5 were read by truthiness.
+    with pytest.raises(InvalidInputError, match=f"'{parameter}' parameter of"):
+        make().fit([np.zeros(5), np.ones(6)], [0, 1])
+
+
+def test_dtw_distances_squared_must_be_a_bool():
+    with pytest.raises(InvalidInputError, match="'squared' parameter of DTWDistances"):
+        DTWDistances(squared="no").fit([np.zeros(5), np.ones(6)])
+    with pytest.raises(InvalidInputError, match="'squared' parameter of pairwise_distances"):
+        pairwise_distances([np.zeros(5), np.ones(6)], squared="no")
+
+
+def test_a_weights_callable_that_returns_nan_is_named():
+    # Issue 13, item 4: NaN weights always predicted class 0.
+    X, y = [np.zeros(5), np.ones(6), np.full(5, 2.0)], [0, 1, 1]
+    clf = KNeighborsDTWClassifier(n_neighbors=2, weights=lambda d: d * np.nan).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"weights callable returned nan for neighbour 0"):
+        clf.predict([np.ones(5)])
+
+
+def test_overflowing_costs_are_reported_not_returned_as_neighbour_n_samples_fit():
+    # Issue 13, item 2: the neighbour index n_samples_fit_ came back and predict raised IndexError.
+    X, y = [np.array([0.0, 1e155, 2.0]), np.array([0.0, -1e155])], [0, 1]
+    clf = KNeighborsDTWClassifier().fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"costs from X\[0\] to the training .* overflow"):
+        clf.predict([np.array([0.0, -3e155, 1.0])])

@@ -40,5 +40,5 @@ def test_threads_and_joblib_agree_on_squared_costs():
 
 
 def test_unknown_engine_is_named():
-    with pytest.raises(InvalidInputError, match="engine must be 'joblib' or 'numba'"):
+    with pytest.raises(InvalidInputError, match="'engine' parameter of pairwise_distances must be"):
         pairwise_distances(_collection(3, 3), engine="threads")

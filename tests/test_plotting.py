@@ -122,6 +122,28 @@ def test_plot_alignment_rejects_bad_arguments(pair, alignment, kwargs, match):
         plot_alignment(alignment, a, b, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("function", "kwargs", "match"),
+    [
+        # Declared constraints: the message names the function, the parameter and the value.
+        (plot_alignment, {"max_lines": 2.0}, r"'max_lines' parameter of plot_alignment .* Got 2.0"),
+        (plot_alignment, {"max_lines": True}, r"'max_lines' parameter of plot_alignment"),
+        (plot_alignment, {"offset": np.nan}, r"'offset' parameter of plot_alignment .* Got nan"),
+        (plot_alignment, {"offset": "1.5"}, r"'offset' parameter of plot_alignment"),
+        (plot_alignment, {"labels": "ab"}, r"'labels' parameter of plot_alignment"),
+        (plot_alignment, {"title": 3}, r"'title' parameter of plot_alignment"),
+        # show_cost=1 used to pass the `in (True, False, "auto")` test and act as "auto".
+        (plot_cost_matrix, {"show_cost": 1}, r"'show_cost' parameter of plot_cost_matrix"),
+        (plot_cost_matrix, {"show_cost": "yes"}, r"'show_cost' parameter of plot_cost_matrix"),
+        (plot_cost_matrix, {"title": 3}, r"'title' parameter of plot_cost_matrix"),
+    ],
+)
+def test_plot_parameters_are_declared(pair, alignment, function, kwargs, match):
+    a, b = pair
+    with pytest.raises(InvalidInputError, match=match):
+        function(alignment, a, b, **kwargs)
+
+
 def test_plot_alignment_rejects_sequences_of_other_lengths(pair, alignment):
     a, b = pair
     with pytest.raises(InvalidInputError, match="b has 34 timepoints"):

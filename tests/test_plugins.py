@@ -275,3 +275,153 @@ def test_every_hook_is_prefixed_and_documented_with_its_exact_arguments():
         assert doc["Summary"] and doc["Examples"], name
         documented = [parameter.name for parameter in doc["Parameters"]]
         assert documented == list(caller.spec.argnames), name
+
+
+# --- isolation: SystemExit, KeyboardInterrupt, odd names (hardening issue, item 12) ------
+
+
+def _fake_distribution(root, distribution, entry_point, module, source):
+    """A one-module distribution in ``root`` with one ``alignkit`` entry point."""
+    info = root / f"{distribution.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[alignkit]\n{entry_point} = {module}\n")
+    (root / f"{module}.py").write_text(source)
+    return root
+
+
+_EXIT_ON_IMPORT = "import sys\nsys.exit(3)\n"
+_EXIT_IN_HOOK = """
+import sys
+import alignkit
+
+
+@alignkit.hookimpl
+def alignkit_register_aligners(registry):
+    sys.exit("the hook calls sys.exit")
+"""
+_INTERRUPT_IN_HOOK = """
+import alignkit
+
+
+@alignkit.hookimpl
+def alignkit_register_aligners(registry):
+    raise KeyboardInterrupt
+"""
+
+_EXIT_PROBE = """
+import json, warnings
+import alignkit
+from alignkit.core.registry import get_registry
+
+with warnings.catch_warnings(record=True) as record:
+    warnings.simplefilter("always")
+    names = alignkit.list_aligners()
+failures = [[f.name, f.error] for f in get_registry().failures]
+print(json.dumps({"names": names, "failures": failures,
+                  "warnings": [str(w.message) for w in record]}))
+"""
+
+
+def test_plugin_calling_sys_exit_does_not_end_the_process(tmp_path):
+    # In a subprocess: were SystemExit not isolated, it would end the test run.
+    _fake_distribution(
+        tmp_path, "alignkit-fake-exit", "fakeexit", "fake_alignkit_exit", _EXIT_ON_IMPORT
+    )
+    _fake_distribution(
+        tmp_path, "alignkit-fake-exithook", "fakeexithook", "fake_alignkit_exithook", _EXIT_IN_HOOK
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(FIXTURES / "good")]))
+    env.pop("ALIGNKIT_STRICT_PLUGINS", None)
+    env.pop("ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD", None)
+    installed = {ep.name for ep in importlib.metadata.entry_points(group="alignkit")}
+    env["ALIGNKIT_BLOCK_PLUGINS"] = ",".join(sorted(installed))
+    result = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "fake_good" in report["names"]
+    assert report["failures"] == [
+        ["fakeexit", "SystemExit: 3"],
+        ["fakeexithook", "SystemExit: the hook calls sys.exit"],
+    ]
+    assert any("'fakeexit'" in m and "was skipped: SystemExit: 3" in m for m in report["warnings"])
+
+
+def test_strict_mode_reports_sys_exit_without_saying_skipped(plugins, tmp_path, monkeypatch):
+    _fake_distribution(
+        tmp_path, "alignkit-fake-exithook", "fakeexithook", "fake_alignkit_exithook", _EXIT_IN_HOOK
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with alignkit.config_context(strict_plugins=True):
+        with pytest.raises(PluginLoadError) as info:
+            get_registry()
+    message = str(info.value)
+    assert "'fakeexithook'" in message and "alignkit-fake-exithook 1.0" in message
+    assert "failed to load: SystemExit: the hook calls sys.exit" in message
+    assert "skipped" not in message and "Strict plugin loading is on" in message
+    assert isinstance(info.value.__cause__, SystemExit)
+
+
+def test_keyboard_interrupt_in_a_plugin_is_never_caught(plugins, tmp_path, monkeypatch):
+    _fake_distribution(
+        tmp_path,
+        "alignkit-fake-interrupt",
+        "fakeinterrupt",
+        "fake_alignkit_interrupt",
+        _INTERRUPT_IN_HOOK,
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(KeyboardInterrupt):
+        alignkit.list_aligners()
+    # Nothing half-built is kept: once the plugin is blocked, the registry builds.
+    plugins.block("fakeinterrupt")
+    assert alignkit.list_aligners() == BUILTINS
+
+
+def test_an_entry_point_name_with_a_comma_can_be_blocked(plugins, tmp_path, monkeypatch):
+    _fake_distribution(
+        tmp_path, "alignkit-fake-comma", "fake,comma", "fake_alignkit_comma", _EXIT_IN_HOOK
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.warns(PluginWarning) as record:
+        alignkit.list_aligners()
+    (message,) = plugin_warnings(record)
+    assert "'fake,comma'" in message and "ALIGNKIT_BLOCK_PLUGINS=fake\\,comma" in message
+    reset_registry()
+    del sys.modules["fake_alignkit_comma"]
+    plugins.block("fake\\,comma")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginWarning)
+        assert alignkit.list_aligners() == BUILTINS
+    assert "fake_alignkit_comma" not in sys.modules
+
+
+# --- built-ins are named by module and fill the registry they are given -----------------
+
+
+def test_builtins_are_named_by_module_and_register_through_the_hook(plugins, monkeypatch):
+    from alignkit.core import plugins as loader
+    from alignkit.core.registry import Registry
+
+    assert loader.BUILTIN_PLUGINS == ("alignkit.estimators._builtin",)
+    plugins.install("good")
+    # A second built-in module, named by string like the first, registers as alignkit's.
+    monkeypatch.setattr(loader, "BUILTIN_PLUGINS", (*loader.BUILTIN_PLUGINS, "fake_alignkit_good"))
+    with alignkit.config_context(plugin_autoload=False):
+        given = Registry()
+        registry = loader.build_registry(given)
+    assert registry is given
+    assert registry.names() == sorted([*BUILTINS, "fake_failing", "fake_good"])
+    assert registry.get("fake_good").distribution == "alignkit"
+    assert registry.get("dtw").version == alignkit.__version__
+
+
+def test_a_plugin_cannot_register_a_non_spec(plugins):
+    from alignkit.core.plugins import _StagingRegistry
+    from alignkit.core.registry import Registry
+
+    staging = _StagingRegistry(Registry(), "alignkit-fake", "1.0")
+    with pytest.raises(TypeError, match="Registry.add takes an AlignerSpec, got dict"):
+        staging.add({"name": "nope"})

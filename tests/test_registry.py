@@ -3,10 +3,18 @@
 import threading
 
 import pytest
+from sklearn.base import BaseEstimator
 
 import alignkit
-from alignkit import AlignerSpec, DTWAligner, UniformAligner
-from alignkit.core.registry import PluginFailure, Registry, get_registry, reset_registry
+from alignkit import AlignerSpec, CTWAligner, DTWAligner, UniformAligner
+from alignkit.base import PairedAligner, SequenceAligner
+from alignkit.core.registry import (
+    PluginFailure,
+    Registry,
+    class_tags,
+    get_registry,
+    reset_registry,
+)
 from alignkit.exceptions import DuplicateAlignerError, InvalidInputError, UnknownAlignerError
 
 
@@ -22,11 +30,35 @@ class NotAnEstimator:
     """A class without fit."""
 
 
+class Untagged(BaseEstimator):
+    """An aligner class that declares no tags."""
+
+    def fit(self, X, y=None):
+        return self
+
+
+class OtherUntagged(Untagged):
+    """Another aligner class without tags."""
+
+
+class Tagged(Untagged):
+    """A tagged aligner."""
+
+    _alignkit_tags = frozenset({"explicit", "numba"})
+
+
+class TaggedTorch(Tagged):
+    """A tagged aligner with one more backend."""
+
+    _alignkit_tags = frozenset({"torch"})
+
+
 def make_registry():
+    """Three specs of classes that declare no tags, so the spec's tags are exactly given."""
     registry = Registry()
-    registry.add(AlignerSpec("dtw", DTWAligner, tags={"explicit", "numba"}, distribution="a"))
-    registry.add(AlignerSpec("uniform", UniformAligner, tags={"explicit"}, distribution="a"))
-    registry.add(AlignerSpec("soft_dtw", DTWAligner, tags={"numba"}, distribution="b"))
+    registry.add(AlignerSpec("dtw", Untagged, tags={"explicit", "numba"}, distribution="a"))
+    registry.add(AlignerSpec("uniform", OtherUntagged, tags={"explicit"}, distribution="a"))
+    registry.add(AlignerSpec("soft_dtw", Untagged, tags={"numba"}, distribution="b"))
     return registry
 
 
@@ -48,10 +80,41 @@ def test_spec_rejects_estimators_that_are_not_classes_with_fit(estimator):
 
 
 def test_spec_coerces_tags_to_frozenset():
-    spec = AlignerSpec("dtw", DTWAligner, tags=["numba", "explicit", "numba"])
+    spec = AlignerSpec("dtw", Untagged, tags=["numba", "explicit", "numba"])
     assert spec.tags == frozenset({"numba", "explicit"})
     assert isinstance(spec.tags, frozenset)
-    assert AlignerSpec("dtw", DTWAligner).tags == frozenset()
+    assert AlignerSpec("dtw", Untagged).tags == frozenset()
+
+
+def test_class_tags_are_the_union_over_the_mro():
+    assert class_tags(Untagged) == frozenset()
+    assert class_tags(Tagged) == {"explicit", "numba"}
+    assert class_tags(TaggedTorch) == {"explicit", "numba", "torch"}
+    # The family bases bring theirs: paired input is multimodal.
+    assert class_tags(CTWAligner) == {"explicit", "temporal", "multimodal", "numba"}
+    assert class_tags(PairedAligner) == {"temporal", "multimodal"}
+    assert class_tags(SequenceAligner) == {"temporal"}
+
+
+def test_spec_reads_tags_from_the_class_and_adds_explicit_ones():
+    assert AlignerSpec("mine", TaggedTorch).tags == {"explicit", "numba", "torch"}
+    # A plugin whose class declares no tags passes them (and may add to declared ones).
+    assert AlignerSpec("mine", Untagged, tags={"fake"}).tags == {"fake"}
+    assert AlignerSpec("mine", Tagged, tags={"fast"}).tags == {"explicit", "numba", "fast"}
+
+
+@pytest.mark.parametrize("declared", ["numba", ("numba", 3)])
+def test_bad_class_tags_name_the_class(declared):
+    bad = type("BadTags", (Untagged,), {"_alignkit_tags": declared})
+    with pytest.raises(TypeError, match="BadTags._alignkit_tags must be an iterable of str"):
+        AlignerSpec("bad", bad)
+
+
+def test_spec_description_defaults_to_the_docstring_summary():
+    assert AlignerSpec("mine", TaggedTorch).description == "A tagged aligner with one more backend."
+    assert AlignerSpec("mine", TaggedTorch, description="Mine.").description == "Mine."
+    undocumented = type("Undocumented", (Untagged,), {"__doc__": None})
+    assert AlignerSpec("mine", undocumented).description == ""
 
 
 @pytest.mark.parametrize("tags", ["numba", [1, "numba"]])
@@ -72,7 +135,7 @@ def test_registry_add_get_names_specs():
     registry = make_registry()
     assert registry.names() == ["dtw", "soft_dtw", "uniform"]
     assert [spec.name for spec in registry.specs()] == ["dtw", "soft_dtw", "uniform"]
-    assert registry.get("uniform").estimator is UniformAligner
+    assert registry.get("uniform").estimator is OtherUntagged
     assert "dtw" in registry and "ctw" not in registry
     assert len(registry) == 3
 
@@ -149,6 +212,50 @@ def test_builtins_are_registered_by_alignkit():
         assert spec.description
         assert {"explicit", "temporal"} <= spec.tags
     assert "numba" in registry.get("dtw").tags
+
+
+# The tags the built-ins had when _builtin.py restated them by hand (plus the torch
+# backend of DTWAligner, which that list forgot): now read from the classes.
+BUILTIN_TAGS = {
+    "ctw": {"explicit", "temporal", "multimodal", "numba"},
+    "deep_ctw": {"explicit", "temporal", "multimodal", "numba", "torch"},
+    "dtw": {"explicit", "temporal", "numba", "torch"},
+    "glimpse": {"implicit", "spatial", "image", "torch"},
+    "soft_attention": {"implicit", "temporal", "multimodal", "torch"},
+    "stn": {"implicit", "spatial", "image", "torch"},
+    "uniform": {"explicit", "temporal", "baseline"},
+}
+
+
+def test_builtin_tags_are_read_from_the_classes():
+    registry = get_registry()
+    for name, expected in BUILTIN_TAGS.items():
+        spec = registry.get(name)
+        assert spec.tags == expected, name
+        assert spec.tags == class_tags(spec.estimator), name
+        summary = spec.estimator.__doc__.strip().splitlines()[0]
+        assert spec.description == summary, name
+
+
+def test_builtin_registration_restates_no_tags():
+    from alignkit.estimators._builtin import alignkit_register_aligners
+
+    class Recording(Registry):
+        def add(self, spec):
+            added.append(spec)
+            super().add(spec)
+
+    added = []
+    alignkit_register_aligners(Recording())
+    for spec in added:
+        assert spec == AlignerSpec(spec.name, spec.estimator), spec.name
+
+
+def test_list_aligners_torch_includes_dtw():
+    torch = alignkit.list_aligners(tags={"torch"})
+    assert {"dtw", "deep_ctw", "soft_attention", "stn", "glimpse"} <= set(torch)
+    assert "ctw" not in torch and "uniform" not in torch
+    assert alignkit.list_aligners(tags={"multimodal", "explicit"})[:2] == ["ctw", "deep_ctw"]
 
 
 def test_list_aligners_is_sorted_and_filters_by_tags():

@@ -15,7 +15,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
 import alignkit
-from alignkit.core.registry import get_registry
+from alignkit.base import SequenceAligner
+from alignkit.core.registry import class_tags, get_registry
 from alignkit.datasets import make_warped_collection
 from alignkit.preprocessing import Flatten
 
@@ -49,6 +50,15 @@ def test_registry_records_the_distribution():
     assert spec.version == metadata.version("alignkit-shapedtw")
     assert "shapedtw" in alignkit.list_aligners(tags={"explicit"})
     assert not [failure for failure in get_registry().failures if failure.name == "shapedtw"]
+
+
+def test_plugin_tags_are_read_from_its_class():
+    # The plugin registers without tags: the class declares them, its family base adds one.
+    assert issubclass(shapedtw.ShapeDTWAligner, SequenceAligner)
+    spec = get_registry().get("shapedtw")
+    assert spec.tags == class_tags(shapedtw.ShapeDTWAligner) == {"explicit", "temporal", "numba"}
+    assert "shapedtw" in alignkit.list_aligners(tags={"temporal", "numba"})
+    assert "shapedtw" not in alignkit.list_aligners(tags={"multimodal"})
 
 
 def test_plugin_aligner_in_a_pipeline_beats_chance():

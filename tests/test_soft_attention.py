@@ -26,11 +26,13 @@ from alignkit.estimators._attention_alignment import (
 from alignkit.estimators._soft_attention import SoftAttentionAligner, _check_pairs
 from alignkit.estimators._uniform import uniform_path
 from alignkit.exceptions import InvalidInputError
-from alignkit.kernels._torch._attention import _annotate, _loss
 from alignkit.metrics import path_distance
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
+
+from alignkit.kernels._torch import _attention  # noqa: E402
+from alignkit.kernels._torch._attention import _annotate, _loss  # noqa: E402
 
 
 def _mass(weights, sources):
@@ -255,8 +257,8 @@ def test_padding_does_not_change_results(mode, attention_score):
     alone = model.attention(pairs)
     with torch.no_grad():
         checked = _check_pairs(pairs, model._fitted_spec())
-        batch = model._batch(torch, checked)  # padded to the longest source and target
-        padded = model._forward(torch, batch)[2].numpy()
+        batch = model._batch(_attention, checked)  # padded to the longest source and target
+        padded = model._forward(_attention, batch)[2].numpy()
     for k, ((a, b), weights) in enumerate(zip(pairs, alone)):
         np.testing.assert_allclose(padded[k, : len(b), : len(a)], weights, atol=1e-6)
         assert (padded[k, :, len(a) :] == 0).all()
@@ -543,7 +545,7 @@ def test_grid_decoding_agrees_with_teacher_forcing(protocol_task, captioner):
     pairs = _check_pairs(list(zip(images, decoded)), captioner._fitted_spec())
     for pair, tokens in zip(pairs, decoded):
         with torch.no_grad():
-            logits = captioner._forward(torch, captioner._batch(torch, [pair]))[0][0]
+            logits = captioner._forward(_attention, captioner._batch(_attention, [pair]))[0][0]
         np.testing.assert_array_equal(captioner.classes_[logits.argmax(-1).numpy()], tokens)
 
 
@@ -553,9 +555,9 @@ def test_doubly_stochastic_counts_real_steps_only(caption_task):
     model = SoftAttentionAligner(input="grid", max_epochs=1, random_state=0).fit(pairs)
     checked = _check_pairs(pairs, model._fitted_spec())
     with torch.no_grad():
-        batch = model._batch(torch, checked)  # captions padded to 3 tokens
-        outputs = model._forward(torch, batch)
-        penalty = float(_loss(torch, outputs, batch, 1.0) - _loss(torch, outputs, batch, 0.0))
+        batch = model._batch(_attention, checked)  # captions padded to 3 tokens
+        outputs = model._forward(_attention, batch)
+        penalty = float(_loss(outputs, batch, 1.0) - _loss(outputs, batch, 0.0))
     coverage = [w.sum(axis=0) for w in model.attention(pairs)]  # each caption alone
     expected = np.mean([((1.0 - c) ** 2).mean() for c in coverage])
     assert penalty == pytest.approx(expected, rel=1e-4)
@@ -581,8 +583,8 @@ def test_grid_gate_scales_the_attended_annotations(caption_task):
     model = SoftAttentionAligner(input="grid", max_epochs=2, random_state=0).fit(pairs)
     checked = _check_pairs(pairs[:3], model._fitted_spec())
     with torch.no_grad():
-        source = model._sources(torch, [image for image, _ in checked])[0]
-        annotations = _annotate(torch, model.model_, source, None).numpy()
+        source = model._sources(_attention, [image for image, _ in checked])[0]
+        annotations = _annotate(model.model_, source, None).numpy()
     weights, contexts = model.attention(pairs[:3]), model.transform(pairs[:3])
     for k in range(3):
         ungated = weights[k] @ annotations[k]  # (steps, hidden)

@@ -21,6 +21,7 @@ from alignkit.distances._soft_dtw import (
     soft_dtw_grad,
 )
 from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.validation import check_window
 
 torch = pytest.importorskip("torch")
 from alignkit.kernels._torch._soft_dtw import soft_dtw_batch, soft_dtw_batch_cost  # noqa: E402
@@ -47,7 +48,7 @@ def _batch(seed, n_pairs=6, max_n=14, max_m=12, n_channels=2, pad=0, fill=0.0):
 def _values_and_grads(x, y, x_lengths, y_lengths, gamma, window, dtype=torch.float64):
     xt = torch.tensor(x, dtype=dtype, requires_grad=True)
     yt = torch.tensor(y, dtype=dtype, requires_grad=True)
-    values = soft_dtw_batch(xt, yt, x_lengths, y_lengths, gamma=gamma, window=window)
+    values = soft_dtw_batch(xt, yt, x_lengths, y_lengths, gamma=gamma, window=check_window(window))
     values.sum().backward()
     return values.detach().numpy(), xt.grad.numpy(), yt.grad.numpy()
 
@@ -91,7 +92,7 @@ def test_gradcheck_with_respect_to_the_sequences(window):
     inputs = (torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True))
 
     def total(a, b):
-        return soft_dtw_batch(a, b, x_lengths, y_lengths, gamma=0.5, window=window)
+        return soft_dtw_batch(a, b, x_lengths, y_lengths, gamma=0.5, window=check_window(window))
 
     assert torch.autograd.gradcheck(total, inputs)
 
@@ -104,7 +105,8 @@ def test_gradcheck_with_respect_to_a_cost_matrix(window):
     mask[0, 2, 1] = mask[1, 0, 1] = False
 
     def total(c):
-        return soft_dtw_batch_cost(c, [6, 4, 2], [5, 5, 3], gamma=0.3, window=window, mask=mask)
+        parsed = check_window(window)
+        return soft_dtw_batch_cost(c, [6, 4, 2], [5, 5, 3], gamma=0.3, window=parsed, mask=mask)
 
     assert torch.autograd.gradcheck(total, (cost,))
 
@@ -226,9 +228,11 @@ def test_loss_trains_a_sequence_towards_its_target():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"gamma": 0.0}, "gamma must be a finite number > 0"),
-        ({"gamma": True}, "gamma must be a finite number > 0"),
-        ({"reduction": "max"}, "reduction must be 'mean', 'sum' or 'none'"),
+        ({"gamma": 0.0}, "'gamma' parameter of SoftDTWLoss must be a float in the range"),
+        ({"gamma": -1.0}, "'gamma' parameter of SoftDTWLoss must be a float in the range"),
+        ({"gamma": True}, "'gamma' parameter of SoftDTWLoss must be a float in the range"),
+        ({"reduction": "max"}, "'reduction' parameter of SoftDTWLoss must be a str among"),
+        ({"normalize": "no"}, "'normalize' parameter of SoftDTWLoss must be"),
     ],
 )
 def test_loss_bad_parameters(kwargs, message):
@@ -237,8 +241,9 @@ def test_loss_bad_parameters(kwargs, message):
 
 
 def test_kernel_bad_inputs_are_named():
-    with pytest.raises(InvalidInputError, match="gamma must be a finite number"):
-        soft_dtw_batch(torch.zeros(1, 3, 1), torch.zeros(1, 2, 1), gamma=-1.0)
+    # gamma is checked at the public boundary (SoftDTWLoss, soft_dtw), not in the kernel.
+    with pytest.raises(InvalidInputError, match="'gamma' parameter of soft_dtw must be"):
+        soft_dtw([0.0, 1.0], [0.0], gamma=-1.0, backend="torch")
     with pytest.raises(InvalidInputError, match="mask must be a bool tensor of shape"):
         soft_dtw_batch(torch.zeros(1, 3, 1), torch.zeros(1, 2, 1), mask=torch.ones(1, 2, 2))
     with pytest.raises(InvalidInputError, match="cost must be a torch.Tensor of shape"):

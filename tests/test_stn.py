@@ -146,10 +146,10 @@ def test_canvas_is_reproducible_and_cluttered():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"kind": "Q"}, "kind must be one of"),
+        ({"kind": "Q"}, "'kind' parameter of make_digit_canvas must be a str among"),
         ({"source_indices": [0, 5000]}, r"source_indices\[1\] = 5000"),
-        ({"n_images": 0}, "n_images must be an int >= 1"),
-        ({"noise": -1.0}, "noise must be"),
+        ({"n_images": 0}, r"'n_images' parameter .* must be an int in the range \[1, inf\)"),
+        ({"noise": -1.0}, "'noise' parameter of make_digit_canvas must be"),
         ({"kind": "TC", "clutter_size": 40}, "clutter_size"),
     ],
 )
@@ -298,13 +298,25 @@ def test_transform_none_is_the_plain_cnn():
 @pytest.mark.parametrize(
     "params, fit_args, message",
     [
-        ({"transformation": "rigid"}, "labels", "transformation must be one of"),
-        ({"mode": "both"}, "labels", "mode must be one of"),
+        (
+            {"transformation": "rigid"},
+            "labels",
+            "'transformation' parameter of STNAligner must be a str among",
+        ),
+        ({"mode": "both"}, "labels", "'mode' parameter of STNAligner must be a str among"),
         ({"padding_mode": "wrap"}, "labels", "padding_mode"),
         ({"tps_grid": (1, 4), "transformation": "tps"}, "labels", "tps_grid"),
         ({"output_size": (0, 5)}, "labels", "output_size"),
-        ({"learning_rate": 0.0}, "labels", "learning_rate must be a float > 0"),
-        ({"batch_size": 0}, "labels", "batch_size must be an int >= 1"),
+        (
+            {"learning_rate": 0.0},
+            "labels",
+            r"'learning_rate' parameter .* must be a float in the range \(0.0, inf\)",
+        ),
+        (
+            {"batch_size": 0},
+            "labels",
+            r"'batch_size' parameter .* must be an int in the range \[1, inf\)",
+        ),
         ({}, "none", "needs class labels y"),
         ({"mode": "registration"}, "none", "needs target images y or a template"),
         ({"transformation": None, "mode": "registration"}, "none", "only makes sense"),
@@ -351,3 +363,93 @@ def test_review_regressions():
     model.set_params(warm_start=True, template=None)
     with pytest.raises(InvalidInputError, match="same kind of target"):
         model.fit(pairs, pairs)
+
+
+# -- estimator kinds: task mode is a classifier, registration a transformer --------------
+
+
+def _sorted_two_class_canvas(n_images=40):
+    """Images with labels sorted by class: unstratified folds would hold one class each."""
+    canvas = make_digit_canvas(n_images, kind="clean", random_state=0)
+    labels = np.repeat([0, 1], n_images // 2)
+    return canvas.images, labels
+
+
+def test_task_mode_is_a_classifier_and_cross_validation_stratifies(monkeypatch):
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import KFold, StratifiedKFold, _validation, cross_validate
+
+    X, y = _sorted_two_class_canvas()
+    model = STNAligner(transformation="attention", max_epochs=1, random_state=0)
+    assert is_classifier(model)
+    splitters = []
+    check_cv = _validation.check_cv
+
+    def spy(*args, **kwargs):
+        splitters.append(check_cv(*args, **kwargs))
+        return splitters[-1]
+
+    monkeypatch.setattr(_validation, "check_cv", spy)
+    result = cross_validate(model, X, y, cv=5, return_indices=True)
+    assert [type(s) for s in splitters] == [StratifiedKFold]
+    for test in result["indices"]["test"]:
+        assert np.bincount(y[test]).tolist() == [4, 4]  # each fold has the classes' 1:1 ratio
+    # The check can fail: plain KFold on these sorted labels gives one-class test folds.
+    assert any(len(np.unique(y[test])) == 1 for _, test in KFold(5).split(X, y))
+    assert np.all((result["test_score"] >= 0) & (result["test_score"] <= 1))
+    fitted = clone(model).fit(X, y)
+    assert fitted.classes_.tolist() == [0, 1]
+
+
+def test_registration_mode_is_a_transformer_without_predict():
+    from sklearn.base import is_classifier
+    from sklearn.utils import get_tags
+
+    X, _ = _sorted_two_class_canvas(12)
+    model = STNAligner(mode="registration", transformation="attention", max_epochs=1)
+    assert not is_classifier(model) and get_tags(model).estimator_type is None
+    assert get_tags(model).target_tags.required is False  # a template needs no y
+    assert get_tags(model).transformer_tags is not None
+    for method in ("predict", "predict_proba"):
+        assert not hasattr(model, method)
+        with pytest.raises(AttributeError) as info:
+            getattr(model, method)
+        assert "registers images and predicts no labels" in str(info.value.__cause__)
+        assert "use transform" in str(info.value.__cause__)
+    model.fit(X, X[::-1].copy())
+    assert not hasattr(model, "predict") and not hasattr(model, "classes_")
+    warped = model.fit_transform(X, X[::-1].copy())  # paired targets reach transform
+    np.testing.assert_array_equal(warped, model.transform(X, targets=X[::-1].copy()))
+    assert hasattr(STNAligner(), "predict") and hasattr(STNAligner(), "predict_proba")
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.where(np.arange(12) == 3, np.nan, np.arange(12) % 2), r"^y\[3\] is NaN: a missing"),
+        (np.array([0, 1] * 5 + [None, 1], dtype=object), r"^y\[10\] is None: a missing"),
+        (np.linspace(0, 1, 12), "y must hold class labels: Unknown label type"),
+    ],
+)
+def test_missing_or_continuous_labels_are_refused(labels, message):
+    X, _ = _sorted_two_class_canvas(12)
+    with pytest.raises(InvalidInputError, match=message):
+        STNAligner(max_epochs=1).fit(X, labels)
+
+
+@pytest.mark.parametrize("mode", ["task", "registration"])
+def test_every_method_before_fit_raises_not_fitted(mode):
+    from sklearn.exceptions import NotFittedError
+
+    X = np.zeros((4, 8, 8))
+    model = STNAligner(mode=mode, template=X[0] if mode == "registration" else None)
+    calls = {
+        "score": (X, np.arange(4) % 2 if mode == "task" else None),
+        "transform": (X,),
+        "predict_transform": (X,),
+    }
+    if mode == "task":
+        calls.update(predict=(X,), predict_proba=(X,))
+    for method, args in calls.items():
+        with pytest.raises(NotFittedError):
+            getattr(model, method)(*args)

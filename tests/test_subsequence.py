@@ -225,7 +225,7 @@ def test_argument_errors():
         subsequence_search(query, series, step_pattern="symmetric2")
     with pytest.raises(InvalidInputError, match="fewer than the query"):
         subsequence_search(series, query, znormalize=True)
-    with pytest.raises(InvalidInputError, match="k must be"):
+    with pytest.raises(InvalidInputError, match="'k' parameter of subsequence_search must be"):
         subsequence_search(query, series, k=0)
     with pytest.raises(InvalidInputError, match="exclusion_zone"):
         subsequence_search(query, series, exclusion_zone=-1)

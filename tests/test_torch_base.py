@@ -14,14 +14,32 @@ from _no_torch import run_without_torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from alignkit.callbacks import Callback, EarlyStopping, ProgressBar
-from alignkit.estimators._torch_base import TorchTrainingMixin
-from alignkit.exceptions import InvalidInputError
+from alignkit.core.params import check_estimator_params
+from alignkit.estimators._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
+from alignkit.exceptions import InvalidInputError, InvalidParameterError
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
 
 class ToyRegressor(TorchTrainingMixin, RegressorMixin, BaseEstimator):
+    """A linear model trained by minibatch SGD.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.05
+        Step size.
+    %(training_parameters)s
+
+    Attributes
+    ----------
+    model_ : torch.nn.Linear
+        The model.
+    %(training_attributes)s
+    """
+
+    _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)
+
     def __init__(
         self,
         learning_rate=0.05,
@@ -49,7 +67,7 @@ class ToyRegressor(TorchTrainingMixin, RegressorMixin, BaseEstimator):
         self.tol = tol
 
     def fit(self, X, y):
-        self._check_training_params()
+        check_estimator_params(self)
         torch = self._import_torch()
         device = self._resolve_device()
         X = torch.as_tensor(np.asarray(X, dtype=np.float64), device=device)
@@ -215,11 +233,20 @@ def test_early_stopping_min_delta():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"max_epochs": 0}, "max_epochs must be an int >= 1"),
+        (
+            {"max_epochs": 0},
+            r"'max_epochs' parameter of ToyRegressor must be an int in the range \[1, inf\)",
+        ),
         ({"max_epochs": 2.5}, "max_epochs"),
-        ({"validation_fraction": 1.0}, "validation_fraction must be in"),
-        ({"tol": -1.0}, "tol must be a float >= 0"),
-        ({"callbacks": ProgressBar()}, "callbacks must be None or a list"),
+        (
+            {"validation_fraction": 1.0},
+            r"'validation_fraction' parameter .* must be a float in the range \(0.0, 1.0\)",
+        ),
+        ({"tol": -1.0}, r"'tol' parameter .* must be a float in the range \[0.0, inf\)"),
+        (
+            {"callbacks": ProgressBar()},
+            "'callbacks' parameter of ToyRegressor must be an instance of 'list'",
+        ),
         ({"device": "tpu"}, "device"),
         ({"device": "cuda:7"} if not torch.cuda.is_available() else {"device": "cuda:99"}, "cuda"),
     ],
@@ -278,16 +305,22 @@ def test_without_torch_construct_clone_work_and_fit_names_the_extra():
         """
         import numpy as np
         from sklearn.base import BaseEstimator, clone
-        from alignkit.estimators._torch_base import TorchTrainingMixin
+        from alignkit.core.params import check_estimator_params
+        from alignkit.estimators._torch_base import (
+            TRAINING_PARAMETER_CONSTRAINTS,
+            TorchTrainingMixin,
+        )
 
         class Toy(TorchTrainingMixin, BaseEstimator):
+            _parameter_constraints = TRAINING_PARAMETER_CONSTRAINTS
+
             def __init__(self, device="cpu", random_state=None, max_epochs=3):
                 self.device = device
                 self.random_state = random_state
                 self.max_epochs = max_epochs
 
             def fit(self, X, y=None):
-                self._check_training_params()
+                check_estimator_params(self)
                 self._import_torch()
                 return self
 
@@ -376,3 +409,123 @@ def test_early_stopping_restore_keeps_optimizer_on_the_model(data):
     model.set_params(early_stopping=False, learning_rate=0.01, max_epochs=1, callbacks=None)
     model.fit(X, y)
     assert not torch.equal(model.model_.weight.detach(), before)
+
+
+# -- parameters and docs declared once ----------------------------------------------------
+
+LEARNED = ("STNAligner", "GlimpseAligner", "SoftAttentionAligner", "DeepCTWAligner")
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_every_parameter_is_constrained_and_the_shared_ones_once(name):
+    import inspect
+
+    import alignkit
+
+    cls = getattr(alignkit, name)
+    parameters = set(inspect.signature(cls).parameters)
+    constraints = cls._parameter_constraints
+    assert parameters <= set(constraints), sorted(parameters - set(constraints))
+    shared = set(TRAINING_PARAMETER_CONSTRAINTS) & parameters - {"learning_rate"}
+    assert len(shared) >= 10
+    for param in shared:
+        assert constraints[param] is TRAINING_PARAMETER_CONSTRAINTS[param], param
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_shared_parameter_docs_come_from_the_base_with_the_class_defaults(name):
+    import ast
+    import inspect
+
+    from numpydoc.docscrape import ClassDoc
+
+    import alignkit
+    from alignkit.estimators._torch_base import _PARAMETER_DOCS
+
+    cls = getattr(alignkit, name)
+    assert "%(training" not in cls.__doc__
+    documented = {}
+    for section in ("Parameters", "Attributes"):
+        for entry in ClassDoc(cls)[section]:
+            for item in entry.name.split(","):
+                documented.setdefault(section, {})[item.strip()] = entry
+    signature = inspect.signature(cls).parameters
+    assert set(documented["Parameters"]) == set(signature)
+    for param, entry in documented["Parameters"].items():
+        assert entry.desc, f"{name}.{param} is undocumented"
+        stated = entry.type.rpartition("default=")[2]
+        assert ast.literal_eval(stated) == signature[param].default, (param, entry.type)
+        if param in _PARAMETER_DOCS:
+            shared = _PARAMETER_DOCS[param].splitlines()[1:]
+            assert entry.desc == [line.strip() for line in shared], param
+    for attribute in ("loss_curve_", "validation_scores_", "history_", "n_iter_", "device_"):
+        assert documented["Attributes"][attribute].desc, (name, attribute)
+
+
+def test_ill_formed_callbacks_are_refused_by_index(data):
+    X, y = data
+    with pytest.raises(InvalidParameterError, match=r"callbacks\[1\] is a str"):
+        ToyRegressor(callbacks=[ProgressBar(stream=io.StringIO()), "loud"]).fit(X, y)
+
+
+# -- torch loaded one way -------------------------------------------------------------------
+
+
+def test_kernel_modules_load_through_the_guarded_entry_point():
+    from alignkit.kernels._torch import load
+
+    for name in ("_attention", "_glimpse", "_spatial", "_training"):
+        module = load(name)
+        assert module.__name__ == f"alignkit.kernels._torch.{name}"
+        assert module.torch is torch
+    with pytest.raises(ModuleNotFoundError, match="_missing"):
+        load("_missing")  # a wrong name is not reported as a missing torch
+
+
+def test_without_torch_loading_a_kernel_or_unpickling_a_fitted_model_names_the_extra(tmp_path):
+    from alignkit.datasets import make_digit_canvas
+    from alignkit.estimators._stn import STNAligner
+
+    canvas = make_digit_canvas(12, kind="clean", random_state=0)
+    fitted = STNAligner(transformation="attention", max_epochs=1, random_state=0)
+    fitted.fit(canvas.images, canvas.labels)
+    (tmp_path / "fitted.pkl").write_bytes(pickle.dumps(fitted))
+    (tmp_path / "unfitted.pkl").write_bytes(pickle.dumps(STNAligner(max_epochs=2)))
+    result = run_without_torch(
+        f"""
+        import pickle, sys
+        from alignkit.kernels._torch import load
+
+        try:
+            load("_spatial", "STNAligner.fit")
+        except ImportError as error:
+            print("LOAD", error)
+        with open({str(tmp_path / "unfitted.pkl")!r}, "rb") as f:
+            print("UNFITTED", pickle.load(f).get_params()["max_epochs"])
+        with open({str(tmp_path / "fitted.pkl")!r}, "rb") as f:
+            try:
+                pickle.load(f)
+            except ImportError as error:
+                print("UNPICKLE", type(error).__name__, error)
+        assert "torch" not in sys.modules
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert "STNAligner.fit needs PyTorch" in lines["LOAD"] and "alignkit[torch]" in lines["LOAD"]
+    assert lines["UNFITTED"] == "2"
+    assert lines["UNPICKLE"].startswith("ImportError Unpickling a fitted STNAligner needs")
+    assert "alignkit[torch]" in lines["UNPICKLE"]
+
+
+def test_read_only_arrays_are_copied_before_torch_wraps_them():
+    from alignkit.kernels._torch import load
+
+    training = load("_training")
+    writable = np.arange(6, dtype=np.float32).reshape(2, 3)
+    read_only = writable.copy()
+    read_only.setflags(write=False)
+    tensor = training.as_tensor(read_only, "cpu")
+    assert not np.shares_memory(tensor.numpy(), read_only)
+    np.testing.assert_array_equal(tensor.numpy(), read_only)
+    assert np.shares_memory(training.as_tensor(writable, "cpu").numpy(), writable)  # no copy

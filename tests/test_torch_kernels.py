@@ -23,6 +23,7 @@ import alignkit
 from alignkit import DTWAligner
 from alignkit.exceptions import InvalidInputError
 from alignkit.kernels.dispatch import resolve_backend
+from alignkit.validation import check_window
 
 torch = pytest.importorskip("torch")
 from alignkit.kernels._torch._dtw import dtw_batch, paths_to_list  # noqa: E402
@@ -55,7 +56,7 @@ def _torch_dtw(x, y, x_lengths, y_lengths, window, dtype=torch.float64):
         torch.tensor(y, dtype=dtype),
         x_lengths,
         y_lengths,
-        window=window,
+        window=check_window(window),
         squared=True,
         return_paths=True,
     )
@@ -153,7 +154,7 @@ def test_univariate_two_d_batches_are_accepted():
         ({"x_lengths": [0, 2]}, r"x_lengths\[0\] = 0 is outside \[1, 3\]"),
         ({"y_lengths": [1, 9]}, r"y_lengths\[1\] = 9 is outside \[1, 2\]"),
         ({"x_lengths": [1.0, 2.0]}, "x_lengths must hold 2 integers"),
-        ({"window": np.ones((3, 2), dtype=bool)}, "window cannot be a mask"),
+        ({"window": check_window(np.ones((3, 2), dtype=bool))}, "window cannot be a mask"),
         (
             {"mask": torch.ones(2, 3, 3, dtype=torch.bool)},
             r"mask must be a bool tensor of shape \(2, 3, 2\)",
@@ -300,7 +301,7 @@ def test_cuda_equals_cpu():
 
     rng = np.random.default_rng(2)
     x, y, x_lengths, y_lengths = _batch(rng, 16, 70, 60, 3)
-    for window in (None, 5):
+    for window in (None, check_window(5)):
         cpu = dtw_batch(torch.tensor(x), torch.tensor(y), x_lengths, y_lengths, window=window,
                         return_paths=True)  # fmt: skip
         gpu = dtw_batch(torch.tensor(x).cuda(), torch.tensor(y).cuda(), x_lengths, y_lengths,

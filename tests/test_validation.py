@@ -145,7 +145,8 @@ def test_given_reference_is_validated_by_name():
         DTWAligner(reference=np.zeros((3, 2))).fit([np.zeros(3)])
     with pytest.raises(
         InvalidInputError,
-        match=r"reference must be 'medoid', 'dba', 'soft_dtw' or an array, got 'x'",
+        match=r"'reference' parameter of DTWAligner must be a str among .*'dba'.* or an "
+        r"array-like. Got 'x' instead",
     ):
         DTWAligner(reference="x").fit([np.zeros(3)])
 
@@ -304,3 +305,17 @@ def test_memory_error_is_a_memory_error():
     with alignkit.config_context(max_memory=10):
         with pytest.raises(MemoryError):
             alignkit.dtw(np.zeros(50), np.zeros(50))
+
+
+def test_masked_arrays_are_refused_when_something_is_masked():
+    # Issue 13, item 4: the mask was dropped silently.
+    values = np.ma.masked_array([0.0, 1.0, 2.0, 3.0], mask=[False, False, True, False])
+    with pytest.raises(InvalidInputError, match=r"a masked array with a masked value at index \(2"):
+        check_sequence(values, name="a")
+    with pytest.raises(InvalidInputError, match=r"X\[1\] is a masked array"):
+        check_collection([np.zeros(3), values])
+    with pytest.raises(InvalidInputError, match=r"X is a masked array .* index \(0, 2\)"):
+        check_collection(np.ma.masked_array([[0.0, 1.0, 2.0]], mask=[[0, 0, 1]]))
+    unmasked = np.ma.masked_array([0.0, 1.0, 2.0], mask=False)
+    np.testing.assert_array_equal(check_sequence(unmasked), [[0.0], [1.0], [2.0]])
+    assert type(check_sequence(unmasked)) is np.ndarray

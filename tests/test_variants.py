@@ -148,5 +148,5 @@ def test_dtw_aligner_barycenter_references(reference):
 
 
 def test_dtw_aligner_unknown_reference_is_named():
-    with pytest.raises(InvalidInputError, match="'medoid', 'dba', 'soft_dtw' or an array"):
+    with pytest.raises(InvalidInputError, match="'reference' parameter of DTWAligner must be"):
         alignkit.DTWAligner(reference="mean").fit([[1.0, 2.0], [2.0, 3.0]])

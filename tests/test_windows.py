@@ -6,6 +6,9 @@ segment from (0, 0) to (n-1, m-1) crosses).
 """
 
 import math
+import subprocess
+import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -22,8 +25,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import alignkit
+from alignkit import distances
+from alignkit.core.window import Window
 from alignkit.exceptions import InvalidInputError, WindowError
-from alignkit.validation import check_window
+from alignkit.validation import check_window, window_bounds
 
 LENGTHS = st.integers(1, 30)
 SLOPES = st.sampled_from([1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 7 / 3])
@@ -37,7 +42,7 @@ WINDOWS = st.one_of(st.none(), BAND_WINDOWS, st.tuples(st.just("itakura"), st.fl
 
 def allowed(window, n, m):
     """Dense cell set of a window for an n by m problem, from alignkit's bounds."""
-    lo, hi, cell_ok = check_window(window, shape=(n, m)).bounds(n, m)
+    lo, hi, cell_ok = window_bounds(window, n, m)
     return cells_from_bounds(lo, hi, m, cell_ok)
 
 
@@ -284,3 +289,110 @@ def test_bad_window_raises_with_message(window, message):
 def test_window_error_is_a_value_error():
     with pytest.raises(ValueError):
         alignkit.dtw_distance(np.zeros(3), np.zeros(3), window=-1)
+
+
+# -- Huge radii (issue 13, item 1): a radius of at least both lengths is no constraint ---------
+
+HUGE = [sys.maxsize, 2**63, 10**30]
+
+
+def test_window_value_resolves_and_clamps_to_the_problem():
+    assert check_window(sys.maxsize).resolve(4, 5) == Window()
+    assert check_window(5).resolve(4, 5) == Window()
+    assert check_window(4).resolve(4, 5) == Window(radius=4)
+    assert check_window(0.1).resolve(40, 30) == Window(radius=4)
+    assert check_window(1.0).resolve(7, 3) == Window()
+    assert check_window(10**30).resolve(8, 9) == Window()
+    assert check_window(0.5).resolve(8, 9) == Window(radius=5)  # round(4.5) = 5, halves up
+    assert check_window(("itakura", 2)).resolve(5, 6) == Window(slope=2.0)
+    mask = np.eye(3, dtype=bool)
+    assert check_window(mask) == check_window(mask.copy())
+    assert hash(check_window(mask)) == hash(check_window(mask.copy()))
+    with pytest.raises(ValueError, match="at most one"):
+        Window(radius=1, slope=2.0)
+
+
+@pytest.mark.parametrize("radius", HUGE)
+def test_huge_radius_equals_no_window_everywhere(radius):
+    rng = np.random.default_rng(0)
+    a, b = np.array([0.0, 1, 2, 3, 5]), np.array([1.0, 2, 3, 4])
+    assert alignkit.dtw_distance(a, b, window=radius) == alignkit.dtw_distance(a, b)
+    assert alignkit.dtw_distance(a, b) == pytest.approx(math.sqrt(2))
+    full, huge = alignkit.dtw(a, b), alignkit.dtw(a, b, window=radius)
+    np.testing.assert_array_equal(huge.path, full.path)
+    assert huge.distance == full.distance
+    for method in ("matrix", "linear"):
+        assert alignkit.dtw(a, b, window=radius, method=method).distance == full.distance
+    assert distances.lb_keogh(a, b, window=radius) == distances.lb_keogh(a, b)
+    assert distances.lb_improved(a, b, window=radius) == distances.lb_improved(a, b)
+    for got, expected in zip(distances.envelope(b, window=radius), distances.envelope(b)):
+        np.testing.assert_array_equal(got, expected)
+    value, grad = distances.soft_dtw_grad(a, b, window=radius)
+    expected_value, expected_grad = distances.soft_dtw_grad(a, b)
+    assert value == expected_value
+    np.testing.assert_array_equal(grad, expected_grad)
+    X = [rng.normal(size=n) for n in (6, 9, 7)]
+    np.testing.assert_array_equal(
+        distances.pairwise_distances(X, window=radius), distances.pairwise_distances(X)
+    )
+    np.testing.assert_array_equal(distances.dba(X, window=radius), distances.dba(X))
+    series = rng.normal(size=40)
+    query = series[10:16] + 0.01
+    got = distances.subsequence_search(query, series, window=radius, k=2)
+    expected = distances.subsequence_search(query, series, window=len(series), k=2)
+    assert [(m.start, m.end, m.distance) for m in got] == [
+        (m.start, m.end, m.distance) for m in expected
+    ]
+
+
+@pytest.mark.parametrize("radius", HUGE)
+def test_huge_radius_in_estimators_equals_no_window(radius):
+    X, y = [[0.0, 1, 2], [1.0, 2, 3], [5.0, 5, 4, 3]], [0, 1, 1]
+    clf = alignkit.KNeighborsDTWClassifier(window=radius).fit(X, y)
+    plain = alignkit.KNeighborsDTWClassifier().fit(X, y)
+    query = [[0.5, 1.5, 2.5, 3.0]]
+    for got, expected in zip(clf.kneighbors(query, 2), plain.kneighbors(query, 2)):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        alignkit.DTWAligner(window=radius).fit_transform(X), alignkit.DTWAligner().fit_transform(X)
+    )
+
+
+def test_huge_radius_in_the_cli(tmp_path, capsys):
+    from alignkit.cli import main
+
+    np.savetxt(tmp_path / "a.csv", [0.0, 1, 2, 3, 5])
+    np.savetxt(tmp_path / "b.csv", [1.0, 2, 3, 4])
+    code = main(["align", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--window",
+                 str(sys.maxsize)])  # fmt: skip
+    assert code == 0
+    assert f"distance: {math.sqrt(2)!r}" in capsys.readouterr().out
+
+
+def test_huge_radius_does_not_crash_the_interpreter():
+    # These crashed the process (uninitialised bounds): run them in a child process.
+    code = (
+        "import sys, alignkit\n"
+        "from alignkit.distances import lb_keogh\n"
+        "print(lb_keogh([0., 1, 2, 3], [1., 2, 3, 4], window=sys.maxsize))\n"
+        "clf = alignkit.KNeighborsDTWClassifier(window=sys.maxsize).fit([[0., 1, 2], [1., 2, 3]],"
+        " [0, 1])\n"
+        "print(clf.predict([[0., 1, 2]]).tolist())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == [repr(distances.lb_keogh([0.0, 1, 2, 3], [1.0, 2, 3, 4])),
+                                           "[0]"]  # fmt: skip
+
+
+def test_real_number_windows_are_fractions():
+    # fractions.Fraction and numpy floats are numbers.Real: fractions of the longer length.
+    a, b = np.sin(np.linspace(0, 6, 40)), np.cos(np.linspace(0, 6, 30))
+    expected = alignkit.dtw_distance(a, b, window=0.1)
+    windows = (Fraction(1, 10), np.float32(0.1), np.float64(0.1), ("sakoe_chiba", Fraction(1, 10)))
+    for window in windows:
+        assert alignkit.dtw_distance(a, b, window=window) == expected
+    assert check_window(Fraction(1, 10)) == Window(fraction=0.1)
+    assert alignkit.dtw_distance(a, b, window=np.int64(4)) == alignkit.dtw_distance(a, b, window=4)
+    with pytest.raises(WindowError, match="fraction"):
+        check_window(Fraction(3, 2))

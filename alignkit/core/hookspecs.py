@@ -7,7 +7,8 @@ A plugin is a module that holds hook implementations, marked with
     [project.entry-points.alignkit]
     myaligner = "alignkit_myaligner.plugin"
 
-alignkit's own aligners register through the same hooks
+alignkit's own aligners register through the same hooks, from the modules
+named in :data:`alignkit.core.plugins.BUILTIN_PLUGINS`
 (:mod:`alignkit.estimators._builtin`).
 """
 
@@ -33,7 +34,8 @@ def alignkit_register_aligners(registry):
     ignored.
 
     A plugin that fails to import, or whose implementation raises (a
-    duplicate name included), is skipped with an
+    duplicate name and ``SystemExit`` included; ``KeyboardInterrupt``
+    propagates), is skipped with an
     :class:`~alignkit.exceptions.PluginWarning` that names the entry point
     and its distribution, and is listed in ``Registry.failures``; with
     ``ALIGNKIT_STRICT_PLUGINS=1`` a :class:`~alignkit.exceptions.PluginLoadError`

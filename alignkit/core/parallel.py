@@ -5,12 +5,113 @@ happen once per worker, not once per sequence. Numba kernels release the GIL,
 so the default threading-free ``loky`` backend and ``prefer="threads"`` both
 scale; inside one worker the kernels run single-threaded (``n_jobs`` never
 maps to numba threads and joblib workers at once).
+
+alignkit's configuration (:func:`alignkit.get_config`: ``max_memory``,
+``backend``, ``device``, the plugin switches) is per thread, and a joblib
+worker process starts with the defaults. :func:`delayed` and
+:func:`with_config` carry the caller's configuration to where the work runs,
+as scikit-learn's ``sklearn.utils.parallel.delayed`` does: every joblib call
+in alignkit uses this :func:`delayed`, and code that hands work to threads
+wraps it with :func:`with_config`.
 """
 
-import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+import functools
 
-__all__ = ["map_sequences"]
+import numpy as np
+from joblib import Parallel, effective_n_jobs
+
+from .._config import config_context, get_config
+
+__all__ = ["delayed", "map_sequences", "with_config"]
+
+
+class _ConfiguredCall:
+    """``function`` run under the configuration captured when it was wrapped (picklable)."""
+
+    def __init__(self, function, config):
+        self.function = function
+        self.config = config
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args, **kwargs):
+        with config_context(**self.config):
+            return self.function(*args, **kwargs)
+
+    def __reduce__(self):
+        # update_wrapper copies attributes (__wrapped__, __dict__) a pickle need not carry.
+        return type(self), (self.function, self.config)
+
+
+def with_config(function):
+    """``function`` bound to the calling thread's alignkit configuration.
+
+    Configuration set with :func:`alignkit.set_config` or
+    :func:`alignkit.config_context` holds for the thread that set it; a
+    thread pool's threads start with the defaults. Wrap the work handed to
+    them so it runs under the configuration of the thread that wrapped it.
+
+    Parameters
+    ----------
+    function : callable
+
+    Returns
+    -------
+    configured : callable
+        Calls ``function`` with the same arguments, inside
+        ``config_context(**config)`` where ``config`` is the configuration at
+        the time of wrapping. Picklable when ``function`` is.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> import alignkit
+    >>> from alignkit.core.parallel import with_config
+    >>> def limit():
+    ...     return alignkit.get_config()["max_memory"]
+    >>> with alignkit.config_context(max_memory=2**20):
+    ...     with ThreadPoolExecutor(1) as pool:
+    ...         pool.submit(limit).result(), pool.submit(with_config(limit)).result()
+    (4294967296, 1048576)
+    """
+    return _ConfiguredCall(function, get_config())
+
+
+def delayed(function):
+    """:func:`joblib.delayed` that carries alignkit's configuration into the worker.
+
+    Use it wherever ``joblib.delayed`` would be used. The configuration is
+    captured when the task is created, in the calling thread (joblib consumes
+    the task generator there), and set in the worker for the task's duration.
+
+    Parameters
+    ----------
+    function : callable
+        Picklable for process-based backends.
+
+    Returns
+    -------
+    delayed_function : callable
+        ``delayed_function(*args, **kwargs)`` returns the task tuple
+        ``(configured_function, args, kwargs)`` that :class:`joblib.Parallel`
+        takes.
+
+    Examples
+    --------
+    >>> from joblib import Parallel
+    >>> import alignkit
+    >>> from alignkit.core.parallel import delayed
+    >>> def limit(_):
+    ...     return alignkit.get_config()["max_memory"]
+    >>> with alignkit.config_context(max_memory=2**20):
+    ...     Parallel(n_jobs=2, backend="threading")(delayed(limit)(k) for k in range(2))
+    [1048576, 1048576]
+    """
+
+    @functools.wraps(function)
+    def delayed_function(*args, **kwargs):
+        return with_config(function), args, kwargs
+
+    return delayed_function
 
 
 def _chunks(count, n_chunks):
@@ -40,7 +141,8 @@ def map_sequences(func, sequences, n_jobs=None, verbose=0):
     Returns
     -------
     results : list
-        ``func(sequence)`` for every sequence, in order.
+        ``func(sequence)`` for every sequence, in order; each call runs under
+        the caller's alignkit configuration (see :func:`delayed`).
     """
     workers = effective_n_jobs(n_jobs)
     if workers == 1:

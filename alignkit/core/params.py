@@ -11,10 +11,12 @@ what is allowed::
     The 'n_init' parameter of SoftAttentionAligner must be an int in the range
     [1, inf). Got 0 instead.
 
-The constraint objects are scikit-learn's (``StrOptions``, ``Options``,
-``HasMethods``, ``"array-like"``, ``"random_state"``, ``"boolean"``,
-``callable``, ``None``, a type) except :class:`Interval`, which refuses
-booleans: ``True`` is not the integer 1 for alignkit.
+The constraints are scikit-learn's (``StrOptions``, ``Options``,
+``HasMethods``, ``Hidden``, ``"array-like"``, ``"random_state"``,
+``"boolean"``, ``callable``, ``None``, a type), declared through the light
+classes of this module so that declaring them imports nothing heavy;
+:class:`Interval` also refuses booleans: ``True`` is not the integer 1 for
+alignkit.
 """
 
 import functools
@@ -22,15 +24,6 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Hidden,
-    Options,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils._param_validation import Interval as _SklearnInterval
-from sklearn.utils._param_validation import InvalidParameterError as _SklearnError
 
 from ..exceptions import InvalidParameterError
 
@@ -48,7 +41,50 @@ __all__ = [
 ]
 
 
-class Interval(_SklearnInterval):
+class _Spec:
+    """A constraint, stored as given and turned into scikit-learn's on its first check.
+
+    Declarations run when a module is imported; scikit-learn's constraint
+    module imports scipy and pandas (about a second), which the DTW family and
+    the joblib workers running its kernels should not pay for. So the
+    declarations are these light records, and scikit-learn is imported by the
+    first check that needs it.
+    """
+
+    _sklearn_name = ""
+
+    def __init__(self, *args, **kwargs):
+        self._args = args
+        self._kwargs = kwargs
+
+    @functools.cached_property
+    def constraint(self):
+        """The scikit-learn constraint object this declaration stands for."""
+        from sklearn.utils import _param_validation
+
+        return getattr(_param_validation, self._sklearn_name)(
+            *[_sklearn(arg) for arg in self._args], **self._kwargs
+        )
+
+    def is_satisfied_by(self, val):
+        """Whether ``val`` satisfies the constraint.
+
+        Parameters
+        ----------
+        val : object
+            The value to check.
+
+        Returns
+        -------
+        satisfied : bool
+        """
+        return self.constraint.is_satisfied_by(val)
+
+    def __str__(self):
+        return str(self.constraint)
+
+
+class Interval(_Spec):
     """scikit-learn's ``Interval`` that refuses ``bool`` values.
 
     Parameters
@@ -70,10 +106,74 @@ class Interval(_SklearnInterval):
     True
     """
 
-    def is_satisfied_by(self, val):
-        if isinstance(val, (bool, np.bool_)):
-            return False
-        return super().is_satisfied_by(val)
+    def __init__(self, type, left, right, *, closed):
+        super().__init__(type, left, right, closed=closed)
+
+    @functools.cached_property
+    def constraint(self):
+        from sklearn.utils._param_validation import Interval as SklearnInterval
+
+        class NoBoolInterval(SklearnInterval):
+            def is_satisfied_by(self, val):
+                return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+        return NoBoolInterval(*self._args, **self._kwargs)
+
+
+class StrOptions(_Spec):
+    """scikit-learn's ``StrOptions``: one of a set of strings.
+
+    Parameters
+    ----------
+    options : set of str
+        The allowed strings.
+    deprecated : set of str, default=None
+        Allowed strings shown as deprecated in the message.
+    """
+
+    _sklearn_name = "StrOptions"
+
+
+class Options(_Spec):
+    """scikit-learn's ``Options``: one of a set of values of a type.
+
+    Parameters
+    ----------
+    type : type
+        The type of the values.
+    options : set
+        The allowed values.
+    """
+
+    _sklearn_name = "Options"
+
+
+class HasMethods(_Spec):
+    """scikit-learn's ``HasMethods``: an object with the named methods.
+
+    Parameters
+    ----------
+    methods : str or list of str
+        The methods the object must have.
+    """
+
+    _sklearn_name = "HasMethods"
+
+
+class Hidden(_Spec):
+    """scikit-learn's ``Hidden``: an allowed value not shown in messages.
+
+    Parameters
+    ----------
+    constraint : constraint
+        The hidden constraint.
+    """
+
+    _sklearn_name = "Hidden"
+
+
+def _sklearn(constraint):
+    return constraint.constraint if isinstance(constraint, _Spec) else constraint
 
 
 def check_params(constraints, params, owner):
@@ -104,9 +204,16 @@ def check_params(constraints, params, owner):
     ...
     alignkit.exceptions.InvalidParameterError: The 'k' parameter of search must be an int in the range [1, inf). Got 0 instead.
     """  # noqa: E501
+    from sklearn.utils._param_validation import InvalidParameterError as SklearnError
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    converted = {
+        name: value if isinstance(value, str) else [_sklearn(item) for item in value]
+        for name, value in constraints.items()
+    }
     try:
-        validate_parameter_constraints(constraints, params, caller_name=owner)
-    except _SklearnError as error:
+        validate_parameter_constraints(converted, params, caller_name=owner)
+    except SklearnError as error:
         raise InvalidParameterError(str(error)) from None
 
 

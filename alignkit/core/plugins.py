@@ -10,7 +10,8 @@ Three switches control loading:
 - ``ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD=1``, or ``set_config(plugin_autoload=False)``:
   load only the built-in aligners; entry points are not even imported.
 - ``ALIGNKIT_BLOCK_PLUGINS=name1,name2``: skip (never import) the plugins with
-  these entry-point names, for example ``ALIGNKIT_BLOCK_PLUGINS=shapedtw``.
+  these entry-point names, for example ``ALIGNKIT_BLOCK_PLUGINS=shapedtw``
+  (a comma inside a name is written ``\\,``).
 - ``ALIGNKIT_STRICT_PLUGINS=1``, or ``set_config(strict_plugins=True)``: raise
   :class:`~alignkit.exceptions.PluginLoadError` when a plugin fails, instead of
   warning with :class:`~alignkit.exceptions.PluginWarning`.
@@ -18,11 +19,25 @@ Three switches control loading:
 The switches are read when the registry is built, that is on the first
 :func:`alignkit.list_aligners` or :func:`alignkit.get_aligner` of a process
 (or after :func:`alignkit.core.registry.reset_registry`).
+
+What the loader can and cannot protect against: plugins run in the user's
+process. An import error, an exception in the hook, or ``sys.exit()`` in
+either is caught, and the plugin is skipped (or, in strict mode, reported as
+:class:`~alignkit.exceptions.PluginLoadError`); ``KeyboardInterrupt`` is
+never caught. A plugin that crashes the interpreter (a segmentation fault in
+an extension), loops forever, or changes global state (monkeypatching,
+``os.chdir``, signal handlers) on import cannot be contained: block it.
+
+The loader fills the registry it is given and does not import
+:mod:`alignkit.core.registry`; the built-in aligners are named by module, as
+pytest names its default plugins, so ``alignkit.core`` never imports
+``alignkit.estimators``.
 """
 
-import dataclasses
+import importlib
 import importlib.metadata
 import os
+import re
 import warnings
 
 import pluggy
@@ -30,13 +45,19 @@ import pluggy
 from .._config import get_config
 from ..exceptions import PluginLoadError, PluginWarning
 from . import hookspecs
-from .registry import AlignerSpec, PluginFailure, Registry
 
-__all__ = ["ENTRY_POINT_GROUP", "BLOCK_ENV_VAR", "blocked_plugins", "build_registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BLOCK_ENV_VAR",
+    "BUILTIN_PLUGINS",
+    "blocked_plugins",
+    "build_registry",
+]
 
 ENTRY_POINT_GROUP = "alignkit"
 BLOCK_ENV_VAR = "ALIGNKIT_BLOCK_PLUGINS"
-_BUILTIN = "alignkit.builtin"
+#: Modules holding the hookimpls of alignkit's own aligners, registered before any plugin.
+BUILTIN_PLUGINS = ("alignkit.estimators._builtin",)
 
 
 class _StagingRegistry:
@@ -44,17 +65,15 @@ class _StagingRegistry:
 
     def __init__(self, registry, distribution, version):
         self._registry = registry
-        self._staged = Registry()
+        self._staged = type(registry)()
         self._distribution = distribution
         self._version = version
 
     def add(self, spec):
-        if isinstance(spec, AlignerSpec):
-            spec = dataclasses.replace(spec, distribution=self._distribution, version=self._version)
-            if spec.name in self._registry:
-                self._registry.add(spec)  # raises DuplicateAlignerError naming both providers
         # Checks the type, and duplicates within this plugin, with Registry's messages.
-        self._staged.add(spec)
+        spec = self._staged.add_provided(spec, self._distribution, self._version)
+        if spec.name in self._registry:
+            self._registry.add(spec)  # raises DuplicateAlignerError naming both providers
 
     def names(self):
         return sorted({*self._registry.names(), *self._staged.names()})
@@ -84,6 +103,9 @@ def _register_plugin(manager, registry, plugin, name, distribution, version):
 def blocked_plugins():
     """Entry-point names listed in ``ALIGNKIT_BLOCK_PLUGINS`` (comma separated).
 
+    A comma inside a name is written ``\\,`` (a backslash before it); the
+    warning for a failing plugin spells its name that way.
+
     Returns
     -------
     names : set of str
@@ -96,9 +118,18 @@ def blocked_plugins():
     >>> with mock.patch.dict(os.environ, {"ALIGNKIT_BLOCK_PLUGINS": "shapedtw, other"}):
     ...     sorted(blocked_plugins())
     ['other', 'shapedtw']
+    >>> with mock.patch.dict(os.environ, {"ALIGNKIT_BLOCK_PLUGINS": r"odd\\,name,other"}):
+    ...     sorted(blocked_plugins())
+    ['odd,name', 'other']
     """
     value = os.environ.get(BLOCK_ENV_VAR, "")
-    return {name.strip() for name in value.split(",") if name.strip()}
+    names = (name.replace("\\,", ",").strip() for name in re.split(r"(?<!\\),", value))
+    return {name for name in names if name}
+
+
+def _block_value(name):
+    """How ``name`` is written in ``ALIGNKIT_BLOCK_PLUGINS``."""
+    return name.replace(",", "\\,")
 
 
 def _provenance(entry_point):
@@ -118,18 +149,18 @@ def _skip(registry, name, distribution, version, error, strict):
     provider = distribution or "an unknown distribution"
     if distribution and version:
         provider = f"{distribution} {version}"
-    message = (
-        f"alignkit plugin {name!r} (entry point of {provider}) failed to load and was "
-        f"skipped: {type(error).__name__}: {error}"
-    )
-    registry.failures.append(
-        PluginFailure(name, distribution, version, f"{type(error).__name__}: {error}")
-    )
+    what = f"alignkit plugin {name!r} (entry point of {provider}) failed to load"
+    reason = f"{type(error).__name__}: {error}"
+    registry.record_failure(name, distribution, version, error)
     if strict:
-        raise PluginLoadError(message) from error
+        raise PluginLoadError(
+            f"{what}: {reason}. Strict plugin loading is on (ALIGNKIT_STRICT_PLUGINS or "
+            f"set_config(strict_plugins=True)); set {BLOCK_ENV_VAR}={_block_value(name)} "
+            "to skip this plugin."
+        ) from error
     warnings.warn(
-        f"{message}. Set {BLOCK_ENV_VAR}={name} to skip it silently, or "
-        "ALIGNKIT_STRICT_PLUGINS=1 to raise instead.",
+        f"{what} and was skipped: {reason}. Set {BLOCK_ENV_VAR}={_block_value(name)} to skip "
+        "it silently, or ALIGNKIT_STRICT_PLUGINS=1 to raise instead.",
         PluginWarning,
         stacklevel=2,
     )
@@ -140,26 +171,46 @@ def _load_entry_point(manager, registry, entry_point, strict):
     try:
         plugin = entry_point.load()
         _register_plugin(manager, registry, plugin, entry_point.name, distribution, version)
-    except Exception as error:
+    # SystemExit too: a plugin calling sys.exit() must not end the user's process.
+    # KeyboardInterrupt is the user's and propagates.
+    except (Exception, SystemExit) as error:
         _skip(registry, entry_point.name, distribution, version, error, strict)
 
 
-def build_registry():
-    """Build a new registry from the built-in aligners and the installed plugins.
+def _alignkit_version():
+    # The distribution's metadata, as for every plugin (``alignkit`` itself sits above core).
+    try:
+        return importlib.metadata.version("alignkit")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
-    Built-ins register first, as distribution ``"alignkit"``; then every
-    entry point of the ``alignkit`` group that is not blocked is loaded, one
-    at a time, in order of entry-point name. A plugin that fails to import or
-    register is skipped with a :class:`~alignkit.exceptions.PluginWarning`
-    and recorded in ``registry.failures``. Configuration and environment
-    switches are described in :mod:`alignkit.core.plugins`.
+
+def build_registry(registry):
+    """Fill ``registry`` with the built-in aligners and the installed plugins.
+
+    Built-ins (the modules of :data:`BUILTIN_PLUGINS`) register first, as
+    distribution ``"alignkit"``; then every entry point of the ``alignkit``
+    group that is not blocked is loaded, one at a time, in order of
+    entry-point name. A plugin that fails to import or register is skipped
+    with a :class:`~alignkit.exceptions.PluginWarning` and recorded in
+    ``registry.failures``. Configuration and environment switches are
+    described in :mod:`alignkit.core.plugins`.
 
     Most code wants :func:`alignkit.core.registry.get_registry`, which builds
     the registry once per process.
 
+    Parameters
+    ----------
+    registry : Registry
+        An empty :class:`~alignkit.core.registry.Registry`. The loader uses
+        only its ``add``, ``add_provided``, ``names``, ``specs``,
+        ``record_failure`` and ``in``, and makes its staging registries with
+        ``type(registry)()``.
+
     Returns
     -------
     registry : Registry
+        The same object, filled.
 
     Raises
     ------
@@ -170,19 +221,19 @@ def build_registry():
     --------
     >>> import alignkit
     >>> from alignkit.core.plugins import build_registry
+    >>> from alignkit.core.registry import Registry
     >>> with alignkit.config_context(plugin_autoload=False):
-    ...     build_registry().names()
+    ...     build_registry(Registry()).names()
     ['ctw', 'deep_ctw', 'dtw', 'glimpse', 'soft_attention', 'stn', 'uniform']
     """
-    from .. import __version__
-    from ..estimators import _builtin
-
     config = get_config()
-    registry = Registry()
     manager = pluggy.PluginManager("alignkit")
     manager.add_hookspecs(hookspecs)
+    version = _alignkit_version()
     # Built-ins go through the same path as plugins, but their errors are our bugs: raise.
-    _register_plugin(manager, registry, _builtin, _BUILTIN, "alignkit", __version__)
+    for module in BUILTIN_PLUGINS:
+        plugin = importlib.import_module(module)
+        _register_plugin(manager, registry, plugin, module, "alignkit", version)
     if not config["plugin_autoload"]:
         return registry
     blocked = blocked_plugins()

@@ -1,11 +1,14 @@
 """The aligner registry: :class:`AlignerSpec`, :class:`Registry` and the public look-ups.
 
-The process-wide registry is built once, on first use, by
-:func:`alignkit.core.plugins.build_registry` (built-in aligners, then the
-plugins of the ``alignkit`` entry-point group). :func:`list_aligners` and
-:func:`get_aligner` read it.
+The process-wide registry is built once, on first use: :func:`get_registry`
+hands an empty :class:`Registry` to :func:`alignkit.core.plugins.build_registry`,
+which fills it (built-in aligners, then the plugins of the ``alignkit``
+entry-point group). :func:`list_aligners` and :func:`get_aligner` read it.
+The loader knows the registry only through the object it is given, so this
+module imports the loader and never the other way round.
 """
 
+import dataclasses
 import difflib
 import re
 import threading
@@ -18,6 +21,7 @@ __all__ = [
     "AlignerSpec",
     "PluginFailure",
     "Registry",
+    "class_tags",
     "get_registry",
     "reset_registry",
     "list_aligners",
@@ -25,6 +29,47 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def class_tags(estimator):
+    """The registry tags an aligner class declares: ``_alignkit_tags`` over its MRO.
+
+    Every class of the MRO may set a class attribute ``_alignkit_tags`` (an
+    iterable of str); the tags of a class are their union, so a family base
+    (paired input: ``"multimodal"``), a mixin (``"torch"``) and the aligner
+    itself (``"explicit"``) each declare what they bring. The vocabulary is
+    described in :mod:`alignkit.base`.
+
+    Parameters
+    ----------
+    estimator : type
+        The aligner class.
+
+    Returns
+    -------
+    tags : frozenset of str
+
+    Raises
+    ------
+    TypeError
+        If a class declares ``_alignkit_tags`` as one str or with a non-str tag.
+
+    Examples
+    --------
+    >>> from alignkit import CTWAligner
+    >>> from alignkit.core.registry import class_tags
+    >>> sorted(class_tags(CTWAligner))
+    ['explicit', 'multimodal', 'numba', 'temporal']
+    """
+    tags = set()
+    for klass in getattr(estimator, "__mro__", ()):
+        declared = vars(klass).get("_alignkit_tags", ())
+        if isinstance(declared, str) or not all(isinstance(tag, str) for tag in declared):
+            raise TypeError(
+                f"{klass.__qualname__}._alignkit_tags must be an iterable of str, got {declared!r}"
+            )
+        tags.update(declared)
+    return frozenset(tags)
 
 
 def _optional_str(value, what):
@@ -46,10 +91,14 @@ class AlignerSpec:
         The aligner class (it must have a ``fit`` method);
         ``get_aligner(name, **params)`` returns ``estimator(**params)``.
     description : str, default=""
-        One line shown by ``alignkit list``.
+        One line shown by ``alignkit list``; empty takes the first line of
+        the class docstring.
     tags : iterable of str, default=frozenset()
         Capabilities to filter on, for example ``{"explicit", "temporal",
-        "numba"}``. Stored as a frozenset.
+        "numba"}``, added to those the class declares (see
+        :func:`class_tags`): leave it empty when the class declares its tags;
+        pass it for a class that declares none. Stored as a frozenset, the
+        union of both.
     distribution : str, default=None
         Distribution (package) that provides the aligner. Filled in by the
         plugin loader; plugins leave it unset.
@@ -65,10 +114,11 @@ class AlignerSpec:
 
     Examples
     --------
-    >>> from alignkit import AlignerSpec, DTWAligner
-    >>> spec = AlignerSpec("my_dtw", DTWAligner, tags=["explicit", "temporal"])
-    >>> sorted(spec.tags)
-    ['explicit', 'temporal']
+    >>> from alignkit import AlignerSpec, CTWAligner
+    >>> sorted(AlignerSpec("my_ctw", CTWAligner).tags)
+    ['explicit', 'multimodal', 'numba', 'temporal']
+    >>> sorted(AlignerSpec("my_ctw", CTWAligner, tags=["fast"]).tags)
+    ['explicit', 'fast', 'multimodal', 'numba', 'temporal']
     """
 
     name: str
@@ -93,6 +143,9 @@ class AlignerSpec:
             )
         if not isinstance(self.description, str):
             raise TypeError(f"AlignerSpec {self.name!r}: description must be a str")
+        if not self.description:
+            summary = (self.estimator.__doc__ or "").strip().split("\n", 1)[0]
+            object.__setattr__(self, "description", summary.strip())
         if isinstance(self.tags, str):
             raise TypeError(
                 f"AlignerSpec {self.name!r}: tags must be an iterable of str, not one str "
@@ -102,7 +155,7 @@ class AlignerSpec:
         bad = sorted(repr(tag) for tag in tags if not isinstance(tag, str))
         if bad:
             raise TypeError(f"AlignerSpec {self.name!r}: tags must be str, got {', '.join(bad)}")
-        object.__setattr__(self, "tags", tags)
+        object.__setattr__(self, "tags", tags | class_tags(self.estimator))
         _optional_str(self.distribution, "distribution")
         _optional_str(self.version, "version")
 
@@ -202,6 +255,49 @@ class Registry:
                 "(rename one of them, or uninstall or block one of the plugins)"
             )
         self._specs[spec.name] = spec
+
+    def add_provided(self, spec, distribution, version):
+        """Register ``spec`` as provided by ``distribution`` at ``version``.
+
+        The plugin loader's add: the spec's ``distribution`` and ``version``
+        fields are replaced by the entry point's provenance.
+
+        Parameters
+        ----------
+        spec : AlignerSpec
+        distribution : str or None
+        version : str or None
+
+        Returns
+        -------
+        spec : AlignerSpec
+            The registered spec, with its provenance.
+
+        Raises
+        ------
+        TypeError, DuplicateAlignerError
+            As :meth:`add`.
+        """
+        if isinstance(spec, AlignerSpec):
+            spec = dataclasses.replace(spec, distribution=distribution, version=version)
+        self.add(spec)
+        return spec
+
+    def record_failure(self, name, distribution, version, error):
+        """Record a plugin that was skipped, in :attr:`failures`.
+
+        Parameters
+        ----------
+        name : str
+            Entry-point name of the plugin.
+        distribution, version : str or None
+            The distribution that declares the entry point, and its version.
+        error : BaseException
+            What the plugin raised.
+        """
+        self.failures.append(
+            PluginFailure(name, distribution, version, f"{type(error).__name__}: {error}")
+        )
 
     def get(self, name):
         """The spec registered under ``name``.
@@ -311,11 +407,13 @@ def get_registry():
                     "registry it is given, not alignkit.get_registry / get_aligner / "
                     "list_aligners"
                 )
+            # On first use: the loader brings pluggy and entry-point discovery, which
+            # ``alignkit.AlignerSpec`` and ``import alignkit`` do not need.
             from .plugins import build_registry
 
             _building = True
             try:
-                _registry = build_registry()
+                _registry = build_registry(Registry())
             finally:
                 _building = False
     return _registry

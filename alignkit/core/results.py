@@ -82,7 +82,9 @@ class Alignment:
         Parameters
         ----------
         a : array-like of shape (n, ...)
+            The first sequence (rows are timepoints), indexed by the path's first column.
         b : array-like of shape (m, ...)
+            The second sequence, indexed by the path's second column.
 
         Returns
         -------
@@ -118,6 +120,7 @@ class Alignment:
         Parameters
         ----------
         a : array-like of shape (n, ...)
+            The first sequence (rows are timepoints), indexed by the path's first column.
 
         Returns
         -------
@@ -141,6 +144,7 @@ class Alignment:
         Parameters
         ----------
         b : array-like of shape (m, ...)
+            The second sequence (rows are timepoints), indexed by the path's second column.
 
         Returns
         -------

@@ -1,41 +1,27 @@
 """Synthetic tasks with known alignments for attention models: warped copies, digit captions."""
 
-import numbers
-
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
-from ..exceptions import InvalidInputError
-from ._images import make_digit_canvas
+from ..core.params import validate_params
+from ._constraints import NON_NEGATIVE, POSITIVE_INT, RandomStateLike, at_least, length_range
+from ._images import CANVAS_CONSTRAINTS, DigitCanvas, _digit_canvas
 
 __all__ = ["make_digit_captions", "make_warped_copy"]
 
 # Standard-normal quantile of 2/3: thresholds that cut N(0, 1) into three equal parts.
 _TERCILE = 0.4307272992954576
-
-
-def _check_length_range(n_timepoints):
-    if isinstance(n_timepoints, numbers.Integral) and not isinstance(n_timepoints, bool):
-        low = high = int(n_timepoints)
-    elif (
-        isinstance(n_timepoints, (tuple, list))
-        and len(n_timepoints) == 2
-        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in n_timepoints)
-    ):
-        low, high = (int(v) for v in n_timepoints)
-    else:
-        raise InvalidInputError(
-            f"n_timepoints must be an int or a pair (low, high) of ints, got {n_timepoints!r}"
-        )
-    if not 2 <= low <= high:
-        raise InvalidInputError(f"n_timepoints must satisfy 2 <= low <= high, got {n_timepoints!r}")
-    return low, high
-
-
-def _check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+_CAPTION_PARAMETERS = (
+    "n_images",
+    "kind",
+    "canvas_size",
+    "digit_size",
+    "n_clutter",
+    "noise",
+    "source_indices",
+    "random_state",
+)
 
 
 def _repeat_counts(source, content_repeats, rng):
@@ -65,16 +51,28 @@ def _copy_path(sources, n_timepoints):
     return np.asarray(path, dtype=np.int64)
 
 
+@validate_params(
+    {
+        "n_pairs": [POSITIVE_INT],
+        "n_timepoints": [at_least(2), "array-like"],
+        "n_channels": [POSITIVE_INT],
+        "noise": [NON_NEGATIVE],
+        "reverse": ["boolean"],
+        "content_repeats": ["boolean"],
+        "return_sources": ["boolean"],
+        "random_state": ["random_state"],
+    }
+)
 def make_warped_copy(
-    n_pairs=100,
-    n_timepoints=(15, 20),
-    n_channels=4,
-    noise=0.1,
-    reverse=False,
-    content_repeats=False,
-    return_sources=False,
-    random_state=None,
-):
+    n_pairs: int = 100,
+    n_timepoints: int | tuple[int, int] = (15, 20),
+    n_channels: int = 4,
+    noise: float = 0.1,
+    reverse: bool = False,
+    content_repeats: bool = False,
+    return_sources: bool = False,
+    random_state: RandomStateLike = None,
+) -> tuple[list, ...]:
     """Sources and their copies under a random monotone time warp, with the true alignment.
 
     Each source ``a`` holds standard-normal frames. Its copy ``b`` plays the
@@ -135,11 +133,7 @@ def make_warped_copy(
     >>> paths[0][0].tolist(), paths[0][-1].tolist() == [len(a) - 1, len(b) - 1]
     ([0, 0], True)
     """
-    n_pairs = _check_count(n_pairs, "n_pairs", 1)
-    low, high = _check_length_range(n_timepoints)
-    n_channels = _check_count(n_channels, "n_channels", 1)
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise InvalidInputError(f"noise must be a float >= 0, got {noise!r}")
+    low, high = length_range(n_timepoints, "make_warped_copy")
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
     pairs, paths, all_sources = [], [], []
     for _ in range(n_pairs):
@@ -164,17 +158,18 @@ def make_warped_copy(
     return pairs, paths
 
 
+@validate_params({name: CANVAS_CONSTRAINTS[name] for name in _CAPTION_PARAMETERS})
 def make_digit_captions(
-    n_images=None,
-    kind="T",
+    n_images: int | None = None,
+    kind: str = "T",
     *,
-    canvas_size=None,
-    digit_size=16,
-    n_clutter=4,
-    noise=0.0,
-    source_indices=None,
-    random_state=None,
-):
+    canvas_size: int | None = None,
+    digit_size: int = 16,
+    n_clutter: int = 4,
+    noise: float = 0.0,
+    source_indices: ArrayLike | None = None,
+    random_state: RandomStateLike = None,
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], DigitCanvas]:
     """Digit canvases paired with two-token captions: the class, then its parity.
 
     The images are :func:`alignkit.datasets.make_digit_canvas`'s; the caption
@@ -192,8 +187,19 @@ def make_digit_captions(
         Distortion (see :func:`alignkit.datasets.make_digit_canvas`); the
         default translates the digit on a canvas 2.5 times its size, so its
         box moves from image to image.
-    canvas_size, digit_size, n_clutter, noise, source_indices, random_state
-        As for :func:`alignkit.datasets.make_digit_canvas`.
+    canvas_size : int, default=None
+        Side of the canvas, in pixels (see
+        :func:`alignkit.datasets.make_digit_canvas` for the default).
+    digit_size : int, default=16
+        Side of the upsampled digit before distortion, at least 2.
+    n_clutter : int, default=4
+        Clutter patches for ``kind="TC"``.
+    noise : float, default=0.0
+        Standard deviation of Gaussian pixel noise, at least 0.
+    source_indices : array-like of int, default=None
+        Which of the 1797 bundled digits to use; default all.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the transforms, the order of the sources and the clutter.
 
     Returns
     -------
@@ -213,15 +219,16 @@ def make_digit_captions(
     >>> image.shape, caption.tolist() == [str(label), ["even", "odd"][label % 2]]
     ((40, 40), True)
     """
-    canvas = make_digit_canvas(
+    canvas = _digit_canvas(
         n_images,
-        kind=kind,
-        canvas_size=canvas_size,
-        digit_size=digit_size,
-        n_clutter=n_clutter,
-        noise=noise,
-        source_indices=source_indices,
-        random_state=random_state,
+        kind,
+        canvas_size,
+        digit_size,
+        n_clutter,
+        None,
+        noise,
+        source_indices,
+        random_state,
     )
     captions = [np.array([str(label), ("even", "odd")[label % 2]]) for label in canvas.labels]
     return list(zip(canvas.images, captions)), canvas

@@ -12,20 +12,39 @@ and last pixels, and pixel ``k`` of ``n`` has its centre at ``(2k + 1) / n - 1``
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
+from ..core.params import StrOptions, validate_params
 from ..exceptions import InvalidInputError
+from ._constraints import NON_NEGATIVE, POSITIVE_INT, RandomStateLike, at_least
 
 __all__ = ["DigitCanvas", "make_digit_canvas", "digit_images"]
 
 _KINDS = ("clean", "A", "R", "RTS", "P", "T", "TC")
 _DEFAULT_CANVAS = {"clean": 1.0, "A": 1.5, "R": 1.5, "RTS": 2.0, "P": 1.5, "T": 2.5, "TC": 2.5}
 
+# The parameters of the canvas, declared once for make_digit_canvas and make_digit_captions.
+CANVAS_CONSTRAINTS = {
+    "n_images": [POSITIVE_INT, None],
+    "kind": [StrOptions(set(_KINDS))],
+    "canvas_size": [at_least(2), None],
+    "digit_size": [at_least(2)],
+    "n_clutter": [at_least(0)],
+    "clutter_size": [POSITIVE_INT, None],
+    "noise": [NON_NEGATIVE],
+    "source_indices": ["array-like", None],
+    "random_state": ["random_state"],
+}
+
 
 class DigitCanvas(NamedTuple):
     """Images made by :func:`make_digit_canvas`, with their ground truth.
 
-    Attributes
+    A named tuple: each parameter is also a field (``canvas.images``, ...), in
+    this order.
+
+    Parameters
     ----------
     images : ndarray of shape (n_images, canvas_size, canvas_size)
         Grey levels in ``[0, 1]``.
@@ -50,13 +69,14 @@ class DigitCanvas(NamedTuple):
     source: np.ndarray
 
 
-def digit_images(digit_size=16):
+@validate_params({"digit_size": [at_least(2)]})
+def digit_images(digit_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """The 1797 bundled 8x8 digits, bilinearly upsampled to ``digit_size`` and scaled to [0, 1].
 
     Parameters
     ----------
     digit_size : int, default=16
-        Side of the upsampled digits, in pixels.
+        Side of the upsampled digits, in pixels, at least 2.
 
     Returns
     -------
@@ -70,28 +90,32 @@ def digit_images(digit_size=16):
     >>> images.shape, float(images.max()) <= 1.0
     ((1797, 16, 16), True)
     """
+    return _digit_images(digit_size)
+
+
+def _digit_images(digit_size):
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     small = digits.images / 16.0
-    size = _check_int(digit_size, "digit_size", 2)
     # Upsample with the same pixel-centre convention as the canvas sampler.
-    centres = (np.arange(size) + 0.5) * 8 / size - 0.5
+    centres = (np.arange(digit_size) + 0.5) * 8 / digit_size - 0.5
     return _bilinear(small, centres[None, :, None], centres[None, None, :]), digits.target
 
 
+@validate_params(CANVAS_CONSTRAINTS)
 def make_digit_canvas(
-    n_images=None,
-    kind="RTS",
+    n_images: int | None = None,
+    kind: str = "RTS",
     *,
-    canvas_size=None,
-    digit_size=16,
-    n_clutter=4,
-    clutter_size=None,
-    noise=0.0,
-    source_indices=None,
-    random_state=None,
-):
+    canvas_size: int | None = None,
+    digit_size: int = 16,
+    n_clutter: int = 4,
+    clutter_size: int | None = None,
+    noise: float = 0.0,
+    source_indices: ArrayLike | None = None,
+    random_state: RandomStateLike = None,
+) -> DigitCanvas:
     """Bundled digits placed on a canvas under known random transforms.
 
     Parameters
@@ -142,24 +166,41 @@ def make_digit_canvas(
     >>> sorted(upright.labels.tolist())
     [0, 1]
     """
-    if kind not in _KINDS:
-        raise InvalidInputError(f"kind must be one of {_KINDS}, got {kind!r}")
+    return _digit_canvas(
+        n_images,
+        kind,
+        canvas_size,
+        digit_size,
+        n_clutter,
+        clutter_size,
+        noise,
+        source_indices,
+        random_state,
+    )
+
+
+def _digit_canvas(
+    n_images,
+    kind,
+    canvas_size,
+    digit_size,
+    n_clutter,
+    clutter_size,
+    noise,
+    source_indices,
+    random_state,
+):
+    """:func:`make_digit_canvas` on validated parameters."""
     rng = check_random_state(random_state)
-    digit_size = _check_int(digit_size, "digit_size", 2)
     if canvas_size is None:
         canvas_size = int(round(_DEFAULT_CANVAS[kind] * digit_size))
-    canvas_size = _check_int(canvas_size, "canvas_size", 2)
-    if not np.isfinite(noise) or noise < 0:
-        raise InvalidInputError(f"noise must be a finite float >= 0, got {noise!r}")
     if kind == "TC":
         clutter_size = digit_size // 2 if clutter_size is None else clutter_size
-        clutter_size = _check_int(clutter_size, "clutter_size", 1)
         if clutter_size > min(digit_size, canvas_size):
             raise InvalidInputError(
                 f"clutter_size={clutter_size} must be at most digit_size and canvas_size"
             )
-        n_clutter = _check_int(n_clutter, "n_clutter", 0)
-    digits, labels = digit_images(digit_size)
+    digits, labels = _digit_images(digit_size)
     if source_indices is None:
         pool = np.arange(len(digits))
     else:
@@ -172,7 +213,7 @@ def make_digit_canvas(
                 f"source_indices[{bad[0]}] = {pool[bad[0]]} is not an index of the "
                 f"{len(digits)} bundled digits"
             )
-    n_images = len(pool) if n_images is None else _check_int(n_images, "n_images", 1)
+    n_images = len(pool) if n_images is None else int(n_images)
     repeats = -(-n_images // len(pool))
     source = np.concatenate([rng.permutation(pool) for _ in range(repeats)])[:n_images]
 
@@ -282,9 +323,3 @@ def _bilinear(images, rows, cols):
             values = images[index, np.clip(rr, 0, h - 1), np.clip(cc, 0, w - 1)]
             out += np.where(inside, values, 0.0) * wr * wc
     return out
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)

@@ -1,9 +1,20 @@
 """Sequences and images with known ground-truth alignments, for examples and tests."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
+from ..core.params import validate_params
 from ..exceptions import InvalidInputError
+from ._constraints import (
+    NON_NEGATIVE,
+    POSITIVE_INT,
+    SPEED,
+    RandomStateLike,
+    at_least,
+    check_pair,
+    length_range,
+)
 
 __all__ = [
     "make_ecg_pair",
@@ -14,8 +25,15 @@ __all__ = [
     "warp_views",
 ]
 
+_SPEED = {"speed": ["array-like"]}
 
-def warp_to_path(positions, n_timepoints):
+
+def _speed(speed, owner):
+    return check_pair(speed, "speed", SPEED, owner, ordered=True)
+
+
+@validate_params({"positions": ["array-like"], "n_timepoints": [POSITIVE_INT]})
+def warp_to_path(positions: ArrayLike, n_timepoints: int) -> np.ndarray:
     """Turn a known time warp into a ground-truth warping path.
 
     Parameters
@@ -76,7 +94,22 @@ def _ecg(time, beat_times):
     return _heartbeat(phase)
 
 
-def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02, random_state=0):
+@validate_params(
+    {
+        "n_timepoints_a": [at_least(2)],
+        "n_timepoints_b": [at_least(2)],
+        "n_beats": [at_least(2)],
+        "noise": [NON_NEGATIVE],
+        "random_state": ["random_state"],
+    }
+)
+def make_ecg_pair(
+    n_timepoints_a: int = 300,
+    n_timepoints_b: int = 240,
+    n_beats: int = 3,
+    noise: float = 0.02,
+    random_state: RandomStateLike = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Two recordings of the same heartbeats at different, varying speeds.
 
     A synthetic electrocardiogram (P wave, QRS complex, T wave per beat, with
@@ -88,13 +121,13 @@ def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
     Parameters
     ----------
     n_timepoints_a : int, default=300
-        Length of ``a``.
+        Length of ``a``, at least 2.
     n_timepoints_b : int, default=240
-        Length of ``b``.
+        Length of ``b``, at least 2.
     n_beats : int, default=3
-        Number of heartbeats.
+        Number of heartbeats, at least 2.
     noise : float, default=0.02
-        Standard deviation of the added noise.
+        Standard deviation of the added noise, at least 0.
     random_state : int, RandomState instance or None, default=0
         Seed of the beat variability, the warp and the noise.
 
@@ -112,13 +145,6 @@ def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
     >>> a.shape, b.shape, true_path[-1].tolist()
     ((300, 1), (240, 1), [299, 239])
     """
-    for name, value in (
-        ("n_timepoints_a", n_timepoints_a),
-        ("n_timepoints_b", n_timepoints_b),
-        ("n_beats", n_beats),
-    ):
-        if int(value) != value or value < 2:
-            raise InvalidInputError(f"{name} must be an int >= 2, got {value!r}")
     rng = check_random_state(random_state)
     beat_times = np.concatenate([[0.0], np.cumsum(rng.uniform(0.8, 1.2, n_beats))])
     duration = beat_times[-1]
@@ -135,9 +161,22 @@ def make_ecg_pair(n_timepoints_a=300, n_timepoints_b=240, n_beats=3, noise=0.02,
     return a[:, None], b[:, None], warp_to_path(positions, n_timepoints_a)
 
 
+@validate_params(
+    {
+        "n_sequences": [POSITIVE_INT],
+        "n_timepoints": [at_least(2), "array-like"],
+        "n_classes": [POSITIVE_INT],
+        "noise": [NON_NEGATIVE],
+        "random_state": ["random_state"],
+    }
+)
 def make_warped_collection(
-    n_sequences=20, n_timepoints=(40, 80), n_classes=2, noise=0.05, random_state=None
-):
+    n_sequences: int = 20,
+    n_timepoints: int | tuple[int, int] = (40, 80),
+    n_classes: int = 2,
+    noise: float = 0.05,
+    random_state: RandomStateLike = None,
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Labelled sequences that differ by random time warps of per-class templates.
 
     Each class has a smooth template; each sequence is its class template
@@ -148,12 +187,13 @@ def make_warped_collection(
     ----------
     n_sequences : int, default=20
         Number of sequences.
-    n_timepoints : tuple of int, default=(40, 80)
-        Inclusive range of lengths.
+    n_timepoints : int or tuple of int, default=(40, 80)
+        Length of every sequence, or an inclusive range ``(low, high)`` of
+        lengths; at least 2.
     n_classes : int, default=2
         Number of classes (templates).
     noise : float, default=0.05
-        Standard deviation of the added noise.
+        Standard deviation of the added noise, at least 0.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -170,6 +210,7 @@ def make_warped_collection(
     >>> len(X), y.shape
     (4, (4,))
     """
+    low, high = length_range(n_timepoints, "make_warped_collection")
     rng = check_random_state(random_state)
     grid = np.linspace(0.0, 1.0, 200)
     templates = [
@@ -179,7 +220,7 @@ def make_warped_collection(
     y = rng.randint(n_classes, size=n_sequences)
     X = []
     for label in y:
-        length = rng.randint(n_timepoints[0], n_timepoints[1] + 1)
+        length = rng.randint(low, high + 1)
         rate = np.interp(
             np.linspace(0, 1, length), np.linspace(0, 1, 5), np.exp(rng.normal(0.0, 0.3, 5))
         )
@@ -187,19 +228,6 @@ def make_warped_collection(
         sequence = np.interp(warp / warp[-1], grid, templates[label])
         X.append((sequence + noise * rng.standard_normal(length))[:, None])
     return X, y
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_speed(speed):
-    low, high = (float(v) for v in speed)
-    if not 0.0 < low <= high:
-        raise InvalidInputError(f"speed must be a pair 0 < low <= high, got {speed!r}")
-    return low, high
 
 
 def _piecewise_linear_warp(n_latent, n_segments, speed, rng):
@@ -231,15 +259,26 @@ def _spiral(positions, n_latent):
     return np.column_stack([tau * np.cos(tau), tau * np.sin(tau)])
 
 
+@validate_params(
+    {
+        "n_sequences": [at_least(2)],
+        "n_timepoints": [at_least(2)],
+        "n_segments": [POSITIVE_INT],
+        **_SPEED,
+        "noise": [NON_NEGATIVE],
+        "return_positions": ["boolean"],
+        "random_state": ["random_state"],
+    }
+)
 def make_warped_spirals(
-    n_sequences=2,
-    n_timepoints=300,
-    n_segments=5,
-    speed=(0.3, 0.9),
-    noise=2.0,
-    return_positions=False,
-    random_state=None,
-):
+    n_sequences: int = 2,
+    n_timepoints: int = 300,
+    n_segments: int = 5,
+    speed: tuple[float, float] = (0.3, 0.9),
+    noise: float = 2.0,
+    return_positions: bool = False,
+    random_state: RandomStateLike = None,
+) -> tuple[list[np.ndarray], ...]:
     """Randomly warped, transformed copies of a 2-D spiral: the CTW/GTW synthetic protocol.
 
     Each sequence plays a latent spiral of ``n_timepoints`` frames along its
@@ -259,9 +298,10 @@ def make_warped_spirals(
     n_segments : int, default=5
         Number of equal latent segments, each played at its own speed.
     speed : tuple of float, default=(0.3, 0.9)
-        Range of the uniform segment speeds (frames per latent frame).
+        Range ``(low, high)``, ``0 < low <= high``, of the uniform segment
+        speeds (frames per latent frame).
     noise : float, default=2.0
-        Standard deviation of the added noise channel.
+        Standard deviation of the added noise channel, at least 0.
     return_positions : bool, default=False
         Also return the latent position of every frame.
     random_state : int, RandomState instance or None, default=None
@@ -295,10 +335,7 @@ def make_warped_spirals(
     >>> true_path[0].tolist(), true_path[-1].tolist() == [len(a) - 1, len(b) - 1]
     ([0, 0], True)
     """
-    n_sequences = _check_int(n_sequences, "n_sequences", 2)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 2)
-    n_segments = _check_int(n_segments, "n_segments", 1)
-    speed = _check_speed(speed)
+    speed = _speed(speed, "make_warped_spirals")
     rng = check_random_state(random_state)
     positions, sequences = [], []
     for _ in range(n_sequences):
@@ -319,7 +356,22 @@ def make_warped_spirals(
     return sequences, true_paths
 
 
-def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=None):
+@validate_params(
+    {
+        "recording": ["array-like"],
+        "views": [list, tuple],
+        "n_segments": [POSITIVE_INT],
+        **_SPEED,
+        "random_state": ["random_state"],
+    }
+)
+def warp_views(
+    recording: ArrayLike,
+    views: list[list[int]],
+    n_segments: int = 5,
+    speed: tuple[float, float] = (0.3, 0.9),
+    random_state: RandomStateLike = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Split a synchronised recording into views and warp each with a known random warp.
 
     Real multimodal data rarely come with ground-truth alignments; this turns
@@ -337,7 +389,7 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
     n_segments : int, default=5
         Number of equal segments of each warp.
     speed : tuple of float, default=(0.3, 0.9)
-        Range of the uniform segment speeds.
+        Range ``(low, high)``, ``0 < low <= high``, of the uniform segment speeds.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -358,11 +410,12 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
     """
     from ..validation import check_sequence
 
+    speed = _speed(speed, "warp_views")
     recording = check_sequence(recording, name="recording")
     n_timepoints, n_channels = recording.shape
     if n_timepoints < 2:
         raise InvalidInputError("recording must have at least 2 timepoints")
-    if not isinstance(views, (list, tuple)) or len(views) < 2:
+    if len(views) < 2:
         raise InvalidInputError("views must be a list of at least 2 lists of channel indices")
     channels = []
     for k, view in enumerate(views):
@@ -379,8 +432,6 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
                 f"got {view!r}"
             )
         channels.append(index)
-    n_segments = _check_int(n_segments, "n_segments", 1)
-    speed = _check_speed(speed)
     rng = check_random_state(random_state)
     frames = np.arange(n_timepoints, dtype=float)
     positions, warped = [], []
@@ -391,20 +442,6 @@ def warp_views(recording, views, n_segments=5, speed=(0.3, 0.9), random_state=No
         )
         positions.append(position)
     return warped, _paths_to_first(positions)
-
-
-def _check_channels(n_channels):
-    if not isinstance(n_channels, (tuple, list)) or len(n_channels) != 2:
-        raise InvalidInputError(
-            f"n_channels must be a pair (n_channels_a, n_channels_b), got {n_channels!r}"
-        )
-    return tuple(_check_int(value, f"n_channels[{k}]", 1) for k, value in enumerate(n_channels))
-
-
-def _check_non_negative(value, name):
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
-        raise InvalidInputError(f"{name} must be a finite float >= 0, got {value!r}")
-    return float(value)
 
 
 def _random_nonlinear_map(n_outputs, nonlinearity, rng):
@@ -419,18 +456,32 @@ def _random_nonlinear_map(n_outputs, nonlinearity, rng):
     return apply
 
 
+@validate_params(
+    {
+        "n_pairs": [POSITIVE_INT],
+        "n_timepoints": [at_least(2)],
+        "nonlinearity": [NON_NEGATIVE],
+        "n_channels": ["array-like"],
+        "n_noise": [at_least(0)],
+        "noise": [NON_NEGATIVE],
+        "n_segments": [POSITIVE_INT],
+        **_SPEED,
+        "return_positions": ["boolean"],
+        "random_state": ["random_state"],
+    }
+)
 def make_nonlinear_views(
-    n_pairs=20,
-    n_timepoints=300,
-    nonlinearity=1.5,
-    n_channels=(10, 15),
-    n_noise=2,
-    noise=1.0,
-    n_segments=5,
-    speed=(0.3, 0.9),
-    return_positions=False,
-    random_state=None,
-):
+    n_pairs: int = 20,
+    n_timepoints: int = 300,
+    nonlinearity: float = 1.5,
+    n_channels: tuple[int, int] = (10, 15),
+    n_noise: int = 2,
+    noise: float = 1.0,
+    n_segments: int = 5,
+    speed: tuple[float, float] = (0.3, 0.9),
+    return_positions: bool = False,
+    random_state: RandomStateLike = None,
+) -> tuple[list, ...]:
     """Pairs of nonlinear views of a warped spiral: the DCTW synthetic protocol.
 
     The spiral protocol of :func:`make_warped_spirals`, with each modality
@@ -504,14 +555,8 @@ def make_nonlinear_views(
     >>> true_paths[0][-1].tolist() == [len(a) - 1, len(b) - 1]
     True
     """
-    n_pairs = _check_int(n_pairs, "n_pairs", 1)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 2)
-    nonlinearity = _check_non_negative(nonlinearity, "nonlinearity")
-    n_channels = _check_channels(n_channels)
-    n_noise = _check_int(n_noise, "n_noise", 0)
-    noise = _check_non_negative(noise, "noise")
-    n_segments = _check_int(n_segments, "n_segments", 1)
-    speed = _check_speed(speed)
+    n_channels = check_pair(n_channels, "n_channels", POSITIVE_INT, "make_nonlinear_views")
+    speed = _speed(speed, "make_nonlinear_views")
     rng = check_random_state(random_state)
     spiral = _spiral(np.arange(n_timepoints, dtype=float), n_timepoints)
     centre, spread = spiral.mean(axis=0), spiral.std(axis=0)

@@ -1,27 +1,13 @@
 """Averages of sequences under time warping: DBA and the soft-DTW barycenter."""
 
-import numbers
-
 import numpy as np
 
+from ..core.params import Integral, Interval, Real, StrOptions, validate_params
+from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
 from ..validation import check_collection, check_sequence, check_window
 
-__all__ = ["dba", "soft_dtw_barycenter"]
-
-
-def _check_count(value, name, minimum=0):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_tol(tol):
-    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise InvalidInputError(f"tol must be a number >= 0, got {tol!r}")
-    return float(tol)
+__all__ = ["dba", "dba_average", "soft_dtw_average", "soft_dtw_barycenter"]
 
 
 def _shared_window(window):
@@ -33,36 +19,31 @@ def _shared_window(window):
     return check_window(window)
 
 
-def _medoid(sequences, window):
-    from ._pairwise import medoid_index
-
-    return sequences[medoid_index(sequences, window)]
-
-
 def _initial(sequences, init, window, random_state):
     n_channels = sequences[0].shape[1]
-    if isinstance(init, str):
+    if isinstance(init, str):  # "medoid" or "random": the constraints refused the rest
         if init == "medoid":
-            return _medoid(sequences, window).copy()
+            from ._pairwise import medoid_of
+
+            return sequences[medoid_of(sequences, window)].copy()
         if init == "random":
             from sklearn.utils import check_random_state
 
             rng = check_random_state(random_state)
             return sequences[int(rng.randint(len(sequences)))].copy()
-        raise InvalidInputError(f"init must be 'medoid', 'random' or an array, got {init!r}")
     return check_sequence(init, name="init", n_channels=n_channels).copy()
 
 
 def _dba_assign(sequences, average, window):
     """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches."""
-    from ._dtw import dtw
+    from ._dtw import dtw_alignment
 
     length, n_channels = average.shape
     sums = np.zeros((length, n_channels))
     counts = np.zeros(length)
     total = 0.0
     for sequence in sequences:
-        alignment = dtw(sequence, average, window=window, squared=True)
+        alignment = dtw_alignment(sequence, average, window, squared=True)
         rows, cols = alignment.path[:, 0], alignment.path[:, 1]
         for k in range(n_channels):
             sums[:, k] += np.bincount(cols, weights=sequence[rows, k], minlength=length)
@@ -71,6 +52,14 @@ def _dba_assign(sequences, average, window):
     return total, sums, counts
 
 
+@validate_params(
+    {
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "init": [StrOptions({"medoid", "random"}), "array-like"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+)
 def dba(X, *, n_iter=30, init="medoid", window=None, tol=1e-5, random_state=None):
     """DTW barycenter averaging (Petitjean et al., 2011).
 
@@ -135,10 +124,18 @@ default="medoid"
     The peaks 2, 3 and 3 are matched to the same frame and averaged.
     """
     sequences = check_collection(X, name="X")
-    n_iter = _check_count(n_iter, "n_iter")
-    tol = _check_tol(tol)
     window = _shared_window(window)
-    average = _initial(sequences, init, window, random_state)
+    start = _initial(sequences, init, window, random_state)
+    return dba_average(sequences, window, start, n_iter, tol)
+
+
+def dba_average(sequences, window, average=None, n_iter=30, tol=1e-5):
+    """The driver of :func:`dba`: validated sequences, a parsed window, a starting average.
+
+    ``average=None`` starts from the medoid.
+    """
+    if average is None:
+        average = _initial(sequences, "medoid", window, None)
     cost, sums, counts = _dba_assign(sequences, average, window)
     for _ in range(n_iter):
         # Every frame of the average is on every path, so no count is zero.
@@ -165,6 +162,14 @@ def _check_weights(weights, count):
     return values
 
 
+@validate_params(
+    {
+        "gamma": [Interval(Real, 0, np.inf, closed="neither")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "init": [StrOptions({"medoid"}), "array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+)
 def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, tol=1e-6):
     """Soft-DTW barycenter (Cuturi & Blondel, 2017).
 
@@ -220,20 +225,30 @@ def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, to
     >>> soft_dtw_barycenter(X, gamma=0.01).round(2).ravel().tolist()
     [0.0, 1.0, 2.0]
     """
+    sequences = check_collection(X, name="X")
+    weights = _check_weights(weights, len(sequences))
+    start = None if init is None else _initial(sequences, init, Window(), None)
+    return soft_dtw_average(sequences, float(gamma), n_iter, start, weights, tol)
+
+
+def soft_dtw_average(sequences, gamma=1.0, n_iter=100, start=None, weights=None, tol=1e-6):
+    """The driver of :func:`soft_dtw_barycenter`: validated sequences and parameters.
+
+    ``start=None`` starts from the medoid; ``weights=None`` weighs every
+    sequence 1.
+    """
     from scipy.optimize import minimize
 
     from ..kernels._numba import _soft_dtw
-    from ._soft_dtw import _check_gamma, _window_arrays, soft_value_and_weights
+    from ._soft_dtw import soft_value_and_weights, window_arrays
 
-    sequences = check_collection(X, name="X")
-    if isinstance(init, str) and init != "medoid":
-        raise InvalidInputError(f"init must be None, 'medoid' or an array, got {init!r}")
-    gamma = _check_gamma(gamma)
-    n_iter = _check_count(n_iter, "n_iter")
-    tol = _check_tol(tol)
-    weights = _check_weights(weights, len(sequences))
-    start = _initial(sequences, "medoid" if init is None else init, check_window(None), None)
-    pairs = [(s, w, _window_arrays(None, len(start), len(s))) for s, w in zip(sequences, weights)]
+    if start is None:
+        start = _initial(sequences, "medoid", Window(), None)
+    if weights is None:
+        weights = np.ones(len(sequences))
+    pairs = [
+        (s, w, window_arrays(Window(), len(start), len(s))) for s, w in zip(sequences, weights)
+    ]
 
     def objective(flat):
         z = flat.reshape(start.shape)

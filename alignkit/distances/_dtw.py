@@ -3,11 +3,11 @@
 import numpy as np
 
 from ..core.results import Alignment
-from ..exceptions import InvalidInputError
+from ..exceptions import InvalidInputError, WindowError
 from ..validation import check_memory, check_pair, check_window
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
 
-__all__ = ["dtw", "dtw_distance"]
+__all__ = ["dtw", "dtw_alignment", "dtw_cost", "dtw_distance", "pair_window"]
 
 # Above this many bytes of banded matrix, method="auto" switches to linear memory.
 _LINEAR_THRESHOLD = 2**25
@@ -167,15 +167,56 @@ def dtw(
     pattern = check_step_pattern(step_pattern)
     check_open_ends(pattern, open_begin, open_end)
     a, b = check_pair(a, b)
-    n, m = len(a), len(b)
-    parsed = check_window(window, shape=(n, m))
+    parsed = check_window(window, shape=(len(a), len(b)))
     _check_method(method, parsed, return_cost_matrix, pattern, open_begin or open_end)
+    return dtw_alignment(
+        a,
+        b,
+        parsed,
+        pattern=pattern,
+        squared=squared,
+        return_cost_matrix=return_cost_matrix,
+        open_begin=open_begin,
+        open_end=open_end,
+        method=method,
+    )
+
+
+def pair_window(window, n, m):
+    """A parsed window for one ``n`` by ``m`` pair: a mask is checked against that shape.
+
+    For callers that parse a window once and align many pairs with it.
+    """
+    return window if window.mask is None else check_window(window, shape=(n, m))
+
+
+def dtw_alignment(
+    a,
+    b,
+    window,
+    *,
+    pattern=symmetric1,
+    squared=False,
+    return_cost_matrix=False,
+    open_begin=False,
+    open_end=False,
+    method="auto",
+):
+    """The driver of :func:`dtw`: validated inputs in, an :class:`Alignment` out.
+
+    ``a`` and ``b`` are float64 C-contiguous ``(n, n_channels)`` arrays with
+    the same channels, ``window`` a parsed :class:`~alignkit.core.window.Window`
+    (a mask of shape ``(n, m)``), ``pattern`` a ``StepPattern`` that allows the
+    open ends asked for; nothing is checked again.
+    """
+    n, m = len(a), len(b)
+    window = window.resolve(n, m)
     if pattern is not symmetric1 or open_begin or open_end:
         path, total, normalized, cost_matrix = align_pattern(
             a,
             b,
             pattern,
-            parsed,
+            window,
             open_begin=open_begin,
             open_end=open_end,
             keep_matrix=return_cost_matrix,
@@ -183,16 +224,17 @@ def dtw(
         if normalized is not None:
             normalized = _finish(normalized, squared)
         return Alignment(path, _finish(total, squared), (n, m), cost_matrix, normalized)
-    return _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method)
+    return _symmetric1_alignment(a, b, window, squared, return_cost_matrix, method)
 
 
 def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
     """The fast symmetric1 path: banded matrix, or linear memory for large problems."""
     from .._config import get_config
     from ..kernels._numba import _dtw
+    from ..kernels._numba._bounds import band_bounds
 
     n, m = len(a), len(b)
-    lo, hi, cell_ok = parsed.bounds(n, m)
+    lo, hi, cell_ok = band_bounds(parsed, n, m)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
     matrix_bytes = 8 * int(offsets[-1]) + (8 * n * m if return_cost_matrix else 0)
@@ -207,12 +249,19 @@ def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
         from ._linear_path import linear_memory_bytes, linear_memory_path
 
         check_memory(linear_memory_bytes(n, m), f"{what} in linear memory")
-        path, total = linear_memory_path(a, b, lo, hi)
+        try:
+            path, total = linear_memory_path(a, b, lo, hi)
+        except WindowError:
+            # A band always holds a path, so the summed cost overflowed: dtw_cost says so.
+            dtw_cost(a, b, parsed)
+            raise
         return Alignment(path, _finish(total, squared), (n, m))
     check_memory(matrix_bytes, what)
     acc = _dtw.dtw_banded_matrix(a, b, lo, hi, offsets, cell_ok)
     total = acc[-1]
     if not np.isfinite(total):
+        if parsed.mask is None:  # a band holds the diagonal path: only overflow makes it inf
+            check_cost_finite(total, "a", "b", a, b)
         _raise_no_path(n, m)
     path = _dtw.backtrack_banded(acc, offsets, lo, hi, m)
     cost_matrix = None
@@ -223,9 +272,22 @@ def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
     return Alignment(path, _finish(total, squared), (n, m), cost_matrix)
 
 
-def _raise_no_path(n, m):
-    from ..exceptions import WindowError
+def check_cost_finite(total, name_a, name_b, a, b):
+    """Raise when a summed squared cost overflowed float64 (a band always has a finite path).
 
+    ``name_a`` and ``name_b`` name the sequences in the message (``"X[3]"``).
+    """
+    if np.isfinite(total):
+        return
+    largest = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    raise InvalidInputError(
+        f"the summed squared DTW cost between {name_a} and {name_b} overflows float64 "
+        f"(their values reach {largest:.3g}; squared differences above about 1.8e308 are "
+        "inf); rescale the sequences, e.g. divide them by their largest absolute value"
+    )
+
+
+def _raise_no_path(n, m):
     raise WindowError(
         f"the window admits no continuous warping path from (0, 0) to ({n - 1}, {m - 1})"
     )
@@ -272,25 +334,39 @@ def dtw_distance(
     >>> alignkit.dtw_distance([0.0, 1.0, 2.0], [0.0, 2.0], squared=True)
     1.0
     """
-    from ..kernels._numba import _dtw
-
     pattern = check_step_pattern(step_pattern)
     a, b = check_pair(a, b)
     if multivariate not in ("dependent", "independent"):
         raise InvalidInputError(
             f"multivariate must be 'dependent' or 'independent', got {multivariate!r}"
         )
-    if multivariate == "independent" and a.shape[1] > 1:
-        channels = [
-            dtw_distance(a[:, [k]], b[:, [k]], window=window, squared=True, step_pattern=pattern)
-            for k in range(a.shape[1])
-        ]
-        return _finish(sum(channels), squared)
     parsed = check_window(window, shape=(len(a), len(b)))
-    if parsed.mask is not None or pattern is not symmetric1:
-        return dtw(a, b, window=parsed, squared=squared, step_pattern=pattern).distance
-    total = _dtw.dtw_distance_pair(a, b, parsed.kind, parsed.param)
-    return _finish(total, squared)
+    if multivariate == "independent" and a.shape[1] > 1:
+        total = sum(
+            dtw_cost(
+                np.ascontiguousarray(a[:, [k]]), np.ascontiguousarray(b[:, [k]]), parsed, pattern
+            )
+            for k in range(a.shape[1])
+        )
+        return _finish(total, squared)
+    return _finish(dtw_cost(a, b, parsed, pattern), squared)
+
+
+def dtw_cost(a, b, window, pattern=symmetric1):
+    """The driver of :func:`dtw_distance`: the summed cost of validated inputs (dependent).
+
+    Inputs as in :func:`dtw_alignment`; symmetric1 without a mask runs in
+    O(n + m) memory.
+    """
+    from ..kernels._numba import _dtw
+    from ..kernels._numba._bounds import window_spec
+
+    n, m = len(a), len(b)
+    if window.mask is not None or pattern is not symmetric1:
+        return dtw_alignment(a, b, window, pattern=pattern, squared=True).distance
+    total = float(_dtw.dtw_distance_pair(a, b, *window_spec(window, n, m)))
+    check_cost_finite(total, "a", "b", a, b)
+    return total
 
 
 dtw.__doc__ = dtw.__doc__.replace("{definition}", _DEFINITION)

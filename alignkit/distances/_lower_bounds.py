@@ -9,7 +9,9 @@ Every bound is in the units of :func:`alignkit.dtw_distance` with the same
 
 import numpy as np
 
-from ..validation import check_pair, check_sequence, check_window
+from ..core.params import Integral, Interval, validate_params
+from ..core.window import Window
+from ..validation import check_memory, check_pair, check_sequence, check_window
 
 __all__ = ["envelope", "lb_improved", "lb_keogh", "lb_kim"]
 
@@ -44,23 +46,30 @@ def _finish(total, squared):
 
 
 def row_bounds(window, n, m):
-    """Non-decreasing per-row bounds ``(lo, hi)`` of a window for an ``n`` by ``m`` problem."""
-    from ..kernels._numba._bounds import window_bounds
+    """Non-decreasing per-row bounds ``(lo, hi)`` of a parsed window for ``n`` by ``m``."""
+    from ..kernels._numba._bounds import band_bounds
     from ..kernels._numba._lower_bounds import monotone_hull
 
-    parsed = check_window(window, shape=(n, m))
-    if parsed.mask is None:
-        return window_bounds(n, m, parsed.kind, parsed.param)
-    lo, hi, _ = parsed.bounds(n, m)
-    return monotone_hull(lo, hi)
+    lo, hi, _ = band_bounds(window, n, m)
+    return (lo, hi) if window.mask is None else monotone_hull(lo, hi)
 
 
 def _transposed(window):
     """The window of the transposed problem (bands are symmetric; masks transpose)."""
-    parsed = check_window(window)
-    return parsed if parsed.mask is None else np.ascontiguousarray(parsed.mask.T)
+    if window.mask is None:
+        return window
+    return Window(mask=np.ascontiguousarray(window.mask.T))
 
 
+def envelope_of(b, window, n):
+    """The driver of :func:`envelope`: a validated ``b``, a parsed window, ``n`` rows."""
+    from ..kernels._numba._lower_bounds import envelope as _envelope
+
+    lo, hi = row_bounds(window, n, len(b))
+    return _envelope(b, lo, hi)
+
+
+@validate_params({"n_timepoints": [Interval(Integral, 1, None, closed="left"), None]})
 def envelope(sequence, *, window=None, n_timepoints=None):
     """Lower and upper envelope of a sequence under a DTW window.
 
@@ -97,14 +106,10 @@ def envelope(sequence, *, window=None, n_timepoints=None):
     >>> lower.ravel().tolist(), upper.ravel().tolist()
     ([0.0, 0.0, 1.0, 1.0], [3.0, 3.0, 3.0, 2.0])
     """
-    from ..kernels._numba._lower_bounds import envelope as _envelope
-
     b = check_sequence(sequence, name="sequence")
     n = len(b) if n_timepoints is None else int(n_timepoints)
-    if n < 1:
-        raise ValueError(f"n_timepoints must be >= 1, got {n_timepoints}")
-    lo, hi = row_bounds(window, n, len(b))
-    return _envelope(b, lo, hi)
+    check_memory(2 * 8 * n * b.shape[1], f"the envelope over n_timepoints={n} rows")
+    return envelope_of(b, check_window(window, shape=(n, len(b))), n)
 
 
 def lb_kim(a, b, *, squared=False):
@@ -203,7 +208,7 @@ def lb_keogh(a, b, *, window=None, squared=False):
     from ..kernels._numba._lower_bounds import lb_keogh as _lb_keogh
 
     a, b = check_pair(a, b)
-    lower, upper = envelope(b, window=window, n_timepoints=len(a))
+    lower, upper = envelope_of(b, check_window(window, shape=(len(a), len(b))), len(a))
     return _finish(_lb_keogh(a, lower, upper), squared)
 
 
@@ -261,8 +266,9 @@ def lb_improved(a, b, *, window=None, squared=False):
     from ..kernels._numba._lower_bounds import lb_improved as _lb_improved
 
     a, b = check_pair(a, b)
-    lower, upper = envelope(b, window=window, n_timepoints=len(a))
-    lo_t, hi_t = row_bounds(_transposed(window), len(b), len(a))
+    parsed = check_window(window, shape=(len(a), len(b)))
+    lower, upper = envelope_of(b, parsed, len(a))
+    lo_t, hi_t = row_bounds(_transposed(parsed), len(b), len(a))
     return _finish(_lb_improved(a, b, lower, upper, lo_t, hi_t), squared)
 
 

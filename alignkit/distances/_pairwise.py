@@ -8,12 +8,14 @@ pairs. Any joblib backend works, Dask distributed included.
 """
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, effective_n_jobs
 
-from ..exceptions import InvalidInputError, WindowError
+from ..core.parallel import delayed
+from ..core.params import Integral, Interval, StrOptions, validate_params
+from ..exceptions import WindowError
 from ..validation import check_collection, check_window
 
-__all__ = ["pairwise_distances"]
+__all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
 
 # Blocks per worker: enough for balanced load and a useful progress report.
 _BLOCKS_PER_WORKER = 4
@@ -39,16 +41,6 @@ def _row_blocks(n_rows, n_cols, symmetric, n_blocks, block_size):
     return [(int(start), int(stop)) for start, stop in zip(edges[:-1], edges[1:])]
 
 
-def _check_block_size(block_size):
-    if block_size is None:
-        return None
-    if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)):
-        raise TypeError(f"block_size must be an int or None, got {block_size!r}")
-    if block_size < 1:
-        raise ValueError(f"block_size must be >= 1, got {block_size}")
-    return int(block_size)
-
-
 def band_window(window, name="window"):
     """Parse a window for a whole collection: masks fit one pair of lengths and are refused."""
     parsed = check_window(window, name=name)
@@ -60,6 +52,15 @@ def band_window(window, name="window"):
     return parsed
 
 
+@validate_params(
+    {
+        "squared": ["boolean"],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "verbose": ["verbose"],
+        "block_size": [Interval(Integral, 1, None, closed="left"), None],
+        "engine": [StrOptions({"joblib", "numba"})],
+    }
+)
 def pairwise_distances(
     X,
     Y=None,
@@ -133,47 +134,87 @@ def pairwise_distances(
     >>> pairwise_distances(X, [[0.0, 2.0]], squared=True).ravel()
     array([1., 0., 4.])
     """
-    from ..kernels._numba._pruned import dtw_block
-
-    if engine not in ("joblib", "numba"):
-        raise InvalidInputError(f"engine must be 'joblib' or 'numba', got {engine!r}")
-    block_size = _check_block_size(block_size)
     parsed = band_window(window)
     x_sequences = check_collection(X, name="X")
-    symmetric = Y is None
     y_sequences = (
-        x_sequences
-        if symmetric
-        else check_collection(Y, name="Y", n_channels=x_sequences[0].shape[1])
+        None if Y is None else check_collection(Y, name="Y", n_channels=x_sequences[0].shape[1])
     )
-    x_flat, x_off = pack(x_sequences)
-    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
-    if engine == "numba":
-        distances = _numba_threads(x_flat, x_off, y_flat, y_off, parsed, symmetric, n_jobs)
-        return distances if squared else np.sqrt(distances)
-    n_blocks = _BLOCKS_PER_WORKER * max(1, effective_n_jobs(n_jobs))
-    blocks = _row_blocks(len(x_sequences), len(y_sequences), symmetric, n_blocks, block_size)
-    parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(dtw_block)(
-            x_flat, x_off, y_flat, y_off, parsed.kind, parsed.param, start, stop, symmetric
-        )
-        for start, stop in blocks
+    distances = pairwise_costs(
+        x_sequences,
+        y_sequences,
+        parsed,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        block_size=block_size,
+        engine=engine,
     )
-    distances = np.concatenate(parts, axis=0)
-    if symmetric:
-        distances = distances + distances.T
     return distances if squared else np.sqrt(distances)
 
 
-def _numba_threads(x_flat, x_off, y_flat, y_off, parsed, symmetric, n_jobs):
+def pairwise_costs(
+    x_sequences, y_sequences, window, *, n_jobs=None, verbose=0, block_size=None, engine="joblib"
+):
+    """The driver of :func:`pairwise_distances`: summed squared costs of validated collections.
+
+    ``x_sequences`` and ``y_sequences`` are lists of float64 C-contiguous
+    ``(n_timepoints_i, n_channels)`` arrays (``y_sequences=None`` means
+    ``x_sequences``, upper triangle only), ``window`` a parsed band window
+    (no mask); nothing is checked again.
+    """
+    from ..kernels._numba._bounds import window_spec
+
+    symmetric = y_sequences is None
+    if symmetric:
+        y_sequences = x_sequences
+    x_flat, x_off = pack(x_sequences)
+    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    spec = window_spec(window, int(np.diff(x_off).max()), int(np.diff(y_off).max()))
+    if engine == "numba":
+        distances = _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_jobs)
+        _check_finite_costs(distances, x_sequences, y_sequences, symmetric)
+        return distances
+    n_blocks = _BLOCKS_PER_WORKER * max(1, effective_n_jobs(n_jobs))
+    blocks = _row_blocks(len(x_sequences), len(y_sequences), symmetric, n_blocks, block_size)
+    parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
+        for start, stop in blocks
+    )
+    distances = np.concatenate(parts, axis=0)
+    distances = distances + distances.T if symmetric else distances
+    _check_finite_costs(distances, x_sequences, y_sequences, symmetric)
+    return distances
+
+
+def _dtw_block(*args):
+    """Call the block kernel by import, so that a worker loads it from Numba's disk cache.
+
+    joblib pickles a Numba dispatcher by value, and the copy a worker rebuilds
+    compiles again without the cache (seconds per worker); this function is
+    pickled by reference instead.
+    """
+    from ..kernels._numba._pruned import dtw_block
+
+    return dtw_block(*args)
+
+
+def _check_finite_costs(distances, x_sequences, y_sequences, symmetric):
+    """Name the first pair whose summed squared cost overflowed float64."""
+    from ._dtw import check_cost_finite
+
+    if np.isfinite(distances).all():
+        return
+    i, j = np.argwhere(~np.isfinite(distances))[0]
+    name_b = f"X[{j}]" if symmetric else f"Y[{j}]"
+    check_cost_finite(distances[i, j], f"X[{i}]", name_b, x_sequences[i], y_sequences[j])
+
+
+def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_jobs):
     from ..kernels._numba._threaded import dtw_matrix_threads
 
     n_x, n_y = len(x_off) - 1, len(y_off) - 1
     chunks = _row_blocks(n_x, n_y, symmetric, max(1, effective_n_jobs(n_jobs)), None)
     edges = np.array([start for start, _ in chunks] + [chunks[-1][1]], dtype=np.int64)
-    distances = dtw_matrix_threads(
-        x_flat, x_off, y_flat, y_off, parsed.kind, parsed.param, edges, symmetric
-    )
+    distances = dtw_matrix_threads(x_flat, x_off, y_flat, y_off, *spec, edges, symmetric)
     return distances + distances.T if symmetric else distances
 
 
@@ -182,17 +223,21 @@ def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
 
     Parameters
     ----------
-    sequences : list of ndarray of shape (n_timepoints_i, n_channels)
-        Collection (validated or not).
+    sequences : list of array-like, or ndarray
+        Collection of sequences, as in :func:`pairwise_distances`.
     window : None, int, float, tuple or Window, default=None
         Constraint on every path, as in :func:`pairwise_distances`.
-    n_jobs, verbose
-        As in :func:`pairwise_distances`.
+    n_jobs : int, default=None
+        Number of joblib workers for the pairwise costs, as in
+        :func:`pairwise_distances`: ``None`` means 1 unless inside
+        :func:`joblib.parallel_config`; ``-1`` means all cores.
+    verbose : int, default=0
+        joblib verbosity, as in :func:`pairwise_distances`.
 
     Returns
     -------
     index : int
-        The first index in case of ties.
+        Index in ``sequences`` of the medoid; the first index in case of ties.
 
     Examples
     --------
@@ -200,7 +245,12 @@ def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
     >>> medoid_index([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
     1
     """
-    costs = pairwise_distances(
-        sequences, window=window, squared=True, n_jobs=n_jobs, verbose=verbose
+    return medoid_of(
+        check_collection(sequences, name="sequences"), band_window(window), n_jobs, verbose
     )
+
+
+def medoid_of(sequences, window, n_jobs=None, verbose=0):
+    """The driver of :func:`medoid_index`: validated sequences and a parsed band window."""
+    costs = pairwise_costs(sequences, None, window, n_jobs=n_jobs, verbose=verbose)
     return int(np.argmin(costs.sum(axis=1)))

@@ -1,10 +1,10 @@
 """Soft dynamic time warping: value, expected alignment, gradient and divergence."""
 
-import numbers
-
 import numpy as np
 
-from ..exceptions import InvalidInputError, WindowError
+from ..core.params import Interval, Real, validate_params
+from ..core.window import Window
+from ..exceptions import WindowError
 from ..validation import check_memory, check_pair, check_window
 
 __all__ = ["soft_dtw", "soft_dtw_alignment", "soft_dtw_grad", "soft_dtw_divergence"]
@@ -27,35 +27,25 @@ _DEFINITION = """
 """
 
 
-def _check_gamma(gamma):
-    if (
-        isinstance(gamma, (bool, np.bool_))
-        or not isinstance(gamma, numbers.Real)
-        or not (0.0 < gamma < np.inf)
-    ):
-        raise InvalidInputError(
-            f"gamma must be a finite number > 0 (the soft-min smoothing), got {gamma!r}"
-        )
-    return float(gamma)
+_GAMMA = {"gamma": [Interval(Real, 0, np.inf, closed="neither")]}
 
 
-def _window_arrays(window, n, m):
+def window_arrays(window, n, m):
     """Non-decreasing row bounds and a dense mask (shape (0, 0) when there is none)."""
-    parsed = check_window(window, shape=(n, m))
-    if parsed.mask is None:
-        lo, hi, _ = parsed.bounds(n, m)
+    from ..kernels._numba._bounds import band_bounds
+
+    if window.mask is None:
+        lo, hi, _ = band_bounds(window, n, m)
         return lo, hi, np.zeros((0, 0), dtype=np.bool_)
     # Mask bounds need not be monotone: run the full window and let the mask cut cells.
     lo = np.zeros(n, dtype=np.int64)
     hi = np.full(n, m, dtype=np.int64)
-    return lo, hi, np.ascontiguousarray(parsed.mask, dtype=np.bool_)
+    return lo, hi, np.ascontiguousarray(window.mask, dtype=np.bool_)
 
 
-def _prepare(a, b, gamma, window):
+def _prepare(a, b, window):
     a, b = check_pair(a, b)
-    gamma = _check_gamma(gamma)
-    lo, hi, mask = _window_arrays(window, len(a), len(b))
-    return a, b, gamma, lo, hi, mask
+    return a, b, check_window(window, shape=(len(a), len(b)))
 
 
 def _finite(value, n, m):
@@ -88,16 +78,15 @@ def _backend(backend, device, a, b, what):
 
 
 def _torch_pair(a, b, window, device):
-    """One pair as float64 tensors of shape (1, n, d) on ``device``, and its window."""
+    """One pair as float64 tensors of shape (1, n, d) on ``device``, its band and mask."""
     from ..kernels._torch import import_torch
 
     torch = import_torch("the torch soft-DTW backend")
     x = torch.as_tensor(a, device=device)[None]
     y = torch.as_tensor(b, device=device)[None]
-    parsed = check_window(window, shape=(len(a), len(b)))
-    if parsed.mask is None:
-        return torch, x, y, parsed, None
-    return torch, x, y, None, torch.as_tensor(parsed.mask, device=device)[None]
+    if window.mask is None:
+        return torch, x, y, window, None
+    return torch, x, y, Window(), torch.as_tensor(window.mask, device=device)[None]
 
 
 def _torch_value(a, b, gamma, window, device):
@@ -135,6 +124,7 @@ def _torch_alignment(a, b, gamma, window, device):
     return float(value.item()), expected[0].cpu().numpy()
 
 
+@validate_params(_GAMMA)
 def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value between two sequences (Cuturi & Blondel, 2017).
 
@@ -202,16 +192,23 @@ def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     >>> round(soft_dtw([0.0, 1.0, 2.0], [0.0, 2.0], gamma=1.0, backend="torch"), 4)
     0.1227
     """
+    a, b, parsed = _prepare(a, b, window)
+    backend, device = _backend(backend, device, a, b, "soft_dtw")
+    return soft_dtw_value(a, b, float(gamma), parsed, backend, device)
+
+
+def soft_dtw_value(a, b, gamma, window, backend="numba", device=None):
+    """The driver of :func:`soft_dtw`: validated inputs, a parsed window, a resolved backend."""
     from ..kernels._numba import _soft_dtw
 
-    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
-    backend, device = _backend(backend, device, a, b, "soft_dtw")
     if backend == "torch":
         return _torch_value(a, b, gamma, window, device)
+    lo, hi, mask = window_arrays(window, len(a), len(b))
     value = _soft_dtw.soft_dtw_value(a, b, lo, hi, mask, gamma)
     return _finite(value, len(a), len(b))
 
 
+@validate_params(_GAMMA)
 def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value and expected alignment matrix.
 
@@ -283,7 +280,9 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
     """
     from ..kernels._numba import _soft_dtw
 
-    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    a, b, window = _prepare(a, b, window)
+    gamma = float(gamma)
+    lo, hi, mask = window_arrays(window, len(a), len(b))
     check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
     backend, device = _backend(backend, device, a, b, "soft_dtw_alignment")
     if backend == "torch":
@@ -293,6 +292,7 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
     return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
 
 
+@validate_params(_GAMMA)
 def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW value and its gradient with respect to the first sequence.
 
@@ -352,7 +352,9 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
     """
     from ..kernels._numba import _soft_dtw
 
-    a, b, gamma, lo, hi, mask = _prepare(a, b, gamma, window)
+    a, b, window = _prepare(a, b, window)
+    gamma = float(gamma)
+    lo, hi, mask = window_arrays(window, len(a), len(b))
     backend, device = _backend(backend, device, a, b, "soft_dtw_grad")
     if backend == "torch":
         check_memory(24 * int(np.sum(hi - lo)), "the torch soft-DTW weights")
@@ -361,6 +363,7 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
     return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
 
 
+@validate_params(_GAMMA)
 def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     """Soft-DTW divergence: ``sdtw(a, b) - (sdtw(a, a) + sdtw(b, b)) / 2``.
 
@@ -424,9 +427,10 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device
             "shapes); use a radius, a fraction or ('itakura', max_slope)"
         )
     parsed = check_window(window)
-    options = {"gamma": gamma, "window": parsed, "backend": backend, "device": device}
-    cross = soft_dtw(a, b, **options)
-    return cross - 0.5 * (soft_dtw(a, a, **options) + soft_dtw(b, b, **options))
+    backend, device = _backend(backend, device, a, b, "soft_dtw_divergence")
+    options = {"gamma": float(gamma), "window": parsed, "backend": backend, "device": device}
+    cross = soft_dtw_value(a, b, **options)
+    return cross - 0.5 * (soft_dtw_value(a, a, **options) + soft_dtw_value(b, b, **options))
 
 
 for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad):

@@ -1,11 +1,12 @@
 """Subsequence search: the best matches of a short query inside a long series."""
 
 import heapq
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from ..core.params import Integral, Interval, validate_params
+from ..core.window import Window
 from ..exceptions import InvalidInputError
 from ..validation import check_sequence, check_window
 from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
@@ -20,10 +21,12 @@ _FLAT = 1e-10
 class Match(NamedTuple):
     """One match of a query inside a series, found by :func:`subsequence_search`.
 
-    Attributes
+    Parameters
     ----------
-    start, end : int
-        First and last matched timepoints of the series (``end`` included).
+    start : int
+        First matched timepoint of the series.
+    end : int
+        Last matched timepoint of the series (included).
     distance : float
         DTW distance between the query and ``series[start:end + 1]``.
     path : ndarray of shape (path_length, 2), dtype int64
@@ -44,6 +47,14 @@ class Match(NamedTuple):
     path: np.ndarray
 
 
+@validate_params(
+    {
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "exclusion_zone": [Interval(Integral, 0, None, closed="left"), None],
+        "znormalize": ["boolean"],
+        "squared": ["boolean"],
+    }
+)
 def subsequence_search(
     query,
     series,
@@ -148,11 +159,9 @@ def subsequence_search(
     pattern = check_step_pattern(step_pattern)
     query = check_sequence(query, name="query")
     series = check_sequence(series, name="series", n_channels=query.shape[1])
-    k = _check_int(k, "k", minimum=1)
+    k = int(k)
     n = len(query)
-    zone = n // 2 if exclusion_zone is None else _check_int(exclusion_zone, "exclusion_zone")
-    if not isinstance(znormalize, (bool, np.bool_)):
-        raise InvalidInputError(f"znormalize must be True or False, got {znormalize!r}")
+    zone = n // 2 if exclusion_zone is None else int(exclusion_zone)
     if znormalize:
         if len(series) < n:
             raise InvalidInputError(
@@ -166,19 +175,12 @@ def subsequence_search(
         if window is None:
             found = _search_subsequences(query, series, pattern, k, zone)
         else:
-            found = _search_in_band(query, series, pattern, _relative_band(window, n), k, zone)
+            band = _relative_band(check_window(window, shape=(n, n)), n, len(series))
+            found = _search_in_band(query, series, pattern, band, k, zone)
     return [
         Match(int(path[0, 1]), int(path[-1, 1]), _finish(total, squared), path)
         for total, path in found
     ]
-
-
-def _check_int(value, name, minimum=0):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _finish(total, squared):
@@ -196,27 +198,27 @@ def _search_subsequences(query, series, pattern, k, zone):
         # cells are weighted as in the one-pass search (the same summed cost);
         # the span reaches back to the column of the pattern's virtual origin.
         begin = max(start - int(dj.max()), 0)
-        path = align_pattern(
-            query, series[begin : end + 1], pattern, check_window(None), open_begin=True
-        )[0]
+        path = align_pattern(query, series[begin : end + 1], pattern, Window(), open_begin=True)[0]
         path[:, 1] += begin
         found.append((cost[end], path))
     return found
 
 
-def _relative_band(window, n):
+def _relative_band(window, n, n_series):
     """Allowed cells of a match, in columns from its start: a dense ``(n, width)`` mask."""
-    from ..kernels._numba._bounds import SAKOE_CHIBA, fraction_to_radius
+    from ..kernels._numba._bounds import band_bounds
 
-    parsed = check_window(window, shape=(n, n))
-    if parsed.mask is None and parsed.kind == SAKOE_CHIBA:
-        param = parsed.param
-        radius = int(param) if param >= 0 else int(fraction_to_radius(-1.0 - param, n, n))
+    if window.mask is not None:
+        return window.mask
+    if window.kind == "sakoe_chiba":
+        # A fraction is of the query's length; a radius beyond the series reaches nothing more.
+        if window.fraction is not None:
+            radius = window.radius_for(n, n)
+        else:
+            radius = min(window.radius, n_series)
         rows, cols = np.indices((n, n + radius))
         return np.abs(rows - cols) <= radius
-    if parsed.mask is not None:
-        return parsed.mask
-    lo, hi, _ = parsed.bounds(n, n)
+    lo, hi, _ = band_bounds(window, n, n)
     cols = np.arange(n)
     return (cols >= lo[:, None]) & (cols < hi[:, None])
 
@@ -248,7 +250,7 @@ def _search_in_band(query, series, pattern, band, k, zone):
     )
     found = []
     for start, end in _pick(cost, first, k, zone):
-        window = check_window(band[:, : end - start + 1].copy())
+        window = Window(mask=np.ascontiguousarray(band[:, : end - start + 1]))
         path = align_pattern(query, series[start : end + 1], pattern, window)[0]
         path[:, 1] += start
         found.append((cost[end], path))
@@ -318,6 +320,8 @@ def _window(series, mean, scale, start, n):
 def _window_cost(query, candidate, pattern, window):
     if pattern is symmetric1 and window.mask is None:
         from ..kernels._numba import _dtw
+        from ..kernels._numba._bounds import window_spec
 
-        return float(_dtw.dtw_distance_pair(query, candidate, window.kind, window.param))
+        spec = window_spec(window, len(query), len(candidate))
+        return float(_dtw.dtw_distance_pair(query, candidate, *spec))
     return align_pattern(query, candidate, pattern, window)[1]

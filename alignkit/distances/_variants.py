@@ -34,17 +34,21 @@ def derivative(sequence, kind="keogh"):
     >>> derivative([0.0, 1.0, 4.0, 9.0]).ravel().tolist()
     [1.5, 1.5, 3.5, 3.5]
     """
-    x = check_sequence(sequence, name="sequence")
+    return _derivative(check_sequence(sequence, name="sequence"), kind, "sequence")
+
+
+def _derivative(x, kind, name):
+    """:func:`derivative` of a validated sequence; ``name`` is the argument, for messages."""
     if kind == "keogh":
         if len(x) < 3:
             raise InvalidInputError(
-                f"sequence has {len(x)} timepoints; the Keogh derivative needs at least 3"
+                f"{name} has {len(x)} timepoints; the Keogh derivative needs at least 3"
             )
         inner = ((x[1:-1] - x[:-2]) + (x[2:] - x[:-2]) / 2.0) / 2.0
         return np.ascontiguousarray(np.concatenate([inner[:1], inner, inner[-1:]]))
     if kind == "central":
         if len(x) < 2:
-            raise InvalidInputError("sequence has 1 timepoint; a derivative needs at least 2")
+            raise InvalidInputError(f"{name} has 1 timepoint; a derivative needs at least 2")
         return np.ascontiguousarray(np.gradient(x, axis=0))
     raise InvalidInputError(f"derivative kind must be 'keogh' or 'central', got {kind!r}")
 
@@ -59,13 +63,20 @@ def ddtw(a, b, *, kind="keogh", window=None, squared=False):
     Parameters
     ----------
     a : array-like of shape (n,) or (n, n_channels)
-        At least 3 timepoints for ``"keogh"``.
+        First sequence: at least 3 timepoints for ``"keogh"``, 2 for
+        ``"central"``.
     b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a`` and the same
+        minimum length.
     kind : {"keogh", "central"}, default="keogh"
         Derivative estimate (see :func:`derivative`).
-    window, squared
-        As in :func:`alignkit.dtw`; the window applies to the sequences the
-        DTW runs on (for ``"keogh"``, the ``n - 2`` interior derivatives).
+    window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on the path, as in :func:`alignkit.dtw`. It applies to the
+        sequences the DTW runs on: for ``"keogh"``, the ``n - 2`` and
+        ``m - 2`` interior derivatives (a mask has shape ``(n - 2, m - 2)``).
+    squared : bool, default=False
+        Return the summed squared cost of the derivatives instead of its
+        square root.
 
     Returns
     -------
@@ -90,13 +101,16 @@ def ddtw(a, b, *, kind="keogh", window=None, squared=False):
     >>> ddtw(a, a + 4.0).distance  # an offset is invisible
     0.0
     """
-    from ._dtw import dtw
+    from ._dtw import dtw_alignment
 
-    da, db = derivative(a, kind), derivative(b, kind)
-    if kind == "central":
-        return dtw(da, db, window=window, squared=squared)
-    inner = dtw(da[1:-1], db[1:-1], window=window, squared=squared)
+    a, b = check_pair(a, b)
+    da, db = _derivative(a, kind, "a"), _derivative(b, kind, "b")
     n, m = len(da), len(db)
+    if kind == "central":
+        return dtw_alignment(da, db, check_window(window, shape=(n, m)), squared=squared)
+    inner_a, inner_b = np.ascontiguousarray(da[1:-1]), np.ascontiguousarray(db[1:-1])
+    parsed = check_window(window, shape=(n - 2, m - 2))
+    inner = dtw_alignment(inner_a, inner_b, parsed, squared=squared)
     path = np.concatenate([[[0, 0]], inner.path + 1, [[n - 1, m - 1]]])
     return Alignment(path, inner.distance, (n, m))
 
@@ -143,7 +157,9 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
     Parameters
     ----------
     a : array-like of shape (n,) or (n, n_channels)
+        First sequence.
     b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.
     g : float, default=0.05
         Steepness of the weights.
     max_weight : float, default=1.0
@@ -156,6 +172,8 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
     Returns
     -------
     alignment : Alignment
+        The path minimising the summed weighted cost, and the distance: that
+        sum with ``squared=True``, its square root otherwise.
 
     Notes
     -----
@@ -168,6 +186,7 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
     >>> wdtw([0.0, 1.0, 2.0], [0.0, 1.0, 2.0]).distance
     0.0
     """
+    from ..kernels._numba._bounds import band_bounds
     from ..kernels._numba._dtw import backtrack_banded
     from ..kernels._numba._weighted import wdtw_banded_matrix
 
@@ -177,7 +196,7 @@ def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
     parsed = check_window(window, shape=(n, m))
     if parsed.mask is not None:
         raise InvalidInputError("wdtw window cannot be a mask; use a band or ('itakura', s)")
-    lo, hi, _ = parsed.bounds(n, m)
+    lo, hi, _ = band_bounds(parsed, n, m)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
     check_memory(8 * int(offsets[-1]), f"a WDTW path between sequences of lengths {n} and {m}")

@@ -416,7 +416,8 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
         Validated sequences.
     pattern : StepPattern
     window : Window
-        A parsed window (:func:`alignkit.validation.check_window`).
+        A parsed window (:func:`alignkit.validation.check_window`); a mask
+        has the shape ``(n, m)``.
     open_begin, open_end : bool, default=False
         Let the path start at any ``(0, j)`` / end at any ``(n-1, j)``.
     keep_matrix : bool, default=False
@@ -443,10 +444,11 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
     ([[0, 0], [1, 0], [2, 1]], 1.0, 0.2)
     """
     from ..kernels._numba import _steps
+    from ..kernels._numba._bounds import band_bounds
     from ..validation import check_memory
 
     n, m = len(x), len(y)
-    lo, hi, cell_ok = window.bounds(n, m)
+    lo, hi, cell_ok = band_bounds(window, n, m)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
     check_memory(
@@ -481,9 +483,8 @@ def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, ke
 
 def _raise_no_path(n, m, pattern, window):
     from ..exceptions import WindowError
-    from ..kernels._numba._bounds import FULL
 
-    if window.mask is None and window.kind == FULL:
+    if window.resolve(n, m).is_full:
         raise InvalidInputError(
             f"no warping path fits the step pattern {pattern!r}: its slope "
             f"constraints cannot join sequences of lengths {n} and {m}"

@@ -1,12 +1,11 @@
 """Alignments read from attention weights: the hard monotone path and image maps."""
 
 import numpy as np
-from numba import njit
 
 from ..core.results import Alignment
 from ..exceptions import InvalidInputError
+from ..kernels._numba._attention import accumulate_cost
 from ..kernels._numba._dtw import backtrack_banded
-from ..kernels._numba._flags import JIT_OPTIONS
 
 __all__ = ["AttentionAlignment", "attention_path", "upsample_attention"]
 
@@ -18,14 +17,20 @@ class AttentionAlignment(Alignment):
 
     Parameters
     ----------
-    path, distance, shape
-        As for :class:`~alignkit.Alignment`: the hard path extracted from the
-        attention by :func:`attention_path`, and its summed ``-log`` weight.
-    soft_matrix : ndarray of shape (n, m)
+    path : array-like of shape (path_length, 2)
+        The hard path extracted from the attention by :func:`attention_path`:
+        pairs ``(i, j)`` (source frame, target frame), monotone and continuous
+        from ``(0, 0)`` to ``(n - 1, m - 1)``; stored as int64.
+    distance : float
+        The path's summed ``-log`` attention weight (the cost
+        :func:`attention_path` returns).
+    shape : tuple of int
+        ``(n, m)``, the lengths of the source and the target.
+    soft_matrix : array-like of shape (n, m)
         ``soft_matrix[i, j]`` is the attention that target frame ``b[j]``
         puts on source frame ``a[i]``; every column sums to 1. It is the
         transpose of the matrix :meth:`SoftAttentionAligner.attention` returns,
-        so that it is indexed like ``path``.
+        so that it is indexed like ``path``. Stored as float64.
 
     Examples
     --------
@@ -46,25 +51,6 @@ class AttentionAlignment(Alignment):
         # Alignment.__getstate__ reads self.__slots__, which here names only the new slot.
         names = Alignment.__slots__ + AttentionAlignment.__slots__
         return {name: getattr(self, name) for name in names}
-
-
-@njit(**JIT_OPTIONS)
-def _accumulate(cost):
-    """Symmetric1 accumulated cost of a precomputed local-cost matrix, row-major and flat."""
-    n, m = cost.shape
-    acc = np.empty(n * m)
-    for i in range(n):
-        for j in range(m):
-            if i == 0 and j == 0:
-                best = 0.0
-            elif i == 0:
-                best = acc[j - 1]
-            elif j == 0:
-                best = acc[(i - 1) * m]
-            else:
-                best = min(acc[(i - 1) * m + j - 1], acc[(i - 1) * m + j], acc[i * m + j - 1])
-            acc[i * m + j] = cost[i, j] + best
-    return acc
 
 
 def attention_path(attention):
@@ -105,7 +91,7 @@ def attention_path(attention):
         raise InvalidInputError("attention weights must be non-negative")
     cost = -np.log(np.maximum(weights.T, _TINY))
     n, m = cost.shape
-    acc = _accumulate(np.ascontiguousarray(cost))
+    acc = accumulate_cost(np.ascontiguousarray(cost))
     # The full band of the DTW engine's backtrack (same tie order as alignkit.dtw).
     offsets = np.arange(n + 1, dtype=np.int64) * m
     lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m, dtype=np.int64)

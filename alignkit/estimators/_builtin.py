@@ -1,4 +1,9 @@
-"""Registration of alignkit's own aligners, through the hook plugins use."""
+"""Registration of alignkit's own aligners, through the hook plugins use.
+
+Each aligner is registered by name only: its tags are those its class
+declares (``_alignkit_tags``, see :func:`alignkit.core.registry.class_tags`)
+and its description is the first line of its docstring.
+"""
 
 from ..core.hookspecs import hookimpl
 from ..core.registry import AlignerSpec
@@ -24,6 +29,8 @@ def alignkit_register_aligners(registry):
     >>> alignkit_register_aligners(registry)
     >>> registry.names()
     ['ctw', 'deep_ctw', 'dtw', 'glimpse', 'soft_attention', 'stn', 'uniform']
+    >>> sorted(registry.get("ctw").tags)
+    ['explicit', 'multimodal', 'numba', 'temporal']
     """
     from ._ctw import CTWAligner
     from ._deep_ctw import DeepCTWAligner
@@ -33,64 +40,14 @@ def alignkit_register_aligners(registry):
     from ._stn import STNAligner
     from ._uniform import UniformAligner
 
-    registry.add(
-        AlignerSpec(
-            "ctw",
-            CTWAligner,
-            description="Canonical time warping: CCA + DTW for two modalities (paired input)",
-            tags={"explicit", "temporal", "multimodal", "numba"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "deep_ctw",
-            DeepCTWAligner,
-            description=(
-                "Deep canonical time warping: neural encoders + CCA + DTW for two modalities "
-                "(paired input)"
-            ),
-            tags={"explicit", "temporal", "multimodal", "numba", "torch"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "dtw",
-            DTWAligner,
-            description="Dynamic time warping onto a reference (medoid) timeline",
-            tags={"explicit", "temporal", "numba"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "glimpse",
-            GlimpseAligner,
-            description="Recurrent attention model: glimpses placed by a REINFORCE policy",
-            tags={"implicit", "spatial", "image", "torch"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "soft_attention",
-            SoftAttentionAligner,
-            description=(
-                "Soft attention (align / RNNsearch predict) as a learned alignment (paired input)"
-            ),
-            tags={"implicit", "temporal", "multimodal", "torch"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "stn",
-            STNAligner,
-            description="Spatial transformer network: learned image warps (task or registration)",
-            tags={"implicit", "spatial", "image", "torch"},
-        )
-    )
-    registry.add(
-        AlignerSpec(
-            "uniform",
-            UniformAligner,
-            description="Uniform time warping: linear resampling to a common length (baseline)",
-            tags={"explicit", "temporal", "baseline"},
-        )
-    )
+    aligners = {
+        "ctw": CTWAligner,
+        "deep_ctw": DeepCTWAligner,
+        "dtw": DTWAligner,
+        "glimpse": GlimpseAligner,
+        "soft_attention": SoftAttentionAligner,
+        "stn": STNAligner,
+        "uniform": UniformAligner,
+    }
+    for name, estimator in aligners.items():
+        registry.add(AlignerSpec(name, estimator))

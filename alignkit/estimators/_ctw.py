@@ -1,21 +1,16 @@
 """CTWAligner: canonical time warping of two modalities (Zhou and De la Torre, NIPS 2009)."""
 
-import numbers
-
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseAligner
+from ..base import PAIRED_OUTPUTS, PairedAligner, check_pairs
+from ..core.params import Integral, Interval, Real, StrOptions, check_estimator_params
 from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..metrics import path_distance
 from ..multiview._cca import ctw_objective, multiset_cca
-from ..validation import check_sequence
-from ._uniform import _resample, uniform_path
+from ._uniform import uniform_path
 
 __all__ = ["CTWAligner", "CTWAlignment"]
-
-_OUTPUTS = ("concat", "a", "b")
 
 
 class CTWAlignment(Alignment):
@@ -23,9 +18,12 @@ class CTWAlignment(Alignment):
 
     Parameters
     ----------
-    path, distance, shape
-        As for :class:`~alignkit.Alignment`; ``distance`` is the DTW
-        distance between the projected (canonical) sequences.
+    path : ndarray of shape (path_length, 2)
+        The warping path, as for :class:`~alignkit.Alignment`.
+    distance : float
+        The DTW distance between the projected (canonical) sequences.
+    shape : tuple of int
+        ``(n, m)``: the lengths of ``a`` and ``b``.
     projections : tuple of ndarray
         ``(V_a, V_b)`` of shapes ``(n_channels_a, n_components)`` and
         ``(n_channels_b, n_components)``.
@@ -73,38 +71,6 @@ class CTWAlignment(Alignment):
         )
 
 
-def _check_pairs(X, n_channels=None):
-    """Validate a paired collection; names offenders as ``X[k][0]`` / ``X[k][1]``."""
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) == 0:
-        raise InvalidInputError("X must be a non-empty list of (a, b) pairs of sequences")
-    n_channels = list(n_channels) if n_channels is not None else [None, None]
-    pairs = []
-    for k, pair in enumerate(X):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise InvalidInputError(
-                f"X[{k}] must be a pair (a, b) of sequences, got {type(pair).__name__}"
-                + (f" of length {len(pair)}" if hasattr(pair, "__len__") else "")
-            )
-        checked = []
-        for side in (0, 1):
-            sequence = check_sequence(
-                pair[side], name=f"X[{k}][{side}]", n_channels=n_channels[side]
-            )
-            n_channels[side] = sequence.shape[1]
-            checked.append(_check_length(sequence, f"X[{k}][{side}]"))
-        pairs.append(tuple(checked))
-    return pairs
-
-
-def _check_length(sequence, name):
-    if len(sequence) < 2:
-        raise InvalidInputError(
-            f"{name} has {len(sequence)} timepoint; CTW needs at least 2 per sequence "
-            "(the canonical correlations are estimated from the aligned frames)"
-        )
-    return sequence
-
-
 def _paths_key(paths):
     return b"|".join(path.tobytes() for path in paths)
 
@@ -136,10 +102,16 @@ def _project(sequence, offset, projection):
 
 
 def _dtw_paths(pairs, projections, offsets, window):
-    from ..distances._dtw import dtw
+    from ..distances._dtw import dtw_alignment, pair_window
+    from ..validation import check_window
 
+    parsed = check_window(window)
     return [
-        dtw(_project(a, oa, projections[0]), _project(b, ob, projections[1]), window=window)
+        dtw_alignment(
+            np.ascontiguousarray(_project(a, oa, projections[0]), dtype=np.float64),
+            np.ascontiguousarray(_project(b, ob, projections[1]), dtype=np.float64),
+            pair_window(parsed, len(a), len(b)),
+        )
         for (a, b), (oa, ob) in zip(pairs, offsets)
     ]
 
@@ -148,7 +120,7 @@ def _mean_change(new_paths, paths):
     return float(np.mean([path_distance(p, q) for p, q in zip(new_paths, paths)]))
 
 
-class CTWAligner(BaseAligner):
+class CTWAligner(PairedAligner):
     """Canonical time warping (CTW): align two modalities with different channels.
 
     CTW alternates canonical correlation analysis (CCA) on the currently
@@ -157,11 +129,12 @@ class CTWAligner(BaseAligner):
     projected sequences, which finds the path. The two sequences may differ in
     length and in number of channels.
 
-    ``align(a, b)`` runs CTW on one pair. ``fit(X)`` on a list of ``(a, b)``
-    pairs learns ONE pair of projections shared by all pairs (pooled warped
-    covariances, per-pair DTW), so that held-out pairs of the same two
-    modalities align with :meth:`align_pairs` or :meth:`transform` without
-    refitting.
+    ``fit(X)`` on a list of ``(a, b)`` pairs learns ONE pair of projections
+    shared by all pairs (pooled warped covariances, per-pair DTW), so that
+    held-out pairs of the same two modalities align with :meth:`align_pairs`,
+    :meth:`align` or :meth:`transform` without refitting. Before ``fit``,
+    ``align(a, b)`` runs CTW on that one pair (it learns projections of the
+    pair alone).
 
     Parameters
     ----------
@@ -212,7 +185,8 @@ class CTWAligner(BaseAligner):
         Whether the paths moved at most ``tol`` in the last round (False
         after ``max_iter`` rounds or a detected cycle).
     n_channels_ : tuple of int
-        Channel counts ``(n_channels_a, n_channels_b)``.
+        Channel counts ``(n_channels_a, n_channels_b)`` that every pair given
+        to :meth:`transform` must have (see :mod:`alignkit.base`).
 
     See Also
     --------
@@ -256,6 +230,21 @@ class CTWAligner(BaseAligner):
     True
     """
 
+    _alignkit_tags = frozenset({"explicit", "numba"})
+    _parameter_constraints = {
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+        ],
+        "reg": [Interval(Real, 0, 1, closed="left")],
+        "init": [StrOptions({"uniform", "dtw"})],
+        "window": "no_validation",  # parsed by the DTW window check
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "output": [StrOptions(set(PAIRED_OUTPUTS))],
+        "n_timepoints": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         n_components=0.95,
@@ -276,34 +265,6 @@ class CTWAligner(BaseAligner):
         self.output = output
         self.n_timepoints = n_timepoints
 
-    def _check_params(self):
-        if self.init not in ("uniform", "dtw"):
-            raise InvalidInputError(
-                f"CTWAligner init must be 'uniform' or 'dtw', got {self.init!r}"
-            )
-        if (
-            isinstance(self.max_iter, bool)
-            or not isinstance(self.max_iter, numbers.Integral)
-            or self.max_iter < 1
-        ):
-            raise InvalidInputError(
-                f"CTWAligner max_iter must be an int >= 1, got {self.max_iter!r}"
-            )
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
-            raise InvalidInputError(f"CTWAligner tol must be a float >= 0, got {self.tol!r}")
-        if self.output not in _OUTPUTS:
-            raise InvalidInputError(
-                f"CTWAligner output must be one of {_OUTPUTS}, got {self.output!r}"
-            )
-        if self.n_timepoints is not None and (
-            isinstance(self.n_timepoints, bool)
-            or not isinstance(self.n_timepoints, numbers.Integral)
-            or self.n_timepoints < 1
-        ):
-            raise InvalidInputError(
-                f"CTWAligner n_timepoints must be None or an int >= 1, got {self.n_timepoints!r}"
-            )
-
     def _initial_paths(self, pairs):
         if self.init == "uniform":
             return [uniform_path(len(a), len(b)) for a, b in pairs]
@@ -313,13 +274,15 @@ class CTWAligner(BaseAligner):
                 f"channels (got {pairs[0][0].shape[1]} and {pairs[0][1].shape[1]}); "
                 "use init='uniform'"
             )
-        from ..distances._dtw import dtw
+        from ..distances._dtw import dtw_alignment, pair_window
+        from ..validation import check_window
 
-        return [dtw(a, b, window=self.window).path for a, b in pairs]
+        parsed = check_window(self.window)
+        return [dtw_alignment(a, b, pair_window(parsed, len(a), len(b))).path for a, b in pairs]
 
     def _alternate(self, pairs):
         """Alternate CCA and DTW from the initial paths; return the final state and results."""
-        self._check_params()
+        check_estimator_params(self)
         paths = self._initial_paths(pairs)
         seen = {_paths_key(paths)}
         n_components, history, converged = self.n_components, [], False
@@ -347,26 +310,8 @@ class CTWAligner(BaseAligner):
             seen.add(key)
         return state, alignments, np.asarray(history), converged
 
-    def align(self, a, b):
-        """Run canonical time warping on one pair.
-
-        Independent of :meth:`fit`: the projections are learned on this pair.
-
-        Parameters
-        ----------
-        a : array-like of shape (n, n_channels_a)
-        b : array-like of shape (m, n_channels_b)
-            ``a`` and ``b`` may differ in length and in channel count.
-
-        Returns
-        -------
-        alignment : CTWAlignment
-            The path, the DTW distance between the projected sequences, the
-            projections and offsets, the objective per round, the number of
-            rounds and whether the path converged.
-        """
-        a = _check_length(check_sequence(a, name="a"), "a")
-        b = _check_length(check_sequence(b, name="b"), "b")
+    def _align_unfitted(self, a, b):
+        """Canonical time warping of one validated pair, learning its own projections."""
         state, alignments, history, converged = self._alternate([(a, b)])
         return CTWAlignment(
             alignments[0].path,
@@ -394,7 +339,7 @@ class CTWAligner(BaseAligner):
         -------
         self : CTWAligner
         """
-        pairs = _check_pairs(X)
+        pairs = check_pairs(X)
         state, _, history, converged = self._alternate(pairs)
         self.projections_ = state.projections
         self.correlations_ = state.correlations
@@ -405,30 +350,29 @@ class CTWAligner(BaseAligner):
         self.n_channels_ = (pairs[0][0].shape[1], pairs[0][1].shape[1])
         return self
 
-    def align_pairs(self, X):
-        """Align every pair with the learned projections, without refitting them.
-
-        For each pair, from the uniform path, DTW of the projected sequences
-        alternates with the update of the pair's offsets (warped means) until
-        the path moves at most ``tol`` or ``max_iter`` rounds. With the
-        projections fixed, each step minimises the summed squared residual
-        ``sum_t ||V_a^T (a_t - mean_a) - V_b^T (b_t - mean_b)||^2`` along the
-        path, so it never increases; it is what ``objective_history`` holds.
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-
-        Returns
-        -------
-        alignments : list of CTWAlignment
-        """
-        check_is_fitted(self)
-        self._check_params()
-        return [self._align_fixed(a, b) for a, b in _check_pairs(X, self.n_channels_)]
+    def _align_fitted(self, pairs):
+        """Per pair: its alignment with the fitted projections, and both sides' variates."""
+        aligned = []
+        for a, b in pairs:
+            alignment = self._align_fixed(a, b)
+            offset_a, offset_b = alignment.offsets
+            variates = (
+                _project(a, offset_a, self.projections_[0]),
+                _project(b, offset_b, self.projections_[1]),
+            )
+            aligned.append((alignment, *variates))
+        return aligned
 
     def _align_fixed(self, a, b):
+        """CTW of one pair with the projections fixed: DTW alternates with the offsets.
+
+        From the uniform path, DTW of the projected sequences alternates with
+        the update of the pair's offsets (warped means) until the path moves at
+        most ``tol`` or ``max_iter`` rounds. With the projections fixed, each
+        step minimises the summed squared residual
+        ``sum_t ||V_a^T (a_t - mean_a) - V_b^T (b_t - mean_b)||^2`` along the
+        path, so it never increases; it is what ``objective_history`` holds.
+        """
         path, history, converged = uniform_path(len(a), len(b)), [], False
         for _ in range(self.max_iter):
             warped_a, warped_b = a[path[:, 0]], b[path[:, 1]]
@@ -453,79 +397,3 @@ class CTWAligner(BaseAligner):
             len(history),
             converged,
         )
-
-    def transform(self, X):
-        """Canonical variates of every pair on one synchronised timeline.
-
-        Each pair is aligned with the learned projections (:meth:`align_pairs`);
-        ``b``'s canonical variates are put on ``a``'s timeline
-        (:meth:`Alignment.warp_to_a`, averaging the frames matched to one frame).
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-
-        Returns
-        -------
-        X_aligned : ndarray of shape (n_pairs, n_timepoints, n_features) or list
-            Per pair an array of ``len(a)`` (or ``n_timepoints``) frames and
-            ``n_features = 2 * n_components_`` (``output="concat"``: ``a``'s
-            variates then ``b``'s) or ``n_components_`` (``"a"`` or ``"b"``).
-            An array when all pairs give the same length, else a list.
-        """
-        outputs = []
-        for (a, b), alignment in zip(_check_pairs(X), self.align_pairs(X)):
-            offset_a, offset_b = alignment.offsets
-            variates_a = _project(a, offset_a, self.projections_[0])
-            variates_b = alignment.warp_to_a(_project(b, offset_b, self.projections_[1]))
-            chosen = {"a": [variates_a], "b": [variates_b], "concat": [variates_a, variates_b]}
-            output = np.hstack(chosen[self.output])
-            if self.n_timepoints is not None:
-                output = _resample(output, self.n_timepoints)
-            outputs.append(output)
-        if len({len(output) for output in outputs}) == 1:
-            return np.stack(outputs)
-        return outputs
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of held-out pairs aligned with the learned projections.
-
-        An unsupervised criterion for model selection (``GridSearchCV`` with
-        no ground-truth paths): each pair is aligned with :meth:`align_pairs`,
-        and the Pearson correlation between ``a``'s and ``b``'s canonical
-        variates along the path is averaged over components and pairs.
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            In ``[-1, 1]``; higher is better.
-        """
-        correlations = []
-        for (a, b), alignment in zip(_check_pairs(X), self.align_pairs(X)):
-            variates_a, variates_b = alignment.warp(
-                _project(a, alignment.offsets[0], self.projections_[0]),
-                _project(b, alignment.offsets[1], self.projections_[1]),
-            )
-            for k in range(self.n_components_):
-                spread = np.std(variates_a[:, k]) * np.std(variates_b[:, k])
-                covariance = np.mean(
-                    (variates_a[:, k] - variates_a[:, k].mean())
-                    * (variates_b[:, k] - variates_b[:, k].mean())
-                )
-                correlations.append(covariance / spread if spread > 0 else 0.0)
-        return float(np.mean(correlations))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Input is a list of (a, b) pairs, which scikit-learn's array checks cannot build.
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = False
-        return tags

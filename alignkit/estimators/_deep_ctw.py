@@ -1,62 +1,29 @@
 """DeepCTWAligner: deep canonical time warping (Trigeorgis et al., CVPR 2016)."""
 
 import copy
-import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseAligner
-from ..exceptions import InvalidInputError
-from ._ctw import _OUTPUTS, _check_pairs
-from ._torch_base import TorchTrainingMixin
-from ._uniform import _resample, uniform_path
+from ..base import PAIRED_OUTPUTS, PairedAligner, check_pairs
+from ..core.params import (
+    HasMethods,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    check_estimator_params,
+)
+from ..exceptions import InvalidInputError, InvalidParameterError
+from ..multiview._cca import linear_cca
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
+from ._uniform import uniform_path
 
 __all__ = ["DeepCTWAligner"]
 
-_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "gelu": "GELU"}
-
-
-def _canonical_correlations(torch, h_a, h_b, reg_a, reg_b):
-    """Canonical correlations of two views, differentiable (all of them, descending).
-
-    ``S_aa = H_a^T H_a / (L - 1) + reg_a I`` (and so for ``b``) with centred
-    ``H``; the correlations are the singular values of
-    ``T = S_aa^{-1/2} S_ab S_bb^{-1/2}``, computed as those of
-    ``L_a^{-1} S_ab L_b^{-T}`` (Cholesky factors ``S = L L^T``), which differs
-    from ``T`` by orthogonal factors on each side only.
-    """
-    n_frames = h_a.shape[0]
-    h_a = h_a - h_a.mean(dim=0)
-    h_b = h_b - h_b.mean(dim=0)
-    s_ab = h_a.T @ h_b / (n_frames - 1)
-    eye_a = torch.eye(h_a.shape[1], dtype=h_a.dtype, device=h_a.device)
-    eye_b = torch.eye(h_b.shape[1], dtype=h_b.dtype, device=h_b.device)
-    s_aa = h_a.T @ h_a / (n_frames - 1) + reg_a * eye_a
-    s_bb = h_b.T @ h_b / (n_frames - 1) + reg_b * eye_b
-    l_a = torch.linalg.cholesky(s_aa)
-    l_b = torch.linalg.cholesky(s_bb)
-    left = torch.linalg.solve_triangular(l_a, s_ab, upper=False)
-    whitened = torch.linalg.solve_triangular(l_b, left.T, upper=False).T
-    return torch.linalg.svdvals(whitened)
-
-
-def _linear_cca(h_a, h_b, reg_a, reg_b, n_components):
-    """Projections, means and correlations of the CCA that the loss maximises (NumPy)."""
-    n_frames = len(h_a)
-    means = (h_a.mean(axis=0), h_b.mean(axis=0))
-    h_a, h_b = h_a - means[0], h_b - means[1]
-    s_aa = h_a.T @ h_a / (n_frames - 1) + reg_a * np.eye(h_a.shape[1])
-    s_bb = h_b.T @ h_b / (n_frames - 1) + reg_b * np.eye(h_b.shape[1])
-    l_a, l_b = np.linalg.cholesky(s_aa), np.linalg.cholesky(s_bb)
-    whitened = np.linalg.solve(l_a, h_a.T @ h_b / (n_frames - 1))
-    whitened = np.linalg.solve(l_b, whitened.T).T
-    left, correlations, right_t = np.linalg.svd(whitened)
-    # W_a = L_a^{-T} U, W_b = L_b^{-T} V: unit-variance canonical variates, correlation D.
-    w_a = np.linalg.solve(l_a.T, left[:, :n_components])
-    w_b = np.linalg.solve(l_b.T, right_t[:n_components].T)
-    return (w_a, w_b), means, correlations
+_ACTIVATIONS = ("relu", "tanh", "gelu")  # kernels._torch._cca.ACTIVATIONS builds them
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 
 
 def _centre_paths(paths, lengths, n_grid=201):
@@ -87,7 +54,7 @@ def _centre_paths(paths, lengths, n_grid=201):
     return centred
 
 
-class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
+class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
     """Deep canonical time warping: align two modalities through learned nonlinear encoders.
 
     CTW (:class:`~alignkit.CTWAligner`) aligns two modalities by projecting
@@ -126,7 +93,7 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         Ridge ``r`` added to each view's covariance of encoder outputs,
         ``S_aa + r_a I`` and ``S_bb + r_b I``; a pair gives each view its own.
     learning_rate : float, default=1e-2
-        Adam's learning rate.
+        Adam's learning rate; ``0`` keeps the encoders at their initial weights.
     weight_decay : float, default=0.0
         Adam's L2 penalty.
     steps_per_realign : int, default=1
@@ -147,29 +114,7 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         What :meth:`transform` returns on ``a``'s timeline.
     n_timepoints : int, default=None
         If given, :meth:`transform` resamples every output to this length.
-    max_epochs : int, default=100
-        Number of epochs.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the initial weights and of the validation split.
-    verbose : int, default=0
-        Print one line per epoch when positive.
-    warm_start : bool, default=False
-        Continue training the fitted encoders (and their optimizer), from the
-        paths they give, instead of starting afresh.
-    callbacks : list of Callback, default=None
-        See :mod:`alignkit.callbacks`.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the pairs and stop when their
-        correlation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs; the best encoders are restored.
-    validation_fraction : float, default=0.1
-        Fraction of pairs held out with ``early_stopping``.
-    n_iter_no_change : int, default=10
-        Patience of ``early_stopping``.
-    tol : float, default=1e-4
-        Minimum improvement of the validation loss for ``early_stopping``.
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -194,10 +139,14 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         Minus the total canonical correlation, per epoch (mean over its steps).
     validation_scores_ : list of float
         The validation loss per epoch (``early_stopping`` only).
+    history_ : list of dict
+        Per epoch: ``epoch``, ``loss``, ``val_loss`` (with ``early_stopping``)
+        and ``time`` (see :mod:`alignkit.callbacks`).
     n_iter_ : int
         Epochs run (cumulative with ``warm_start``).
     n_channels_ : tuple of int
-        Channel counts ``(n_channels_a, n_channels_b)``.
+        Channel counts ``(n_channels_a, n_channels_b)`` that every pair given
+        to :meth:`transform` must have (see :mod:`alignkit.base`).
     device_ : torch.device
         Device the encoders live on.
 
@@ -223,6 +172,8 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
     a frame repeated by the path add up. Each epoch runs
     ``steps_per_realign`` Adam steps on the whole training set, then the
     linear CCA of the outputs and DTW of the canonical variates of every pair.
+    With ``warm_start``, training continues from the paths that the fitted
+    encoders give.
 
     The objective does not identify the alignment uniquely: encoders flexible
     enough to undo each view's map can also compose it with a monotone
@@ -256,6 +207,27 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
     >>> alignment.shape == (len(pairs[4][0]), len(pairs[4][1]))
     True
     """
+
+    _alignkit_tags = frozenset({"explicit", "numba", "torch"})
+    _fitted_attribute = "projections_"
+    _parameter_constraints = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        "encoder_a": [StrOptions({"mlp"}), HasMethods(["forward", "parameters"])],
+        "encoder_b": [StrOptions({"mlp"}), HasMethods(["forward", "parameters"])],
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "n_outputs": [_POSITIVE_INT],
+        "n_components": [_POSITIVE_INT],
+        "reg": [_NON_NEGATIVE, tuple, list],
+        # 0 is allowed here: it freezes the encoders at their initial weights (a baseline).
+        "learning_rate": [_NON_NEGATIVE],
+        "weight_decay": [_NON_NEGATIVE],
+        "steps_per_realign": [_POSITIVE_INT],
+        "window": "no_validation",  # parsed by the DTW window check
+        "path_prior": [None, StrOptions({"diagonal"})],
+        "output": [StrOptions(set(PAIRED_OUTPUTS))],
+        "n_timepoints": [None, _POSITIVE_INT],
+    }
 
     def __init__(
         self,
@@ -314,83 +286,58 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
     def _fail(self, message):
         raise InvalidInputError(f"DeepCTWAligner {message}")
 
-    def _check_params(self):
-        for name, minimum in (("n_outputs", 1), ("n_components", 1), ("steps_per_realign", 1)):
-            value = getattr(self, name)
-            if _not_int(value) or value < minimum:
-                self._fail(f"{name} must be an int >= {minimum}, got {value!r}")
-        sizes = self.hidden_layer_sizes
-        if not isinstance(sizes, (tuple, list)) or any(_not_int(s) or s < 1 for s in sizes):
-            self._fail(f"hidden_layer_sizes must be a tuple of ints >= 1, got {sizes!r}")
-        if self.activation not in _ACTIVATIONS:
-            self._fail(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
-        for name in ("learning_rate", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                self._fail(f"{name} must be a float >= 0, got {value!r}")
-        if self.path_prior not in (None, "diagonal"):
-            self._fail(f'path_prior must be None or "diagonal", got {self.path_prior!r}')
-        if self.output not in _OUTPUTS:
-            self._fail(f"output must be one of {_OUTPUTS}, got {self.output!r}")
-        if self.n_timepoints is not None and (_not_int(self.n_timepoints) or self.n_timepoints < 1):
-            self._fail(f"n_timepoints must be None or an int >= 1, got {self.n_timepoints!r}")
-        return self._regs()
+    def _validated_regs(self):
+        """Check the declared constraints, then the items of the two sequence parameters.
 
-    def _regs(self):
+        Returns the ridge of each view, ``(r_a, r_b)``.
+        """
+        check_estimator_params(self)
+        if not all(_POSITIVE_INT.is_satisfied_by(size) for size in self.hidden_layer_sizes):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter of DeepCTWAligner must be a tuple of ints "
+                f">= 1. Got {self.hidden_layer_sizes!r} instead."
+            )
         regs = self.reg if isinstance(self.reg, (tuple, list)) else (self.reg, self.reg)
-        if len(regs) != 2 or any(
-            isinstance(r, bool) or not isinstance(r, numbers.Real) or not r >= 0 for r in regs
-        ):
-            self._fail(f"reg must be a float >= 0 or a pair of them, got {self.reg!r}")
+        if len(regs) != 2 or not all(_NON_NEGATIVE.is_satisfied_by(r) for r in regs):
+            raise InvalidParameterError(
+                "The 'reg' parameter of DeepCTWAligner must be a float >= 0 or a pair of them. "
+                f"Got {self.reg!r} instead."
+            )
         return float(regs[0]), float(regs[1])
 
-    def _build_encoder(self, torch, spec, n_channels, name):
-        if spec == "mlp":
-            layers, width = [], n_channels
-            for size in self.hidden_layer_sizes:
-                layers += [
-                    torch.nn.Linear(width, size),
-                    getattr(torch.nn, _ACTIVATIONS[self.activation])(),
-                ]
-                width = size
-            layers.append(torch.nn.Linear(width, self.n_outputs))
-            return torch.nn.Sequential(*layers)
-        if isinstance(spec, torch.nn.Module):
+    def _build_encoder(self, spec, n_channels, name):
+        kernels = self._kernels("_cca")
+        if isinstance(spec, str) and spec == "mlp":
+            return kernels.mlp_encoder(
+                n_channels, self.hidden_layer_sizes, self.activation, self.n_outputs
+            )
+        if kernels.is_module(spec):
             return copy.deepcopy(spec)
         self._fail(f"{name} must be 'mlp' or a torch.nn.Module, got {type(spec).__name__}")
 
     # -- encoding and alignment -------------------------------------------------------
 
-    def _encode(self, torch, pairs, train=False):
+    def _encode(self, pairs, train=False):
         """Encoder outputs of every sequence: two lists of float64 tensors."""
-        encoders = (self.encoder_a_, self.encoder_b_)
-        outputs = ([], [])
-        for encoder in encoders:
-            encoder.train(train)
-        with torch.set_grad_enabled(train):
-            for pair in pairs:
-                for side in (0, 1):
-                    scaled = (pair[side] - self.input_means_[side]) / self.input_scales_[side]
-                    tensor = torch.as_tensor(scaled, dtype=torch.float32, device=self.device_)
-                    output = encoders[side](tensor)
-                    if output.ndim != 2 or output.shape[0] != len(scaled):
-                        self._fail(
-                            f"encoder_{'ab'[side]} must map (n_timepoints, n_channels) to "
-                            f"(n_timepoints, n_features), got output shape {tuple(output.shape)}"
-                        )
-                    outputs[side].append(output.to(torch.float64))
+        outputs = self._kernels("_cca").encode(
+            (self.encoder_a_, self.encoder_b_),
+            pairs,
+            self.input_means_,
+            self.input_scales_,
+            self.device_,
+            train=train,
+        )
+        for side in (0, 1):
+            for pair, output in zip(pairs, outputs[side]):
+                if output.ndim != 2 or output.shape[0] != len(pair[side]):
+                    self._fail(
+                        f"encoder_{'ab'[side]} must map (n_timepoints, n_channels) to "
+                        f"(n_timepoints, n_features), got output shape {tuple(output.shape)}"
+                    )
         return outputs
 
-    def _correlations(self, torch, outputs, paths, regs):
-        index_a, index_b, offset_a, offset_b = [], [], 0, 0
-        for h_a, h_b, path in zip(outputs[0], outputs[1], paths):
-            index_a.append(path[:, 0] + offset_a)
-            index_b.append(path[:, 1] + offset_b)
-            offset_a, offset_b = offset_a + len(h_a), offset_b + len(h_b)
-        device = self.device_
-        h_a = torch.cat(outputs[0])[torch.as_tensor(np.concatenate(index_a), device=device)]
-        h_b = torch.cat(outputs[1])[torch.as_tensor(np.concatenate(index_b), device=device)]
-        return _canonical_correlations(torch, h_a, h_b, *regs)
+    def _correlations(self, outputs, paths, regs):
+        return self._kernels("_cca").warped_correlations(outputs, paths, *regs)
 
     def _fit_projections(self, outputs, paths, regs):
         """Final linear CCA of the encoder outputs along ``paths`` (NumPy)."""
@@ -404,7 +351,7 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
                 f"n_components={self.n_components} exceeds the encoders' output dimension "
                 f"({n_features})"
             )
-        self.projections_, self.output_means_, self.correlations_ = _linear_cca(
+        self.projections_, self.output_means_, self.correlations_ = linear_cca(
             *warped, *regs, self.n_components
         )
 
@@ -415,12 +362,17 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         ]
 
     def _dtw(self, outputs_a, outputs_b):
-        from ..distances._dtw import dtw
+        from ..distances._dtw import dtw_alignment, pair_window
+        from ..validation import check_window
 
+        parsed = check_window(self.window)
         alignments = []
         for h_a, h_b in zip(outputs_a, outputs_b):
-            variates_a, variates_b = self._variates((h_a, h_b))
-            alignments.append(dtw(variates_a, variates_b, window=self.window))
+            variates_a, variates_b = (
+                np.ascontiguousarray(v, dtype=np.float64) for v in self._variates((h_a, h_b))
+            )
+            window = pair_window(parsed, len(variates_a), len(variates_b))
+            alignments.append(dtw_alignment(variates_a, variates_b, window))
         return alignments
 
     # -- fit --------------------------------------------------------------------------
@@ -440,11 +392,9 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         -------
         self : DeepCTWAligner
         """
-        self._check_training_params()
-        regs = self._check_params()
+        regs = self._validated_regs()
         warm = self._is_warm()
-        pairs = _check_pairs(X, self.n_channels_ if warm else None)
-        torch = self._import_torch()
+        pairs = check_pairs(X, self.n_channels_ if warm else None)
         self._resolve_device()
         rng = check_random_state(self.random_state)
         train_idx, val_idx = self._split_validation(len(pairs), rng)
@@ -452,30 +402,25 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
         validation = [pairs[k] for k in val_idx]
         with self._torch_context():
             if not warm:
-                self._initialise(torch, train)
-            self._train(torch, train, validation, regs, warm)
+                self._initialise(train)
+            self._train(train, validation, regs, warm)
         return self
 
-    def _initialise(self, torch, train):
+    def _initialise(self, train):
         self.n_channels_ = (train[0][0].shape[1], train[0][1].shape[1])
         stacked = [np.vstack([pair[side] for pair in train]) for side in (0, 1)]
         self.input_means_ = tuple(s.mean(axis=0) for s in stacked)
         # Constant channels keep scale 1 rather than dividing by zero.
         self.input_scales_ = tuple(np.where(s.std(axis=0) > 0, s.std(axis=0), 1.0) for s in stacked)
-        self.encoder_a_ = self._build_encoder(
-            torch, self.encoder_a, self.n_channels_[0], "encoder_a"
-        )
-        self.encoder_b_ = self._build_encoder(
-            torch, self.encoder_b, self.n_channels_[1], "encoder_b"
-        )
+        self.encoder_a_ = self._build_encoder(self.encoder_a, self.n_channels_[0], "encoder_a")
+        self.encoder_b_ = self._build_encoder(self.encoder_b, self.n_channels_[1], "encoder_b")
         self.encoder_a_.to(self.device_)
         self.encoder_b_.to(self.device_)
-        parameters = [*self.encoder_a_.parameters(), *self.encoder_b_.parameters()]
-        self._optimizer = torch.optim.Adam(
-            parameters, lr=self.learning_rate, weight_decay=self.weight_decay
+        self._optimizer = self._kernels("_cca").adam(
+            (self.encoder_a_, self.encoder_b_), self.learning_rate, self.weight_decay
         )
 
-    def _train(self, torch, train, validation, regs, warm):
+    def _train(self, train, validation, regs, warm):
         lengths = [(len(a), len(b)) for a, b in train]
 
         def trained_on(paths):
@@ -483,7 +428,7 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
             return paths if self.path_prior is None else _centre_paths(paths, lengths)
 
         if warm:
-            paths = trained_on([a.path for a in self._dtw(*self._encode(torch, train))])
+            paths = trained_on([a.path for a in self._dtw(*self._encode(train))])
         else:
             paths = [uniform_path(n, m) for n, m in lengths]
         state = {"paths": paths}
@@ -492,26 +437,26 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
             losses = []
             for _ in range(self.steps_per_realign):
                 self._optimizer.zero_grad()
-                outputs = self._encode(torch, train, train=True)
-                loss = -self._correlations(torch, outputs, state["paths"], regs).sum()
+                outputs = self._encode(train, train=True)
+                loss = -self._correlations(outputs, state["paths"], regs).sum()
                 loss.backward()
                 self._optimizer.step()
                 losses.append(float(loss.detach()))
-            outputs = self._encode(torch, train)
+            outputs = self._encode(train)
             self._fit_projections(outputs, state["paths"], regs)
             state["paths"] = trained_on([a.path for a in self._dtw(*outputs)])
             return float(np.mean(losses))
 
         def validate():
-            outputs = self._encode(torch, validation)
+            outputs = self._encode(validation)
             paths = [a.path for a in self._dtw(*outputs)]
-            return float(-self._correlations(torch, outputs, paths, regs).sum())
+            return float(-self._correlations(outputs, paths, regs).sum())
 
         self._run_epochs(train_epoch, validate=validate if validation else None)
         # The final linear CCA and paths belong to the final (or restored best) encoders:
         # early stopping may restore encoders older than the last epoch's paths, so one
         # more round re-aligns with them before the CCA that is kept.
-        outputs = self._encode(torch, train)
+        outputs = self._encode(train)
         self._fit_projections(outputs, state["paths"], regs)
         paths = [a.path for a in self._dtw(*outputs)]
         self._fit_projections(outputs, trained_on(paths), regs)
@@ -521,119 +466,15 @@ class DeepCTWAligner(TorchTrainingMixin, BaseAligner):
 
     # -- inference --------------------------------------------------------------------
 
-    def _check_fitted_pairs(self, X):
-        check_is_fitted(self, "projections_")
-        self._check_params()
-        return _check_pairs(X, self.n_channels_)
-
-    def align_pairs(self, X):
-        """Align every pair with the trained encoders and projections.
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-
-        Returns
-        -------
-        alignments : list of Alignment
-            Per pair, the DTW path and distance of the canonical variates.
-        """
-        pairs = self._check_fitted_pairs(X)
-        torch = self._import_torch()
-        return self._dtw(*self._encode(torch, pairs))
-
-    def align(self, a, b):
-        """Align one pair with the trained encoders and projections.
-
-        Unlike :meth:`CTWAligner.align`, which runs CTW on the pair itself, this
-        needs a fitted aligner: a deep model is learned on a collection of pairs.
-
-        Parameters
-        ----------
-        a : array-like of shape (n, n_channels_a)
-        b : array-like of shape (m, n_channels_b)
-
-        Returns
-        -------
-        alignment : Alignment
-        """
-        check_is_fitted(self, "projections_")
-        return self.align_pairs([(a, b)])[0]
-
-    def transform(self, X):
-        """Canonical variates of every pair on ``a``'s timeline.
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-
-        Returns
-        -------
-        X_aligned : ndarray of shape (n_pairs, n_timepoints, n_features) or list
-            Per pair ``len(a)`` (or ``n_timepoints``) frames of ``a``'s variates
-            then ``b``'s (``output="concat"``, ``2 * n_components`` features),
-            or one of them; an array when all pairs give the same length.
-        """
-        pairs = self._check_fitted_pairs(X)
-        torch = self._import_torch()
-        outputs = self._encode(torch, pairs)
-        results = []
-        for h_a, h_b, alignment in zip(*outputs, self._dtw(*outputs)):
-            variates_a, variates_b = self._variates((h_a, h_b))
-            chosen = {"a": [variates_a], "b": [alignment.warp_to_a(variates_b)]}
-            chosen["concat"] = chosen["a"] + chosen["b"]
-            result = np.hstack(chosen[self.output])
-            if self.n_timepoints is not None:
-                result = _resample(result, self.n_timepoints)
-            results.append(result)
-        if len({len(result) for result in results}) == 1:
-            return np.stack(results)
-        return results
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of held-out pairs aligned by the model.
-
-        As :meth:`CTWAligner.score`: the Pearson correlation of each
-        canonical variate of ``a`` and ``b`` along the path, averaged over
-        components and pairs.
-
-        Parameters
-        ----------
-        X : list of (array-like, array-like)
-            Pairs with the channel counts seen in :meth:`fit`.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            In ``[-1, 1]``; higher is better.
-        """
-        pairs = self._check_fitted_pairs(X)
-        torch = self._import_torch()
-        outputs = self._encode(torch, pairs)
-        correlations = []
-        for h_a, h_b, alignment in zip(*outputs, self._dtw(*outputs)):
-            variates_a, variates_b = alignment.warp(*self._variates((h_a, h_b)))
-            for k in range(self.n_components):
-                x, z = (
-                    variates_a[:, k] - variates_a[:, k].mean(),
-                    variates_b[:, k] - variates_b[:, k].mean(),
-                )
-                spread = np.sqrt(np.sum(x**2) * np.sum(z**2))
-                correlations.append(float(np.sum(x * z) / spread) if spread > 0 else 0.0)
-        return float(np.mean(correlations))
+    def _align_fitted(self, pairs):
+        """Per pair: its alignment by the trained model, and both sides' canonical variates."""
+        outputs = self._encode(pairs)
+        return [
+            (alignment, *self._variates((h_a, h_b)))
+            for h_a, h_b, alignment in zip(*outputs, self._dtw(*outputs))
+        ]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Input is a list of (a, b) pairs, which scikit-learn's array checks cannot build.
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = False
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _not_int(value):
-    return isinstance(value, bool) or not isinstance(value, numbers.Integral)

@@ -5,14 +5,15 @@ from functools import partial
 
 import numpy as np
 
-from ..base import BaseAligner
+from ..base import SequenceAligner
 from ..core.parallel import map_sequences
+from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..core.results import Alignment
-from ..distances._dtw import dtw
-from ..distances._pairwise import medoid_index
+from ..distances._dtw import dtw_alignment
+from ..distances._pairwise import medoid_of
 from ..exceptions import InvalidInputError
 from ..kernels.dispatch import resolve_backend
-from ..validation import check_collection, check_sequence, check_window
+from ..validation import check_collection, check_pair, check_sequence, check_window
 
 __all__ = ["DTWAligner"]
 
@@ -22,7 +23,7 @@ _TORCH_BATCH_CELLS = 2**24
 
 
 def _warp_onto(sequence, reference, window):
-    return dtw(sequence, reference, window=window, squared=True).warp_to_b(sequence)
+    return dtw_alignment(sequence, reference, window, squared=True).warp_to_b(sequence)
 
 
 def _torch_batches(lengths, n_cols):
@@ -102,7 +103,7 @@ def _usable_device(device):
         return resolve_device("cpu")
 
 
-class DTWAligner(BaseAligner):
+class DTWAligner(SequenceAligner):
     """Align sequences to a reference with dynamic time warping.
 
     ``fit`` learns a reference sequence from a collection; ``transform``
@@ -181,6 +182,17 @@ class DTWAligner(BaseAligner):
     (3, 50, 1)
     """
 
+    _alignkit_tags = frozenset({"explicit", "numba", "torch"})
+
+    _parameter_constraints = {
+        "window": "no_validation",  # parsed by check_window in fit
+        "reference": [StrOptions({"medoid", "dba", "soft_dtw"}), "array-like"],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "verbose": ["verbose"],
+        "backend": "no_validation",  # resolved by resolve_backend in fit
+        "device": "no_validation",
+    }
+
     def __init__(
         self, window=None, reference="medoid", n_jobs=None, verbose=0, backend="numba", device=None
     ):
@@ -205,6 +217,7 @@ class DTWAligner(BaseAligner):
         -------
         self : DTWAligner
         """
+        check_estimator_params(self)
         self.window_ = check_window(self.window)
         if self.window_.mask is not None:
             raise InvalidInputError(
@@ -239,22 +252,16 @@ class DTWAligner(BaseAligner):
             if self.backend_ == "torch":
                 index = _torch_medoid(sequences, self.window_, _usable_device(self.device_))
             else:
-                index = medoid_index(
-                    sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose
-                )
+                index = medoid_of(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
             return sequences[index], index
         if self.reference == "dba":
-            from ..distances._barycenters import dba
+            from ..distances._barycenters import dba_average
 
-            return dba(sequences, window=self.window_), None
-        if self.reference == "soft_dtw":
-            from ..distances._barycenters import soft_dtw_barycenter
+            return dba_average(sequences, self.window_), None
+        # "soft_dtw": the constraints refused every other string.
+        from ..distances._barycenters import soft_dtw_average
 
-            return soft_dtw_barycenter(sequences), None
-        raise InvalidInputError(
-            "DTWAligner reference must be 'medoid', 'dba', 'soft_dtw' or an array, "
-            f"got {self.reference!r}"
-        )
+        return soft_dtw_average(sequences), None
 
     def transform(self, X):
         """Warp every sequence onto the reference timeline.
@@ -282,14 +289,17 @@ class DTWAligner(BaseAligner):
         Parameters
         ----------
         a : array-like of shape (n,) or (n, n_channels)
+            First sequence.
         b : array-like of shape (m,) or (m, n_channels)
+            Second sequence, with the same channels as ``a``.
 
         Returns
         -------
         alignment : Alignment
             See :func:`alignkit.dtw` (one pair: always the Numba backend).
         """
-        return dtw(a, b, window=self.window)
+        a, b = check_pair(a, b)
+        return dtw_alignment(a, b, check_window(self.window, shape=(len(a), len(b))))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,32 +1,22 @@
 """GlimpseAligner: recurrent hard attention with glimpses (Mnih et al., NIPS 2014)."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
 from ..validation import check_images
-from ._torch_base import TorchTrainingMixin
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
 
 __all__ = ["GlimpseAligner"]
 
-_CORES = ("rnn", "lstm")
-_FIRST = ("center", "random")
+_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 
 
-def _is_int(value, minimum):
-    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
-
-
-def _is_positive(value, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        return False
-    return value >= 0 if allow_zero else value > 0
-
-
-class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
+class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin, BaseEstimator):
     """Recurrent attention model: classify an image from a few glimpses it chooses.
 
     At each of ``n_glimpses`` steps a retina extracts ``n_scales`` square
@@ -40,7 +30,9 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
     (reward 1 for a correct class) for the location policy only.
 
     The glimpse locations are the alignment: :meth:`predict_locations` says
-    where the model looked.
+    where the model looked. The estimator is a classifier (``is_classifier``
+    is true, so cross-validation stratifies) and a transformer
+    (:meth:`transform` gives the final core states as features).
 
     Parameters
     ----------
@@ -104,37 +96,7 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
     batch_size : int, default=64
         Training images per optimizer step (the last batch of an epoch may be
         smaller).
-    max_epochs : int, default=30
-        Passes over the training images in one call to :meth:`fit` (fewer if
-        ``early_stopping`` stops it; with ``warm_start``, this many more).
-    device : str, torch.device or None, default="cpu"
-        ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"``,
-        ``"cuda:N"`` or ``"mps"``; ``None`` reads the ``device`` key of
-        :func:`alignkit.get_config`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the batch order, the first and sampled locations
-        and the validation split, and the sampled or random glimpses of
-        prediction; an int makes fits and predictions reproducible. The
-        caller's global torch random state is left untouched.
-    verbose : int, default=0
-        If non-zero, print one line per epoch (:class:`alignkit.callbacks.ProgressBar`).
-    warm_start : bool, default=False
-        If the estimator is fitted, the next :meth:`fit` continues training
-        its networks and optimizer (same image shape; labels among
-        ``classes_``) and extends the training record.
-    callbacks : list of Callback, default=None
-        Called after each epoch; see :mod:`alignkit.callbacks`.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the images and stop when their
-        loss (the negative log-likelihood of :meth:`predict_proba`) has not
-        improved by more than ``tol`` for ``n_iter_no_change`` epochs; the
-        networks of the best epoch are restored.
-    validation_fraction : float, default=0.1
-        Share of the images held out (rounded up) with ``early_stopping``, in (0, 1).
-    n_iter_no_change : int, default=10
-        Epochs without improvement before ``early_stopping`` stops.
-    tol : float, default=1e-4
-        Smallest decrease of the validation loss that counts as an improvement.
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -147,25 +109,19 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
         Sorted class labels seen in fit.
     image_shape_ : tuple of int
         ``(channels, height, width)`` seen in fit.
-    device_ : torch.device
-        Device the networks live on.
     reward_curve_ : list of float
         Training accuracy per epoch of the trajectories trained on (sampled,
         random or fixed locations): the mean reward for ``reward="correct"``.
-    loss_curve_ : list of float
-        Mean training loss per epoch: cross-entropy, plus the baseline's
-        squared error and the weighted REINFORCE term when the policy is
-        learned.
-    validation_scores_ : list of float
-        Validation loss per epoch (empty without ``early_stopping``).
-    history_ : list of dict
-        Per epoch: ``epoch``, ``loss``, ``val_loss`` (with ``early_stopping``)
-        and ``time`` (see :mod:`alignkit.callbacks`).
-    n_iter_ : int
-        Epochs run, counted across ``warm_start`` fits.
+    %(training_attributes)s
 
     Notes
     -----
+    The training loss of ``loss_curve_`` is the cross-entropy, plus the
+    baseline's squared error and the weighted REINFORCE term when the policy
+    is learned; the validation loss is the negative log-likelihood of
+    :meth:`predict_proba`. Besides training, ``random_state`` seeds the
+    sampled or random glimpses of prediction, so predictions are reproducible.
+
     Locations are ``(x, y)`` in ``[-1, 1]``, x the column and y the row,
     ``(0, 0)`` the image centre (the ``align_corners=False`` convention of
     :func:`torch.nn.functional.grid_sample`). Following the issues found in
@@ -244,47 +200,30 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
 
-    def _check_params(self):
-        name = "GlimpseAligner"
-        for param, minimum in (
-            ("n_glimpses", 1),
-            ("patch_size", 1),
-            ("n_scales", 1),
-            ("scale_factor", 1),
-            ("glimpse_hidden", 1),
-            ("loc_hidden", 1),
-            ("core_hidden", 1),
-            ("n_mc_samples", 1),
-            ("batch_size", 1),
-        ):
-            if not _is_int(getattr(self, param), minimum):
-                raise InvalidInputError(
-                    f"{name} {param} must be an int >= {minimum}, got {getattr(self, param)!r}"
-                )
-        if self.core not in _CORES:
-            raise InvalidInputError(f"{name} core must be one of {_CORES}, got {self.core!r}")
-        if self.policy not in ("learned", "random"):
-            raise InvalidInputError(
-                f"{name} policy must be 'learned' or 'random', got {self.policy!r}"
-            )
-        if self.reward not in ("correct", "probability"):
-            raise InvalidInputError(
-                f"{name} reward must be 'correct' or 'probability', got {self.reward!r}"
-            )
-        if self.first_location not in _FIRST:
-            raise InvalidInputError(
-                f"{name} first_location must be one of {_FIRST}, got {self.first_location!r}"
-            )
-        for param in ("policy_std", "learning_rate"):
-            if not _is_positive(getattr(self, param)):
-                raise InvalidInputError(
-                    f"{name} {param} must be a float > 0, got {getattr(self, param)!r}"
-                )
-        if not _is_positive(self.reinforce_weight, allow_zero=True):
-            raise InvalidInputError(
-                f"{name} reinforce_weight must be a float >= 0, got {self.reinforce_weight!r}"
-            )
-        self._check_training_params()
+    _alignkit_tags = frozenset({"implicit", "spatial", "image", "torch"})
+
+    _parameter_constraints = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        **dict.fromkeys(
+            (
+                "n_glimpses",
+                "patch_size",
+                "n_scales",
+                "scale_factor",
+                "glimpse_hidden",
+                "loc_hidden",
+                "core_hidden",
+                "n_mc_samples",
+            ),
+            _POSITIVE_INT,
+        ),
+        "core": [StrOptions({"rnn", "lstm"})],
+        "policy_std": [Interval(Real, 0, np.inf, closed="neither")],
+        "first_location": [StrOptions({"center", "random"})],
+        "policy": [StrOptions({"learned", "random"})],
+        "reinforce_weight": [Interval(Real, 0, np.inf, closed="left")],
+        "reward": [StrOptions({"correct", "probability"})],
+    }
 
     def _check_locations(self, locations, n_images, name="locations"):
         """Fixed glimpse centres: ``(n_images, 2)`` (every glimpse) or ``(n_images, T, 2)``."""
@@ -338,53 +277,34 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
         InvalidInputError
             If a parameter is invalid; if ``X`` is not 3-D or 4-D or holds NaN
             or inf (the message names the image); if ``y`` does not hold one
-            label per image or fewer than two classes; if ``locations`` has
+            label per image, a missing (NaN) label or fewer than two classes; if ``locations`` has
             another shape or holds NaN or inf.
         ImportError
             If torch is not installed (the ``alignkit[torch]`` extra).
         """
-        self._check_params()
+        check_estimator_params(self)
         images = check_images(X, name="X")
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != len(images):
+        warm = self._is_warm()
+        if warm and tuple(images.shape[1:]) != self.image_shape_:
             raise InvalidInputError(
-                f"y must be 1-D with one label per image ({len(images)}), got shape {labels.shape}"
+                f"X holds images of shape {images.shape[1:]}, but the warm-started model "
+                f"was fitted on {self.image_shape_}"
             )
+        codes = self._encode_labels(y, len(images), warm=warm)
         if locations is not None:
             locations = self._check_locations(locations, len(images))
-        torch = self._import_torch()
+        glimpse = self._kernels("_glimpse")
+        training = self._kernels("_training")
         device = self._resolve_device()
-        from ..kernels._torch import _glimpse
-
-        if self._is_warm():
-            if tuple(images.shape[1:]) != self.image_shape_:
-                raise InvalidInputError(
-                    f"X holds images of shape {images.shape[1:]}, but the warm-started model "
-                    f"was fitted on {self.image_shape_}"
-                )
-            unknown = np.setdiff1d(labels, self.classes_)
-            if len(unknown):
-                raise InvalidInputError(f"y holds label {unknown[0]!r}, unseen in the first fit")
-        else:
-            self.classes_ = np.unique(labels)
-            if len(self.classes_) < 2:
-                raise InvalidInputError(
-                    f"GlimpseAligner needs at least two classes in y, got {len(self.classes_)}"
-                )
-        codes = np.searchsorted(self.classes_, labels)
         rng = np.random.default_rng(self._seed())
         train, validation = self._split_validation(len(images), rng)
-        data = torch.as_tensor(images, dtype=torch.float32, device=device)
-        targets = torch.as_tensor(codes, dtype=torch.long, device=device)
-        fixed = (
-            None
-            if locations is None
-            else torch.as_tensor(locations, dtype=torch.float32, device=device)
-        )
+        data = training.as_tensor(images, device)
+        targets = training.as_index_tensor(codes, device)
+        fixed = None if locations is None else training.as_tensor(locations, device)
         with self._torch_context():
-            if not self._is_warm():
+            if not warm:
                 self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-                self.model_ = _glimpse.RecurrentAttention(
+                self.model_ = glimpse.RecurrentAttention(
                     self.image_shape_[0],
                     len(self.classes_),
                     self.patch_size,
@@ -395,110 +315,81 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
                     self.core_hidden,
                     self.core,
                 ).to(device)
-                self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+                self.optimizer_ = glimpse.make_optimizer(self.model_, self.learning_rate)
                 self.reward_curve_ = []
 
             def train_epoch(_):
                 self.model_.train()
-                order = train[torch.randperm(len(train)).numpy()]
                 total, reward_sum = 0.0, 0.0
-                for start in range(0, len(order), self.batch_size):
-                    rows = torch.as_tensor(order[start : start + self.batch_size], device=device)
+                for rows in training.minibatches(train, self.batch_size, device):
                     loss, reward = self._loss(
-                        _glimpse, data[rows], targets[rows], None if fixed is None else fixed[rows]
+                        glimpse, data[rows], targets[rows], None if fixed is None else fixed[rows]
                     )
                     self.optimizer_.zero_grad()
                     loss.backward()
                     self.optimizer_.step()
                     total += float(loss.detach()) * len(rows)
                     reward_sum += float(reward) * len(rows)
-                self.reward_curve_.append(reward_sum / len(order))
-                return total / len(order)
+                self.reward_curve_.append(reward_sum / len(train))
+                return total / len(train)
 
             def validate():
-                rows = torch.as_tensor(validation, device=device)
+                rows = training.as_index_tensor(validation, device)
                 fixed_rows = None if fixed is None else fixed[rows]
-                proba = self._proba(data[rows], fixed_rows)
-                return float(torch.nn.functional.nll_loss(torch.log(proba + 1e-12), targets[rows]))
+                return glimpse.nll(self._proba(data[rows], fixed_rows), targets[rows])
 
             self._run_epochs(train_epoch, validate if len(validation) else None)
         self.model_.eval()
         return self
 
-    def _first(self, batch, like, training):
-        if training and self.first_location == "random":
-            return _uniform_locations(like, batch)
-        return like.new_zeros(batch, 2)
-
     def _loss(self, glimpse, images, targets, fixed):
-        from torch.nn import functional as F
-
-        first = self._first(len(images), images, training=True)
-        mode = (
-            "fixed" if fixed is not None else ("sample" if self.policy == "learned" else "random")
-        )
-        logits, log_probs, baselines, _, _ = self.model_(
-            images, self.n_glimpses, float(self.policy_std), first, mode=mode, locations=fixed
-        )
-        classification = F.cross_entropy(logits, targets)
-        correct = (logits.argmax(1) == targets).to(images.dtype)
-        if self.reward == "correct":
-            reward = correct
+        uniform = self.first_location == "random"
+        first = glimpse.first_locations(images, len(images), uniform)
+        if fixed is not None:
+            mode = "fixed"
         else:
-            reward = _softmax(logits).detach().gather(1, targets[:, None])[:, 0]
-        if mode != "sample" or log_probs.shape[1] == 0:
-            return classification, correct.mean()
-        rewards = reward.unsqueeze(1).expand_as(baselines)
-        baseline_loss = F.mse_loss(baselines, rewards)
-        policy_loss = glimpse.reinforce_loss(log_probs, reward, baselines)
-        loss = classification + baseline_loss + float(self.reinforce_weight) * policy_loss
-        return loss, correct.mean()
+            mode = "sample" if self.policy == "learned" else "random"
+        return glimpse.hybrid_loss(
+            self.model_,
+            images,
+            targets,
+            first,
+            mode,
+            fixed,
+            n_glimpses=self.n_glimpses,
+            std=float(self.policy_std),
+            reward=self.reward,
+            weight=float(self.reinforce_weight),
+        )
 
     def _proba(self, images, fixed=None, return_path=False, n_samples=None):
         """Class probabilities (and mean-policy glimpse path) without gradients."""
-        import torch
-
+        glimpse = self._kernels("_glimpse")
         n_samples = self.n_mc_samples if n_samples is None else n_samples
+        if fixed is not None:
+            runs = ["fixed"]
+        elif self.policy == "random":
+            runs = ["random"] * n_samples
+        else:
+            runs = ["mean"] if n_samples == 1 else ["sample"] * n_samples
         self.model_.eval()
-        probabilities, paths, states = [], [], []
         # Sampled and random glimpses draw from torch's RNG: seeded from random_state
         # (reproducible predictions) inside a fork, so the caller's RNG is untouched.
-        with self._torch_context(), torch.no_grad():
-            for start in range(0, len(images), 256):
-                chunk = images[start : start + 256]
-                first = chunk.new_zeros(len(chunk), 2)
-                fixed_chunk = None if fixed is None else fixed[start : start + 256]
-                if fixed_chunk is not None:
-                    runs = [("fixed", fixed_chunk)]
-                elif self.policy == "random":
-                    runs = [("random", None)] * n_samples
-                elif n_samples == 1:
-                    runs = [("mean", None)]
-                else:
-                    runs = [("sample", None)] * n_samples
-                proba = 0
-                for mode, locations in runs:
-                    logits, _, _, path, h = self.model_(
-                        chunk,
-                        self.n_glimpses,
-                        float(self.policy_std),
-                        first,
-                        mode=mode,
-                        locations=locations,
-                    )
-                    proba = proba + torch.softmax(logits, dim=1) / len(runs)
-                probabilities.append(proba)
-                paths.append(path)
-                states.append(h)
-        if return_path:
-            return torch.cat(probabilities), torch.cat(paths), torch.cat(states)
-        return torch.cat(probabilities)
+        with self._torch_context():
+            proba, path, states = glimpse.probabilities(
+                self.model_,
+                images,
+                runs,
+                n_glimpses=self.n_glimpses,
+                std=float(self.policy_std),
+                fixed=fixed,
+            )
+        return (proba, path, states) if return_path else proba
 
     def _images(self, X):
         check_is_fitted(self, "model_")
         images = check_images(X, name="X", shape=self.image_shape_)
-        torch = self._import_torch()
-        return torch.as_tensor(images, dtype=torch.float32, device=self.device_)
+        return self._kernels("_training").as_tensor(images, self.device_)
 
     def predict_proba(self, X, locations=None):
         """Class probabilities.
@@ -521,9 +412,8 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
     def _fixed(self, locations, n_images):
         if locations is None:
             return None
-        torch = self._import_torch()
         array = self._check_locations(locations, n_images)
-        return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
+        return self._kernels("_training").as_tensor(array, self.device_)
 
     def predict(self, X, locations=None):
         """Predicted class labels.
@@ -539,7 +429,8 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_images,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X, locations), axis=1)]
+        proba = self.predict_proba(X, locations)  # checks that fit ran before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_locations(self, X):
         """Glimpse centres chosen by the policy means (the first is the image centre).
@@ -604,16 +495,3 @@ class GlimpseAligner(TorchTrainingMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-
-def _softmax(logits):
-    import torch
-
-    return torch.softmax(logits, dim=1)
-
-
-def _uniform_locations(like, batch):
-    """Uniform locations in ``[-1, 1]^2`` on ``like``'s device (from torch's seeded RNG)."""
-    import torch
-
-    return torch.rand(batch, 2, dtype=like.dtype, device=like.device) * 2 - 1

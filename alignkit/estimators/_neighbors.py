@@ -12,12 +12,15 @@ metric or kernel.
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ..distances._pairwise import band_window, pack, pairwise_distances
+from ..core.parallel import delayed
+from ..core.params import Integral, Interval, StrOptions, check_estimator_params
+from ..distances._pairwise import band_window, pack, pairwise_costs
+from ..exceptions import InvalidInputError
 from ..validation import check_collection
 
 __all__ = ["DTWDistances", "KNeighborsDTWClassifier", "KNeighborsDTWRegressor"]
@@ -75,17 +78,6 @@ _NOTES = """
 """
 
 
-def _check_params(estimator):
-    name = type(estimator).__name__
-    k = estimator.n_neighbors
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"{name} n_neighbors must be an int >= 1, got {k!r}")
-    if not (estimator.weights in ("uniform", "distance") or callable(estimator.weights)):
-        raise ValueError(
-            f"{name} weights must be 'uniform', 'distance' or a callable, got {estimator.weights!r}"
-        )
-
-
 def _weights(distances, weights):
     """Weights of the neighbours, as scikit-learn's neighbours estimators define them."""
     if weights == "uniform":
@@ -97,13 +89,26 @@ def _weights(distances, weights):
         rows = exact.any(axis=1)
         inverse[rows] = exact[rows]
         return inverse
-    return np.asarray(weights(distances), dtype=np.float64)
+    values = np.asarray(weights(distances), dtype=np.float64)
+    if values.shape != distances.shape:
+        raise InvalidInputError(
+            f"weights callable returned shape {values.shape} for distances of shape "
+            f"{distances.shape}; it must return one weight per neighbour"
+        )
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InvalidInputError(
+            f"weights callable returned {values[row, col]} for neighbour {col} of query {row}; "
+            "weights must be finite and >= 0"
+        )
+    return values
 
 
-def _search_chunk(q_flat, q_off, train, kind, param, k, use_bounds):
+def _search_chunk(q_flat, q_off, train, spec, k, use_bounds):
     from ..kernels._numba._pruned import knn_search
 
-    return knn_search(q_flat, q_off, *train, kind, param, k, use_bounds)
+    return knn_search(q_flat, q_off, *train, *spec, k, use_bounds)
 
 
 def _stats_dict(stats):
@@ -122,6 +127,14 @@ def _stats_dict(stats):
 class _DTWNeighbors(BaseEstimator):
     """Shared fit and neighbour search of the k-NN estimators."""
 
+    _parameter_constraints = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "window": "no_validation",  # parsed by check_window in fit
+        "weights": [StrOptions({"uniform", "distance"}), callable],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "lower_bounds": ["boolean"],
+    }
+
     def __init__(
         self, n_neighbors=1, window=None, weights="uniform", n_jobs=None, lower_bounds=True
     ):
@@ -132,10 +145,9 @@ class _DTWNeighbors(BaseEstimator):
         self.lower_bounds = lower_bounds
 
     def _fit_collection(self, X, y):
-        from ..kernels._numba._bounds import window_bounds
-        from ..kernels._numba._lower_bounds import envelope
+        from ..distances._lower_bounds import envelope_of
 
-        _check_params(self)
+        check_estimator_params(self)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -146,10 +158,7 @@ class _DTWNeighbors(BaseEstimator):
             raise ValueError(
                 f"X holds {len(sequences)} sequences but y has {len(y)} labels; they must match"
             )
-        envelopes = [
-            envelope(s, *window_bounds(len(s), len(s), self.window_.kind, self.window_.param))
-            for s in sequences
-        ]
+        envelopes = [envelope_of(s, self.window_, len(s)) for s in sequences]
         t_flat, t_off = pack(sequences)
         t_lower, _ = pack([lower for lower, _ in envelopes])
         t_upper, _ = pack([upper for _, upper in envelopes])
@@ -215,6 +224,14 @@ class _DTWNeighbors(BaseEstimator):
         else:
             q_flat, q_off = pack(check_collection(X, name="X", n_channels=self.n_channels_))
         squared, indices, stats = self._search(q_flat, q_off, k + exclude_self)
+        if not np.isfinite(squared).all():
+            # Every band holds a finite path: an empty slot means the squared cost overflowed.
+            query = int(np.argwhere(~np.isfinite(squared))[0][0])
+            raise InvalidInputError(
+                f"the summed squared DTW costs from X[{query}] to the training sequences "
+                "overflow float64 (values of magnitude around 1e154 or more); rescale the "
+                "sequences, e.g. divide them by their largest absolute value"
+            )
         if exclude_self:
             squared, indices = _drop_self(squared, indices)
         out = (np.sqrt(squared), indices) if return_distance else (indices,)
@@ -226,7 +243,11 @@ class _DTWNeighbors(BaseEstimator):
         n_queries = len(q_off) - 1
         workers = min(effective_n_jobs(self.n_jobs), n_queries)
         edges = np.linspace(0, n_queries, max(workers, 1) + 1).astype(int)
-        args = (self._train, self.window_.kind, self.window_.param, k, bool(self.lower_bounds))
+        from ..kernels._numba._bounds import window_spec
+
+        longest = max(int(np.diff(q_off).max()), int(np.diff(self._train[1]).max()))
+        spec = window_spec(self.window_, longest, longest)
+        args = (self._train, spec, k, bool(self.lower_bounds))
         chunks = [(q_flat, q_off[start : stop + 1]) for start, stop in zip(edges[:-1], edges[1:])]
         if workers <= 1:
             parts = [_search_chunk(*chunks[0], *args)]
@@ -260,7 +281,7 @@ def _drop_self(squared, indices):
 
 
 class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
-    """k-nearest-neighbour classifier under DTW, exact and pruned with lower bounds.
+    """K-nearest-neighbour classifier under DTW, exact and pruned with lower bounds.
 
     Parameters
     ----------
@@ -357,7 +378,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
 
 
 class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
-    """k-nearest-neighbour regressor under DTW, exact and pruned with lower bounds.
+    """K-nearest-neighbour regressor under DTW, exact and pruned with lower bounds.
 
     Parameters
     ----------
@@ -457,6 +478,8 @@ class DTWDistances(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    window_ : Window
+        The parsed window.
     train_ : list of ndarray of shape (n_timepoints_i, n_channels)
         The validated training sequences.
     n_channels_ : int
@@ -479,6 +502,12 @@ class DTWDistances(TransformerMixin, BaseEstimator):
     ['cos']
     """
 
+    _parameter_constraints = {
+        "window": "no_validation",  # parsed by check_window in fit
+        "squared": ["boolean"],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+    }
+
     def __init__(self, window=None, squared=False, n_jobs=None):
         self.window = window
         self.squared = squared
@@ -498,7 +527,8 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         -------
         self : DTWDistances
         """
-        band_window(self.window)
+        check_estimator_params(self)
+        self.window_ = band_window(self.window)
         self.train_ = check_collection(X, name="X")
         self.n_channels_ = self.train_[0].shape[1]
         return self
@@ -516,9 +546,9 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         distances : ndarray of shape (n_sequences, n_train)
         """
         check_is_fitted(self)
-        return pairwise_distances(
-            X, self.train_, window=self.window, squared=self.squared, n_jobs=self.n_jobs
-        )
+        sequences = check_collection(X, name="X", n_channels=self.n_channels_)
+        costs = pairwise_costs(sequences, self.train_, self.window_, n_jobs=self.n_jobs)
+        return costs if self.squared else np.sqrt(costs)
 
     def fit_transform(self, X, y=None):
         """Fit, then the symmetric distances of the training set (its upper triangle only).
@@ -535,9 +565,8 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         distances : ndarray of shape (n_train, n_train)
         """
         self.fit(X)
-        return pairwise_distances(
-            self.train_, window=self.window, squared=self.squared, n_jobs=self.n_jobs
-        )
+        costs = pairwise_costs(self.train_, None, self.window_, n_jobs=self.n_jobs)
+        return costs if self.squared else np.sqrt(costs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,14 +2,15 @@
 
 Sequence pairs (RNNsearch) and image grids (Show, Attend and Tell).
 
-Torch is imported inside functions only. The trained network is a
-``torch.nn.ModuleDict`` of standard layers and the forward passes are plain
-functions (:mod:`alignkit.kernels._torch._attention`), so a fitted model
-pickles without torch classes defined by alignkit. The hard path and the
-image maps read from the weights live in ``_attention_alignment``.
+This module never imports torch: the layers and forward passes are plain
+functions of a ``torch.nn.ModuleDict`` of standard layers in
+:mod:`alignkit.kernels._torch._attention`, loaded through the guarded
+:func:`alignkit.kernels._torch.load` (so a fitted model pickles without torch
+classes defined by alignkit). The hard path and the image maps read from the
+weights live in ``_attention_alignment``.
 """
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
@@ -17,28 +18,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseAligner
+from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
-from ..kernels._torch._attention import (
-    _build_model,
-    _decoder_start,
-    _decoder_step,
-    _forward_align,
-    _forward_predict,
-    _loss,
-    _pad,
-    _start_input,
-    _step_input,
-)
 from ..validation import check_sequence
 from ._attention_alignment import AttentionAlignment, attention_path, upsample_attention
-from ._torch_base import TorchTrainingMixin
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
 
 __all__ = ["AttentionAlignment", "SoftAttentionAligner", "attention_path", "upsample_attention"]
 
-_INPUTS = ("sequence", "grid")
-_MODES = ("auto", "align", "predict")
-_TARGETS = ("auto", "frames", "tokens")
-_SCORES = ("additive", "dot", "general", "location")
 _LEARNING_RATES = {"sequence": 0.003, "grid": 0.001}  # learning_rate="auto"
 
 
@@ -129,13 +116,6 @@ def _check_source(source, spec, name):
     return sequence
 
 
-def _check_int_param(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidInputError(
-            f"SoftAttentionAligner {name} must be an int >= {minimum}, got {value!r}"
-        )
-
-
 class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     """Soft attention as a learned alignment: of two sequences, or of tokens to image cells.
 
@@ -209,8 +189,6 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         longer).
     batch_size : int, default=32
         Pairs per minibatch.
-    max_epochs : int, default=60
-        Passes over the training pairs.
     n_init : int, default=1
         Independent trainings (initialisations and minibatch orders drawn
         from ``random_state``); the one with the lowest final training loss
@@ -218,28 +196,10 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         Worth it for grid input, where a training can stay on the plateau
         described in the Notes (``warm_start`` continues the kept one). Each
         training gets its own copy of ``callbacks``.
-    device : str or torch.device, default="cpu"
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation and the minibatch order.
-    verbose : int, default=0
-        Print one line per epoch when positive.
-    warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit``.
-    callbacks : list of Callback, default=None
-        See :mod:`alignkit.callbacks`.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the pairs and stop when their
-        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs,
-        restoring the best network.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-4
+    %(training_parameters)s
 
     Attributes
     ----------
-    model_ : torch.nn.ModuleDict
-        The trained layers.
     mode_ : str
         The task used, ``mode`` with ``"auto"`` resolved.
     target_type_ : str
@@ -269,11 +229,11 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     max_target_length_ : int
         Longest training target: the most steps :meth:`predict` decodes for
         an image.
-    loss_curve_ : list of float
-        Training loss per epoch.
-    n_iter_ : int
-        Epochs run.
-    device_ : torch.device
+    model_ : torch.nn.ModuleDict
+        The trained layers (see above).
+    optimizer_ : torch.optim.Adam
+        Their optimizer, kept for ``warm_start``.
+    %(training_attributes)s
 
     See Also
     --------
@@ -354,8 +314,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         doubly_stochastic=0.0,
         learning_rate="auto",
         batch_size=32,
-        max_epochs=60,
         n_init=1,
+        max_epochs=60,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -375,8 +335,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.doubly_stochastic = doubly_stochastic
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
         self.n_init = n_init
+        self.max_epochs = max_epochs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -387,33 +347,20 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
 
-    def _check_params(self):
-        for name, options in (
-            ("input", _INPUTS),
-            ("mode", _MODES),
-            ("attention_score", _SCORES),
-            ("target_type", _TARGETS),
-        ):
-            if getattr(self, name) not in options:
-                raise InvalidInputError(
-                    f"SoftAttentionAligner {name} must be one of {options}, "
-                    f"got {getattr(self, name)!r}"
-                )
-        for name in ("hidden_size", "attention_size", "batch_size", "n_init"):
-            _check_int_param(getattr(self, name), name, 1)
-        for name, value, low in (
-            ("learning_rate", self.learning_rate, "> 0"),
-            ("doubly_stochastic", self.doubly_stochastic, ">= 0"),
-        ):
-            if name == "learning_rate" and isinstance(value, str) and value == "auto":
-                continue
-            bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
-            if bad or not (value > 0 if low == "> 0" else value >= 0):
-                also = ' or "auto"' if name == "learning_rate" else ""
-                raise InvalidInputError(
-                    f"SoftAttentionAligner {name} must be a float {low}{also}, got {value!r}"
-                )
-        self._check_training_params()
+    _alignkit_tags = frozenset({"implicit", "temporal", "multimodal", "torch"})
+
+    _parameter_constraints = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        "input": [StrOptions({"sequence", "grid"})],
+        "mode": [StrOptions({"auto", "align", "predict"})],
+        "attention_score": [StrOptions({"additive", "dot", "general", "location"})],
+        "target_type": [StrOptions({"auto", "frames", "tokens"})],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "attention_size": [Interval(Integral, 1, None, closed="left")],
+        "doubly_stochastic": [Interval(Real, 0, np.inf, closed="left")],
+        "learning_rate": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def _resolve_mode(self, target_type):
         """Resolve ``mode`` and check it against the input and the target type."""
@@ -452,7 +399,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         -------
         self : SoftAttentionAligner
         """
-        self._check_params()
+        check_estimator_params(self)
         warm = self._is_warm()
         if self.n_init > 1 and not warm:
             return self._fit_best_of(X)
@@ -460,7 +407,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             self._fitted_spec() if warm else {"input": self.input, "target_type": self.target_type}
         )
         pairs = _check_pairs(X, spec)
-        torch = self._import_torch()
+        attention = self._kernels("_attention")
         device = self._resolve_device()
         rng = check_random_state(self.random_state)
         train_idx, val_idx = self._split_validation(len(pairs), rng)
@@ -469,16 +416,22 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self._check_location_lengths(pairs, "X")
         with self._torch_context(self._seed_from(rng)):
             if not warm:
-                self.model_ = _build_model(torch, self).to(device)
-                self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate_)
+                self.model_ = self._build_model(attention).to(device)
+                self.optimizer_ = attention.make_optimizer(self.model_, self.learning_rate_)
             train = [pairs[k] for k in train_idx]
             validation = [pairs[k] for k in val_idx]
 
+            def batch_loss(rows):
+                batch = self._batch(attention, [train[k] for k in rows])
+                return self._loss(attention, self._forward(attention, batch), batch)
+
             def train_epoch(_):
-                return self._train_epoch(torch, train)
+                return attention.train_epoch(
+                    self.model_, self.optimizer_, len(train), self.batch_size, batch_loss
+                )
 
             def validate():
-                return self._mean_loss(torch, validation)
+                return self._mean_loss(attention, validation)
 
             self._run_epochs(train_epoch, validate if validation else None)
         self.model_.eval()
@@ -529,49 +482,43 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
     def _seed_from(self, rng):
         return int(rng.randint(np.iinfo(np.int32).max))
 
-    def _train_epoch(self, torch, pairs):
-        self.model_.train()
-        order = torch.randperm(len(pairs)).numpy()
-        total = 0.0
-        for start in range(0, len(pairs), self.batch_size):
-            chunk = [pairs[k] for k in order[start : start + self.batch_size]]
-            batch = self._batch(torch, chunk)
-            self.optimizer_.zero_grad()
-            loss = self._loss(torch, self._forward(torch, batch), batch)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-            self.optimizer_.step()
-            total += float(loss.detach()) * len(chunk)
-        return total / len(pairs)
+    def _build_model(self, attention):
+        return attention._build_model(
+            grid=self.input == "grid",
+            score=self.attention_score,
+            mode=self.mode_,
+            hidden=self.hidden_size,
+            attention_size=self.attention_size,
+            n_channels_a=self.n_channels_[0],
+            n_channels_b=self.n_channels_[1],
+            n_classes=None if self.classes_ is None else len(self.classes_),
+            max_source_length=self.max_source_length_,
+        )
 
-    def _loss(self, torch, outputs, batch):
-        return _loss(torch, outputs, batch, self.doubly_stochastic)
+    def _loss(self, attention, outputs, batch):
+        return attention._loss(outputs, batch, self.doubly_stochastic)
 
-    def _sources(self, torch, sources):
+    def _sources(self, attention, sources):
         """Source batch: padded sequences, or stacked images with every cell real."""
         if self.input == "grid":
             images = (np.stack(sources) - self.image_mean_[:, None, None]) / self.image_std_[
                 :, None, None
             ]
-            images = torch.as_tensor(images.astype(np.float32), device=self.device_)
-            mask = torch.ones(
-                (len(sources), self.max_source_length_), dtype=torch.bool, device=self.device_
-            )
-            return images, mask, None
-        return _pad(torch, sources, self.device_)
+            return attention.image_batch(images, self.max_source_length_, self.device_)
+        return attention._pad(sources, self.device_)
 
-    def _batch(self, torch, pairs):
+    def _batch(self, attention, pairs):
         targets = [b for _, b in pairs]
         if self.target_type_ == "tokens":
             indices = [np.searchsorted(self.classes_, b) for b in targets]
-            target = _pad(torch, indices, self.device_, dtype=np.int64)
+            target = attention._pad(indices, self.device_, dtype=np.int64)
         else:
-            target = _pad(torch, targets, self.device_)
-        return (*self._sources(torch, [a for a, _ in pairs]), *target)
+            target = attention._pad(targets, self.device_)
+        return (*self._sources(attention, [a for a, _ in pairs]), *target)
 
-    def _forward(self, torch, batch):
-        forward = _forward_align if self.mode_ == "align" else _forward_predict
-        return forward(torch, self.model_, self.attention_score, batch)
+    def _forward(self, attention, batch):
+        forward = attention._forward_align if self.mode_ == "align" else attention._forward_predict
+        return forward(self.model_, self.attention_score, batch)
 
     def _check_location_lengths(self, pairs, name):
         if self.attention_score != "location" or self.input == "grid":
@@ -600,21 +547,21 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         """Teacher-forced outputs of every pair, one pair at a time (no padding)."""
         pairs = _check_pairs(X, self._fitted_spec(), name=name)
         self._check_location_lengths(pairs, name)
-        torch = self._import_torch()
+        attention = self._kernels("_attention")
         self.model_.eval()
         results = []
-        with torch.no_grad():
+        with attention.no_grad():
             for pair in pairs:
-                batch = self._batch(torch, [pair])
-                outputs = self._forward(torch, batch)
+                batch = self._batch(attention, [pair])
+                outputs = self._forward(attention, batch)
                 results.append((pair, batch, outputs))
-        return torch, results
+        return attention, results
 
-    def _mean_loss(self, torch, pairs):
+    def _mean_loss(self, attention, pairs):
         self.model_.eval()
-        with torch.no_grad():
-            batch = self._batch(torch, pairs)
-            loss = float(self._loss(torch, self._forward(torch, batch), batch))
+        with attention.no_grad():
+            batch = self._batch(attention, pairs)
+            loss = float(self._loss(attention, self._forward(attention, batch), batch))
         self.model_.train()
         return loss
 
@@ -653,7 +600,11 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         Parameters
         ----------
         a : array-like of shape (n, n_channels_a)
-        b : array-like of shape (m, n_channels_b) or (m,) tokens
+            Source sequence, with the channels of the training sources
+            (``input="sequence"`` only: a grid source raises an error).
+        b : array-like of shape (m, n_channels_b) or (m,)
+            Target: frames with the channels of the training targets, or,
+            for token targets, a 1-D array of tokens seen in fit.
 
         Returns
         -------
@@ -726,8 +677,9 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         -------
         score : float
         """
-        torch, results = self._evaluate(X)
-        return -float(np.mean([float(self._loss(torch, o, batch)) for _, batch, o in results]))
+        attention, results = self._evaluate(X)
+        losses = [float(self._loss(attention, outputs, batch)) for _, batch, outputs in results]
+        return -float(np.mean(losses))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -766,33 +718,19 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             raise InvalidInputError("X must be a non-empty list of sources")
         sources = [_check_source(a, spec, f"X[{k}]") for k, a in enumerate(X)]
         self._check_location_lengths([(a, None) for a in sources], "X")
-        torch = self._import_torch()
+        attention = self._kernels("_attention")
         self.model_.eval()
-        with torch.no_grad():
-            return [self._decode(torch, a) for a in sources]
+        return [self._decode(attention, a) for a in sources]
 
-    def _decode(self, torch, source):
-        model, score = self.model_, self.attention_score
-        batch, mask, lengths = self._sources(torch, [source])
-        annotations, keys, state = _decoder_start(torch, model, score, batch, mask, lengths)
-        previous = _start_input(torch, model, 1, annotations)
+    def _decode(self, attention, source):
         if self.input == "grid":
             n_steps = self.max_target_length_
         else:
             n_steps = int(np.ceil(self.max_length_ratio_ * len(source))) + 1
-        emitted = []
-        for _ in range(n_steps):
-            state, output, _, _ = _decoder_step(
-                torch, model, score, state, previous, annotations, keys, mask
-            )
-            value = output[:, :-1]
-            if self.target_type_ == "tokens":
-                value = value.argmax(dim=1)
-            emitted.append(value[0])
-            if float(output[0, -1]) > 0.0:  # stop probability above one half
-                break
-            previous = _step_input(torch, model, value)
-        emitted = torch.stack(emitted).cpu().numpy()
-        if self.target_type_ == "tokens":
+        tokens = self.target_type_ == "tokens"
+        emitted = attention.decode(
+            self.model_, self.attention_score, self._sources(attention, [source]), n_steps, tokens
+        )
+        if tokens:
             return self.classes_[emitted]
         return emitted.astype(np.float64)

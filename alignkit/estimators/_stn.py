@@ -1,27 +1,47 @@
 """STNAligner: spatial transformer networks (Jaderberg et al., NIPS 2015)."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import InvalidInputError
+from ..core.params import Interval, StrOptions, check_estimator_params
+from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import check_images
-from ._torch_base import TorchTrainingMixin
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
 
 __all__ = ["STNAligner"]
 
 _TRANSFORMS = ("attention", "similarity", "affine", "projective", "tps")
-_MODES = ("task", "registration")
-_PADDING = ("zeros", "border", "reflection")
 
 
-def _is_int(value, minimum):
-    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+def _check_int_pair(value, name, minimum, meaning):
+    """A pair of ints >= ``minimum``; the message follows :mod:`alignkit.core.params`."""
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, Integral) or v < minimum for v in value)
+    ):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of STNAligner must be a pair of ints >= {minimum} "
+            f"{meaning}. Got {value!r} instead."
+        )
+    return tuple(int(v) for v in value)
 
 
-class STNAligner(TorchTrainingMixin, BaseEstimator):
+def _has_labels(estimator):
+    """``available_if`` check of the task-mode methods: registration has no labels."""
+    if estimator.mode != "task":
+        raise AttributeError(
+            f"STNAligner(mode={estimator.mode!r}) registers images and predicts no labels; "
+            "use transform (the warped images) or predict_transform (the transforms)"
+        )
+    return True
+
+
+class STNAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin, BaseEstimator):
     """Spatial transformer network: learn where to look and how to warp images.
 
     A localisation network regresses the parameters of a spatial transform
@@ -33,11 +53,15 @@ class STNAligner(TorchTrainingMixin, BaseEstimator):
 
     - ``mode="task"`` (the paper): a small CNN classifier reads the warped
       image and everything is trained on labels; the alignment is implicit.
-      :meth:`predict` and :meth:`predict_proba` classify.
+      The estimator is a classifier (``is_classifier`` is true, so
+      cross-validation stratifies): :meth:`predict` and :meth:`predict_proba`
+      classify, :meth:`score` is the accuracy.
     - ``mode="registration"``: the warped image is fitted to a target with a
       mean squared image loss; the alignment is explicit. Targets are paired
       images (``fit(X, y)`` with ``y`` images of ``X``'s shape; the localiser
-      sees image and target side by side) or one ``template`` for all.
+      sees image and target side by side) or one ``template`` for all. The
+      estimator is a transformer: there are no labels, so it has no
+      ``predict`` or ``predict_proba`` (``hasattr`` is false).
 
     Parameters
     ----------
@@ -48,6 +72,8 @@ default="affine"
         ``tps_grid`` of control points. ``None`` (task mode only) removes the
         spatial transformer: the plain CNN baseline of the same classifier.
     mode : {"task", "registration"}, default="task"
+        Classify through the warp (a classifier) or warp onto targets (a
+        transformer); see above.
     output_size : tuple of int, default=None
         ``(height, width)`` of the warped images; default the input size.
     tps_grid : tuple of int, default=(4, 4)
@@ -62,31 +88,18 @@ default="affine"
     loc_lr_mult : float, default=0.1
         Learning-rate multiplier of the localiser (a lower rate keeps it stable).
     learning_rate : float, default=1e-3
-        Adam learning rate.
+        Adam learning rate (> 0).
     batch_size : int, default=64
-    max_epochs : int, default=30
+        Training images per optimizer step.
     weight_decay : float, default=0.0
+        Adam weight decay (>= 0); the localiser's pulls toward the identity.
     refine_steps : int, default=0
         Registration mode: gradient steps on each image's own transform
         parameters at test time (in :meth:`transform` and
         :meth:`predict_transform`), starting from the network's prediction.
     refine_lr : float, default=0.01
         Adam step size of the refinement.
-    device : str, default="cpu"
-        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        Print one line per epoch.
-    warm_start : bool, default=False
-        Continue training the fitted networks in the next ``fit``.
-    callbacks : list of Callback, default=None
-        See :mod:`alignkit.callbacks`.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the images and stop when their
-        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-4
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -99,8 +112,12 @@ default="affine"
     image_shape_ : tuple of int
         ``(channels, height, width)`` seen in fit.
     output_size_ : tuple of int
-    loss_curve_, validation_scores_, history_, n_iter_, device_
-        Training record (see :mod:`alignkit.callbacks`).
+        ``(height, width)`` of the warped images.
+    paired_ : bool
+        Whether registration was fitted on paired targets (not a template).
+    optimizer_ : torch.optim.Adam
+        The optimizer of the networks, kept for ``warm_start``.
+    %(training_attributes)s
 
     See Also
     --------
@@ -144,10 +161,10 @@ default="affine"
         loc_lr_mult=0.1,
         learning_rate=1e-3,
         batch_size=64,
-        max_epochs=30,
         weight_decay=0.0,
         refine_steps=0,
         refine_lr=0.01,
+        max_epochs=30,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -168,10 +185,10 @@ default="affine"
         self.loc_lr_mult = loc_lr_mult
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
         self.weight_decay = weight_decay
         self.refine_steps = refine_steps
         self.refine_lr = refine_lr
+        self.max_epochs = max_epochs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -182,87 +199,40 @@ default="affine"
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
 
+    _alignkit_tags = frozenset({"implicit", "spatial", "image", "torch"})
+
+    _parameter_constraints = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        "transformation": [StrOptions(set(_TRANSFORMS)), None],
+        "mode": [StrOptions({"task", "registration"})],
+        "output_size": [tuple, list, None],
+        "tps_grid": [tuple, list],
+        "align_corners": ["boolean"],
+        "padding_mode": [StrOptions({"zeros", "border", "reflection"})],
+        "template": ["array-like", None],
+        "loc_lr_mult": [Interval(Real, 0, np.inf, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "refine_steps": [Interval(Integral, 0, None, closed="left")],
+        "refine_lr": [Interval(Real, 0, np.inf, closed="neither")],
+    }
+
     # -- parameters -------------------------------------------------------------------
 
     def _check_params(self):
-        name = "STNAligner"
-        if self.mode not in _MODES:
-            raise InvalidInputError(f"{name} mode must be one of {_MODES}, got {self.mode!r}")
-        if self.transformation is None:
-            if self.mode != "task":
-                raise InvalidInputError(
-                    f"{name} transformation=None (no spatial transformer) only makes sense in "
-                    "mode='task'; registration needs a transform"
-                )
-        elif self.transformation not in _TRANSFORMS:
-            raise InvalidInputError(
-                f"{name} transformation must be one of {_TRANSFORMS} or None, "
-                f"got {self.transformation!r}"
+        check_estimator_params(self)
+        if self.transformation is None and self.mode != "task":
+            raise InvalidParameterError(
+                "STNAligner transformation=None (no spatial transformer) only makes sense in "
+                "mode='task'; registration needs a transform"
             )
-        if self.padding_mode not in _PADDING:
-            raise InvalidInputError(
-                f"{name} padding_mode must be one of {_PADDING}, got {self.padding_mode!r}"
-            )
-        if not isinstance(self.align_corners, (bool, np.bool_)):
-            raise InvalidInputError(
-                f"{name} align_corners must be True or False, got {self.align_corners!r}"
-            )
-        for param in ("learning_rate", "loc_lr_mult", "refine_lr"):
-            value = getattr(self, param)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not np.isfinite(value)
-                or value <= 0
-            ):
-                raise InvalidInputError(f"{name} {param} must be a float > 0, got {value!r}")
-        if (
-            isinstance(self.weight_decay, bool)
-            or not isinstance(self.weight_decay, numbers.Real)
-            or not self.weight_decay >= 0
-        ):
-            raise InvalidInputError(
-                f"{name} weight_decay must be a float >= 0, got {self.weight_decay!r}"
-            )
-        for param, minimum in (("batch_size", 1), ("refine_steps", 0)):
-            value = getattr(self, param)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Integral)
-                or value < minimum
-            ):
-                raise InvalidInputError(
-                    f"{name} {param} must be an int >= {minimum}, got {value!r}"
-                )
-        grid = self.tps_grid
-        if (
-            not isinstance(grid, (tuple, list))
-            or len(grid) != 2
-            or any(
-                isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2 for g in grid
-            )
-        ):
-            raise InvalidInputError(
-                f"{name} tps_grid must be a pair of ints >= 2 (rows, columns), got {grid!r}"
-            )
-        self._check_training_params()
+        _check_int_pair(self.tps_grid, "tps_grid", 2, "(rows, columns)")
+        if self.output_size is not None:
+            _check_int_pair(self.output_size, "output_size", 1, "(height, width) or None")
 
     def _resolve_output_size(self, height, width):
         if self.output_size is None:
             return (height, width)
-        size = self.output_size
-        if (
-            not isinstance(size, (tuple, list))
-            or len(size) != 2
-            or any(
-                isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in size
-            )
-        ):
-            raise InvalidInputError(
-                f"STNAligner output_size must be None or a pair of ints >= 1 (height, width), "
-                f"got {size!r}"
-            )
-        return tuple(int(s) for s in size)
+        return _check_int_pair(self.output_size, "output_size", 1, "(height, width) or None")
 
     # -- fit --------------------------------------------------------------------------
 
@@ -274,37 +244,46 @@ default="affine"
         X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
             Images.
         y : array-like
-            Task mode: class labels of shape ``(n_images,)``. Registration
-            mode: target images of ``X``'s shape, or None with ``template``.
+            Task mode: class labels of shape ``(n_images,)``, none missing.
+            Registration mode: target images of ``X``'s shape, or None with
+            ``template``.
 
         Returns
         -------
         self : STNAligner
+
+        Raises
+        ------
+        InvalidInputError
+            If a parameter is invalid; if ``X`` or ``y`` is malformed (a NaN
+            label is named by its index); if task mode gets fewer than two
+            classes.
+        ImportError
+            If torch is not installed (the ``alignkit[torch]`` extra).
         """
         self._check_params()
         images = check_images(X, name="X")
-        n_images = len(images)
-        targets, labels = self._check_targets(images, y)
-        torch = self._import_torch()
+        warm = self._is_warm()
+        targets, labels = self._check_targets(images, y, warm)
+        spatial = self._kernels("_spatial")
+        training = self._kernels("_training")
         device = self._resolve_device()
-        from ..kernels._torch import _spatial
-
         rng = np.random.default_rng(self._seed())
-        train, validation = self._split_validation(n_images, rng)
-        if self.mode == "task" and len(np.unique(labels[train])) < 2 and not self._is_warm():
+        train, validation = self._split_validation(len(images), rng)
+        if self.mode == "task" and len(np.unique(labels[train])) < 2 and not warm:
             raise InvalidInputError(
                 "STNAligner needs at least two classes in y to train a classifier, got "
-                f"{len(np.unique(labels[train]))}"
+                f"{len(np.unique(labels[train]))} in the training split"
             )
-        data = torch.as_tensor(images, dtype=torch.float32, device=device)
+        data = training.as_tensor(images, device)
         if self.mode == "task":
-            target_tensor = torch.as_tensor(labels, dtype=torch.long, device=device)
+            target_tensor = training.as_index_tensor(labels, device)
         else:
-            target_tensor = torch.as_tensor(targets, dtype=torch.float32, device=device)
+            target_tensor = training.as_tensor(targets, device)
 
         with self._torch_context():
-            if not self._is_warm():
-                self._build(images.shape[1:], _spatial, torch, device)
+            if not warm:
+                self._build(images.shape[1:], spatial, device)
             elif self.mode == "registration" and self._paired != self.paired_:
                 raise InvalidInputError(
                     "warm_start: this STNAligner was fitted "
@@ -317,17 +296,12 @@ default="affine"
                     f"was fitted on {self.image_shape_}"
                 )
 
-            def batches(indices):
-                order = indices[torch.randperm(len(indices)).numpy()]
-                for start in range(0, len(order), self.batch_size):
-                    yield torch.as_tensor(order[start : start + self.batch_size], device=device)
-
             def train_epoch(_):
                 self._set_train(True)
                 total = 0.0
-                for rows in batches(train):
+                for rows in training.minibatches(train, self.batch_size, device):
                     self.optimizer_.zero_grad()
-                    loss = self._loss(data[rows], target_tensor[rows])
+                    loss = self._loss(spatial, data[rows], target_tensor[rows])
                     loss.backward()
                     self.optimizer_.step()
                     total += float(loss.detach()) * len(rows)
@@ -335,33 +309,16 @@ default="affine"
 
             def validate():
                 self._set_train(False)
-                rows = torch.as_tensor(validation, device=device)
-                with torch.no_grad():
-                    return float(self._loss(data[rows], target_tensor[rows]))
+                rows = training.as_index_tensor(validation, device)
+                return spatial.evaluate(self._loss, spatial, data[rows], target_tensor[rows])
 
             self._run_epochs(train_epoch, validate if len(validation) else None)
         self._set_train(False)
         return self
 
-    def _check_targets(self, images, y):
+    def _check_targets(self, images, y, warm):
         if self.mode == "task":
-            if y is None:
-                raise InvalidInputError("STNAligner mode='task' needs class labels y")
-            labels = np.asarray(y)
-            if labels.ndim != 1 or len(labels) != len(images):
-                raise InvalidInputError(
-                    f"y must be 1-D with one label per image ({len(images)}), got shape "
-                    f"{labels.shape}"
-                )
-            if self._is_warm():
-                unknown = np.setdiff1d(labels, self.classes_)
-                if len(unknown):
-                    raise InvalidInputError(
-                        f"y holds label {unknown[0]!r}, unseen in the first fit (warm_start)"
-                    )
-            else:
-                self.classes_ = np.unique(labels)
-            return None, np.searchsorted(self.classes_, labels)
+            return None, self._encode_labels(y, len(images), warm=warm)
         if y is not None and self.template is not None:
             raise InvalidInputError(
                 "STNAligner registration takes paired targets y OR a template, not both"
@@ -396,7 +353,7 @@ default="affine"
         checked = check_images(template[None], name="template")
         return np.repeat(checked, n_images, axis=0)
 
-    def _build(self, image_shape, spatial, torch, device):
+    def _build(self, image_shape, spatial, device):
         channels, height, width = (int(s) for s in image_shape)
         self.image_shape_ = (channels, height, width)
         self.output_size_ = self._resolve_output_size(height, width)
@@ -431,33 +388,24 @@ default="affine"
             groups.append({"params": self.classifier_.parameters(), "lr": self.learning_rate})
         else:
             self.classifier_ = None
-        self.optimizer_ = torch.optim.Adam(groups, weight_decay=self.weight_decay)
+        self.optimizer_ = spatial.make_optimizer(groups, self.weight_decay)
 
     def _set_train(self, training):
         for module in (self.transformer_, self.classifier_):
             if module is not None:
                 module.train(training)
 
-    def _warp(self, images, reference=None):
-        if self.transformer_ is None:
-            return images, None
-        return self.transformer_(images, reference if self.paired_ else None)
-
-    def _loss(self, images, targets):
-        from torch.nn import functional as F
-
+    def _loss(self, spatial, images, targets):
         if self.mode == "task":
-            warped, _ = self._warp(images)
-            return F.cross_entropy(self.classifier_(warped), targets)
-        warped, _ = self._warp(images, targets)
-        return F.mse_loss(warped, targets)
+            return spatial.task_loss(self.transformer_, self.classifier_, images, targets)
+        return spatial.registration_loss(self.transformer_, images, targets, self.paired_)
 
     # -- inference --------------------------------------------------------------------
 
     def _inputs(self, X, targets):
         check_is_fitted(self, "n_iter_")
         images = check_images(X, name="X", shape=self.image_shape_)
-        torch = self._import_torch()
+        training = self._kernels("_training")
         if self.paired_:
             if targets is None:
                 raise InvalidInputError(
@@ -474,43 +422,18 @@ default="affine"
             targets = self._template(self.image_shape_, len(images))
         else:
             targets = None
-        to_tensor = lambda a: torch.as_tensor(  # noqa: E731
-            np.ascontiguousarray(a), dtype=torch.float32, device=self.device_
-        )
+
+        def to_tensor(array):
+            return training.as_tensor(np.ascontiguousarray(array), self.device_)
+
         return to_tensor(images), None if targets is None else to_tensor(targets)
 
-    def _theta(self, images, targets):
+    def _theta(self, spatial, images, targets):
         """Predicted (and, with refine_steps, refined) parameters, in chunks."""
-        torch = self._import_torch()
-        from torch.nn import functional as F
-
-        thetas = []
-        for start in range(0, len(images), 256):
-            chunk = images[start : start + 256]
-            reference = None if targets is None else targets[start : start + 256]
-            with torch.no_grad():
-                source = chunk if not self.paired_ else torch.cat([chunk, reference], dim=1)
-                theta = self.transformer_.localizer(source)
-            if self.mode == "registration" and self.refine_steps:
-                theta = theta.clone().requires_grad_(True)
-                optimizer = torch.optim.Adam([theta], lr=self.refine_lr)
-                generator = self.transformer_.generator
-                for _ in range(self.refine_steps):
-                    optimizer.zero_grad()
-                    warped = F.grid_sample(
-                        chunk,
-                        generator(theta),
-                        mode="bilinear",
-                        padding_mode=self.padding_mode,
-                        align_corners=bool(self.align_corners),
-                    )
-                    # Summed over pixels and images: each image's parameters get only its gradient.
-                    loss = ((warped - reference) ** 2).flatten(1).sum(1).sum()
-                    loss.backward()
-                    optimizer.step()
-                theta = theta.detach()
-            thetas.append(theta)
-        return torch.cat(thetas)
+        steps = self.refine_steps if self.mode == "registration" else 0
+        return spatial.predict_theta(
+            self.transformer_, images, targets, self.paired_, steps, self.refine_lr
+        )
 
     def predict_transform(self, X, targets=None):
         """Transform parameters predicted for each image.
@@ -533,12 +456,13 @@ default="affine"
         check_is_fitted(self, "n_iter_")
         if self.transformer_ is None:
             raise InvalidInputError("STNAligner transformation=None has no spatial transform")
+        spatial = self._kernels("_spatial")
         images, targets = self._inputs(X, targets)
         self._set_train(False)
-        theta = self._theta(images, targets)
+        theta = self._theta(spatial, images, targets)
         if self.transformation == "tps":
-            return theta.reshape(len(theta), -1, 2).cpu().double().numpy()
-        return self.transformer_.generator.matrix(theta).cpu().double().numpy()
+            return spatial.to_numpy(theta.reshape(len(theta), -1, 2))
+        return spatial.to_numpy(self.transformer_.generator.matrix(theta))
 
     def transform(self, X, targets=None):
         """Rectified (warped) images.
@@ -554,58 +478,66 @@ default="affine"
         -------
         warped : ndarray of shape (n_images, channels, out_height, out_width)
         """
-        torch = self._import_torch()
+        spatial = self._kernels("_spatial")
         images, targets = self._inputs(X, targets)
         self._set_train(False)
         if self.transformer_ is None:
-            return images.cpu().double().numpy()
-        theta = self._theta(images, targets)
-        with torch.no_grad():
-            from ..kernels._torch._spatial import sample
+            return spatial.to_numpy(images)
+        theta = self._theta(spatial, images, targets)
+        return spatial.to_numpy(spatial.warp_with(self.transformer_, images, theta))
 
-            warped = sample(
-                images,
-                self.transformer_.generator(theta),
-                bool(self.align_corners),
-                self.padding_mode,
-            )
-        return warped.cpu().double().numpy()
-
-    def predict_proba(self, X):
-        """Class probabilities (task mode).
+    def fit_transform(self, X, y=None):
+        """Fit, then return the warped training images.
 
         Parameters
         ----------
         X : array-like of images
+            Training images.
+        y : array-like, default=None
+            As in :meth:`fit`; paired registration targets are also passed to
+            :meth:`transform`.
+
+        Returns
+        -------
+        warped : ndarray of shape (n_images, channels, out_height, out_width)
+        """
+        self.fit(X, y)
+        return self.transform(X, targets=y if self.paired_ else None)
+
+    @available_if(_has_labels)
+    def predict_proba(self, X):
+        """Class probabilities (task mode only).
+
+        Parameters
+        ----------
+        X : array-like of images
+            Images of the shape seen in fit.
 
         Returns
         -------
         proba : ndarray of shape (n_images, n_classes)
         """
-        torch = self._import_torch()
-        if self.mode != "task":
-            raise InvalidInputError("predict_proba needs mode='task' (a classifier)")
+        spatial = self._kernels("_spatial")
         images, _ = self._inputs(X, None)
         self._set_train(False)
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(images), 256):
-                warped, _ = self._warp(images[start : start + 256])
-                out.append(torch.softmax(self.classifier_(warped), dim=1))
-        return torch.cat(out).cpu().double().numpy()
+        proba = spatial.class_probabilities(self.transformer_, self.classifier_, images)
+        return spatial.to_numpy(proba)
 
+    @available_if(_has_labels)
     def predict(self, X):
-        """Predicted class labels (task mode).
+        """Predicted class labels (task mode only).
 
         Parameters
         ----------
         X : array-like of images
+            Images of the shape seen in fit.
 
         Returns
         -------
         labels : ndarray of shape (n_images,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks that fit ran before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X, y=None):
         """Accuracy (task mode) or negative mean squared image error (registration).
@@ -613,6 +545,7 @@ default="affine"
         Parameters
         ----------
         X : array-like of images
+            Images of the shape seen in fit.
         y : array-like
             Labels (task mode) or paired target images (registration; None
             with a template).
@@ -622,6 +555,7 @@ default="affine"
         score : float
             Higher is better.
         """
+        check_is_fitted(self, "n_iter_")
         if self.mode == "task":
             return float(np.mean(self.predict(X) == np.asarray(y)))
         warped = self.transform(X, targets=y if self.paired_ else None)
@@ -636,4 +570,9 @@ default="affine"
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
+        if self.mode != "task":
+            # Registration is a transformer: no labels, and a template needs no y.
+            tags.estimator_type = None
+            tags.classifier_tags = None
+            tags.target_tags.required = False
         return tags

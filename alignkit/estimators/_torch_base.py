@@ -2,8 +2,14 @@
 
 :class:`TorchTrainingMixin` gives a torch aligner:
 
-- torch imported only in ``fit`` (an ImportError naming ``alignkit[torch]``
-  when it is missing; construction, ``get_params`` and ``clone`` never need it);
+- the shared training parameters declared once: their constraints
+  (:data:`TRAINING_PARAMETER_CONSTRAINTS`, merged into a subclass's
+  ``_parameter_constraints``) and their numpydoc text (filled into the
+  ``%(training_parameters)s`` and ``%(training_attributes)s`` lines of a
+  subclass docstring, with the defaults read from its ``__init__``);
+- torch loaded through :func:`alignkit.kernels._torch.load` only when fitting
+  (an ImportError naming ``alignkit[torch]`` when it is missing; construction,
+  ``get_params`` and ``clone`` never need it);
 - device resolution (``device_`` from the ``device`` parameter);
 - seeding from ``random_state`` inside a forked torch RNG, so results are
   reproducible on the CPU and the user's global torch RNG is left untouched;
@@ -12,47 +18,172 @@
   early stopping on a validation split, ``warm_start``;
 - pickling that stores every torch object (modules, tensors, optimizers) on
   the CPU, so a model trained on a GPU loads on a CPU-only machine (with a
-  warning) and on its own device otherwise.
+  warning) and on its own device otherwise; unpickling a fitted model without
+  torch raises the ImportError naming ``alignkit[torch]``.
 
-Subclasses declare the parameters they use (``device``, ``random_state``,
-``max_epochs``, ``verbose``, ``warm_start``, ``callbacks``, ``early_stopping``,
-``validation_fraction``, ``n_iter_no_change``, ``tol``) in their ``__init__``.
+:class:`TorchClassifierMixin` adds the label handling of the task modes that
+predict classes (``classes_``, NaN labels refused).
 """
 
-import contextlib
 import copy
-import io
-import numbers
+import inspect
+import re
 import sys
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 
 from ..callbacks import EarlyStopping, ProgressBar
-from ..exceptions import InvalidInputError
-from ..kernels._torch import import_torch, resolve_device
+from ..core.params import Interval
+from ..exceptions import InvalidInputError, InvalidParameterError
+from ..kernels._torch import import_torch, load, resolve_device
 
-__all__ = ["TorchTrainingMixin"]
+__all__ = ["TRAINING_PARAMETER_CONSTRAINTS", "TorchClassifierMixin", "TorchTrainingMixin"]
 
 _PAYLOAD = "_torch_payload"
+_DEVICES = "_torch_devices"
+
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "learning_rate": [Interval(Real, 0, np.inf, closed="neither")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    # A torch.device cannot be named without importing torch: resolve_device checks it in fit.
+    "device": "no_validation",
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "callbacks": [list, tuple, None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+}
+"""Constraints of the training parameters every torch aligner shares."""
+
+# The text of each shared parameter; ``{default}`` is read from the subclass's __init__.
+_PARAMETER_DOCS = {
+    "max_epochs": """\
+max_epochs : int, default={default}
+    Passes over the training data in one call to ``fit`` (fewer if
+    ``early_stopping`` stops it; with ``warm_start``, this many more).""",
+    "device": """\
+device : str, torch.device or None, default={default}
+    ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"``,
+    ``"cuda:N"`` or ``"mps"``; ``None`` reads the ``device`` key of
+    :func:`alignkit.get_config`.""",
+    "random_state": """\
+random_state : int, RandomState instance or None, default={default}
+    Seeds the initial weights, the minibatch order, the validation split and
+    any sampling during training; an int makes fits reproducible. The
+    caller's global torch random state is left untouched.""",
+    "verbose": """\
+verbose : int, default={default}
+    If non-zero, print one line per epoch (:class:`alignkit.callbacks.ProgressBar`).""",
+    "warm_start": """\
+warm_start : bool, default={default}
+    If the estimator is fitted, the next ``fit`` continues training its
+    networks and optimizer and extends the training record.""",
+    "callbacks": """\
+callbacks : list of Callback, default={default}
+    Called around each epoch; see :mod:`alignkit.callbacks`.""",
+    "early_stopping": """\
+early_stopping : bool, default={default}
+    Hold out ``validation_fraction`` of the training samples and stop when
+    their loss has not improved by more than ``tol`` for
+    ``n_iter_no_change`` epochs; the networks of the best epoch are restored.""",
+    "validation_fraction": """\
+validation_fraction : float, default={default}
+    Share of the training samples held out (rounded up) with
+    ``early_stopping``, in (0, 1).""",
+    "n_iter_no_change": """\
+n_iter_no_change : int, default={default}
+    Epochs without improvement before ``early_stopping`` stops.""",
+    "tol": """\
+tol : float, default={default}
+    Smallest decrease of the validation loss that counts as an improvement.""",
+}
+
+_ATTRIBUTES_DOC = """\
+loss_curve_ : list of float
+    Mean training loss per epoch.
+validation_scores_ : list of float
+    Validation loss per epoch (empty without ``early_stopping``).
+history_ : list of dict
+    Per epoch: ``epoch``, ``loss``, ``val_loss`` (with ``early_stopping``)
+    and ``time`` (see :mod:`alignkit.callbacks`).
+n_iter_ : int
+    Epochs run, counted across ``warm_start`` fits.
+device_ : torch.device
+    Device the networks live on."""
+
+_PLACEHOLDER = re.compile(r"^( *)%\((training_parameters|training_attributes)\)s$", re.MULTILINE)
 
 
-def _is_torch_object(value):
+def _format_default(value):
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _training_docs(cls):
+    """The two docstring fragments of ``cls``, with the defaults of its ``__init__``."""
+    signature = inspect.signature(cls.__init__)
+    parameters = "\n".join(
+        _PARAMETER_DOCS[name].format(default=_format_default(parameter.default))
+        for name, parameter in signature.parameters.items()
+        if name in _PARAMETER_DOCS
+    )
+    return {"training_parameters": parameters, "training_attributes": _ATTRIBUTES_DOC}
+
+
+def _fill_docstring(cls):
+    if not cls.__doc__ or "%(training_" not in cls.__doc__:
+        return
+    fragments = _training_docs(cls)
+
+    def indent(match):
+        return "\n".join(
+            match.group(1) + line if line else line
+            for line in fragments[match.group(2)].splitlines()
+        )
+
+    cls.__doc__ = _PLACEHOLDER.sub(indent, cls.__doc__)
+
+
+def _torch_objects(state):
+    """The values of ``state`` that go to the torch payload (none unless torch is loaded)."""
+    if "torch" not in sys.modules:
+        return {}
+    training = load("_training")
+    return {name: value for name, value in state.items() if training.is_torch_object(value)}
+
+
+def _devices(state):
+    """The ``torch.device`` values of ``state`` (none unless torch is loaded)."""
     torch = sys.modules.get("torch")
     if torch is None:
-        return False
-    return isinstance(value, (torch.nn.Module, torch.Tensor, torch.optim.Optimizer))
+        return {}
+    return {name: value for name, value in state.items() if isinstance(value, torch.device)}
 
 
 class TorchTrainingMixin:
     """Training machinery shared by torch aligners (see the module docstring)."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _fill_docstring(cls)
+
     # -- torch, device, seeds ---------------------------------------------------------
 
     def _import_torch(self):
         return import_torch(f"{type(self).__name__}.fit")
+
+    def _kernels(self, name):
+        """The torch kernel module ``name`` (see :func:`alignkit.kernels._torch.load`)."""
+        return load(name, f"{type(self).__name__}.fit")
 
     def _resolve_device(self):
         """Set and return ``device_`` from the ``device`` parameter."""
@@ -60,57 +191,18 @@ class TorchTrainingMixin:
         self.device_ = resolve_device(self.device, what=f"{type(self).__name__} device")
         return self.device_
 
-    def _check_training_params(self):
-        name = type(self).__name__
-        for param, minimum in (("max_epochs", 1), ("n_iter_no_change", 1)):
-            value = getattr(self, param, minimum)
-            if _not_int(value) or value < minimum:
-                raise InvalidInputError(
-                    f"{name} {param} must be an int >= {minimum}, got {value!r}"
-                )
-        fraction = getattr(self, "validation_fraction", 0.1)
-        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
-            raise InvalidInputError(
-                f"{name} validation_fraction must be a float in (0, 1), got {fraction!r}"
-            )
-        if not 0 < fraction < 1:
-            raise InvalidInputError(
-                f"{name} validation_fraction must be in (0, 1), got {fraction!r}"
-            )
-        tol = getattr(self, "tol", 0.0)
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or tol < 0:
-            raise InvalidInputError(f"{name} tol must be a float >= 0, got {tol!r}")
-        callbacks = getattr(self, "callbacks", None)
-        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
-            raise InvalidInputError(
-                f"{name} callbacks must be None or a list of callbacks, got "
-                f"{type(callbacks).__name__}"
-            )
-
     def _seed(self):
         """An int seed drawn from ``random_state`` (fresh entropy when None)."""
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    @contextlib.contextmanager
     def _torch_context(self, seed=None):
         """Fork the torch RNG of the CPU (and of ``device_`` if CUDA) and seed it.
 
         The caller's global torch random state is the same after the block.
         """
-        torch = self._import_torch()
-        devices = []
-        device = getattr(self, "device_", None)
-        if device is not None and device.type == "cuda":
-            devices = [0 if device.index is None else device.index]
-        with torch.random.fork_rng(devices=devices):
-            # Seed only the generators forked here: torch.manual_seed would also reseed
-            # every other GPU's generator, which the fork does not restore.
-            seed = self._seed() if seed is None else seed
-            torch.default_generator.manual_seed(seed)
-            if devices:
-                with torch.cuda.device(devices[0]):
-                    torch.cuda.manual_seed(seed)
-            yield torch
+        training = self._kernels("_training")
+        seed = self._seed() if seed is None else seed
+        return training.forked_rng(getattr(self, "device_", None), seed)
 
     def _is_warm(self):
         """Whether this fit continues an earlier one (``warm_start`` and fitted)."""
@@ -135,6 +227,13 @@ class TorchTrainingMixin:
 
     def _callbacks(self):
         callbacks = list(getattr(self, "callbacks", None) or [])
+        hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
+        for k, callback in enumerate(callbacks):
+            if not any(callable(getattr(callback, hook, None)) for hook in hooks):
+                raise InvalidParameterError(
+                    f"{type(self).__name__} callbacks[{k}] is a {type(callback).__name__}, "
+                    f"which has none of the callback methods {hooks}"
+                )
         if getattr(self, "early_stopping", False):
             callbacks.append(
                 EarlyStopping(
@@ -159,11 +258,11 @@ class TorchTrainingMixin:
         max_epochs : int, optional
             Defaults to the ``max_epochs`` parameter.
         """
+        callbacks = self._callbacks()
         if not self._is_warm():
             self.loss_curve_, self.validation_scores_, self.history_ = [], [], []
             self.n_iter_ = 0
         max_epochs = self.max_epochs if max_epochs is None else max_epochs
-        callbacks = self._callbacks()
         for callback in callbacks:
             if hasattr(callback, "on_train_begin"):
                 callback.on_train_begin(self, {"max_epochs": max_epochs, "n_iter": self.n_iter_})
@@ -200,11 +299,8 @@ class TorchTrainingMixin:
     def _training_state_names(self):
         """Names of the fitted attributes that hold torch objects (not constructor parameters)."""
         params = set(self.get_params(deep=False))
-        return [
-            name
-            for name, value in vars(self).items()
-            if name not in params and _is_torch_object(value)
-        ]
+        state = {name: value for name, value in vars(self).items() if name not in params}
+        return list(_torch_objects(state))
 
     def _get_training_state(self):
         """A deep copy of the attributes named by :meth:`_training_state_names`.
@@ -224,32 +320,38 @@ class TorchTrainingMixin:
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(vars(self))
         state = dict(state)
-        torch_objects = {name: value for name, value in state.items() if _is_torch_object(value)}
+        torch_objects = _torch_objects(state)
         if torch_objects:
-            torch = sys.modules["torch"]
-            buffer = io.BytesIO()
-            # One save keeps shared references (an optimizer's parameters are the module's).
-            # CUDA tensors are stored with their device and mapped to the CPU on load.
-            torch.save(torch_objects, buffer)
-            for name in torch_objects:
-                del state[name]
-            state[_PAYLOAD] = buffer.getvalue()
+            state[_PAYLOAD] = load("_training").dump_payload(torch_objects)
+        # A torch.device would make unpickling import torch before __setstate__ can
+        # say which extra is missing: it travels as its string.
+        devices = {name: str(value) for name, value in _devices(state).items()}
+        if devices:
+            state[_DEVICES] = devices
+        for name in [*torch_objects, *devices]:
+            del state[name]
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         payload = state.pop(_PAYLOAD, None)
+        devices = state.pop(_DEVICES, {})
         if hasattr(super(), "__setstate__"):
             super().__setstate__(state)
         else:
             self.__dict__.update(state)
+        if payload is None and not devices:
+            return
+        what = f"Unpickling a fitted {type(self).__name__}"
+        training = load("_training", what)
+        for name, value in devices.items():
+            setattr(self, name, training.as_device(value))
         if payload is None:
             return
-        torch = import_torch(f"Unpickling a fitted {type(self).__name__}")
         device = getattr(self, "device_", None)
-        target = torch.device("cpu")
+        target = training.as_device("cpu")
         if device is not None and device.type != "cpu":
-            if _device_available(torch, device):
+            if training.device_available(device):
                 target = device
             else:
                 warnings.warn(
@@ -259,36 +361,68 @@ class TorchTrainingMixin:
                     stacklevel=2,
                 )
                 self.device_ = target
-        objects = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
-        for name, value in objects.items():
-            setattr(self, name, _to_device(value, target))
+        for name, value in training.load_payload(payload, target).items():
+            setattr(self, name, value)
 
 
-def _not_int(value):
-    return isinstance(value, bool) or not isinstance(value, numbers.Integral)
+class TorchClassifierMixin(ClassifierMixin):
+    """Label handling of a torch aligner whose task predicts classes.
+
+    ``fit`` calls :meth:`_encode_labels`, which sets ``classes_`` (kept on a
+    warm start) and returns the class indices of ``y``.
+    """
+
+    def _encode_labels(self, y, n_samples, *, warm):
+        """Class indices of ``y``: 1-D, one label per sample, no missing label.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``y`` is not 1-D with ``n_samples`` labels, holds a NaN or None
+            (named by index), is not a classification target, has fewer than
+            two classes, or (``warm``) holds a label unseen in the first fit.
+        """
+        name = type(self).__name__
+        if y is None:
+            raise InvalidInputError(f"{name} needs class labels y, one per sample")
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != n_samples:
+            raise InvalidInputError(
+                f"y must be 1-D with one label per image ({n_samples}), got shape {labels.shape}"
+            )
+        missing = _missing_labels(labels)
+        if missing.any():
+            index = int(np.flatnonzero(missing)[0])
+            shown = "None" if labels[index] is None else "NaN"
+            raise InvalidInputError(
+                f"y[{index}] is {shown}: a missing label; every sample needs a class "
+                f"({int(missing.sum())} of {n_samples} labels are missing)"
+            )
+        try:
+            check_classification_targets(labels)
+        except ValueError as error:
+            raise InvalidInputError(f"y must hold class labels: {error}") from None
+        if warm:
+            unknown = np.setdiff1d(labels, self.classes_)
+            if len(unknown):
+                raise InvalidInputError(
+                    f"y holds label {unknown[0]!r}, unseen in the first fit (warm_start)"
+                )
+        else:
+            classes = np.unique(labels)
+            if len(classes) < 2:
+                raise InvalidInputError(
+                    f"{name} needs at least two classes in y to train a classifier, got "
+                    f"{len(classes)}"
+                )
+            self.classes_ = classes
+        return np.searchsorted(self.classes_, labels)
 
 
-def _to_device(value, device):
-    torch = sys.modules["torch"]
-    if device.type == "cpu":
-        return value
-    if isinstance(value, torch.nn.Module):
-        return value.to(device)
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, torch.optim.Optimizer):
-        for slot in value.state.values():
-            for key, item in slot.items():
-                if isinstance(item, torch.Tensor):
-                    slot[key] = item.to(device)
-    return value
-
-
-def _device_available(torch, device):
-    if device.type == "cuda":
-        index = 0 if device.index is None else device.index
-        return torch.cuda.is_available() and index < torch.cuda.device_count()
-    if device.type == "mps":
-        backend = getattr(torch.backends, "mps", None)
-        return backend is not None and backend.is_available()
-    return True
+def _missing_labels(labels):
+    """Boolean mask of NaN (float) or None / NaN (object) labels."""
+    if labels.dtype.kind in "fc":
+        return np.isnan(labels)
+    if labels.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and v != v) for v in labels], bool)
+    return np.zeros(len(labels), bool)

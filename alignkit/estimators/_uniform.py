@@ -1,13 +1,11 @@
 """UniformAligner: uniform time warping, the baseline of alignment papers."""
 
-import numbers
-
 import numpy as np
 
-from ..base import BaseAligner
+from ..base import SequenceAligner, _resample
+from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..core.results import Alignment
-from ..exceptions import InvalidInputError
-from ..validation import check_collection, check_pair
+from ..validation import check_collection, check_memory, check_pair
 
 __all__ = ["UniformAligner", "uniform_path"]
 
@@ -45,15 +43,7 @@ def uniform_path(n, m):
     return path
 
 
-def _resample(sequence, length):
-    old = np.linspace(0.0, 1.0, len(sequence))
-    new = np.linspace(0.0, 1.0, length)
-    if len(sequence) == 1:
-        return np.repeat(sequence, length, axis=0)
-    return np.stack([np.interp(new, old, channel) for channel in sequence.T], axis=1)
-
-
-class UniformAligner(BaseAligner):
+class UniformAligner(SequenceAligner):
     """Uniform time warping: resample every sequence linearly to one length.
 
     The reference point that alignment papers report against: no
@@ -80,6 +70,15 @@ class UniformAligner(BaseAligner):
     array([0. , 0.5, 1. , 1.5, 2. ])
     """
 
+    _alignkit_tags = frozenset({"explicit", "baseline"})
+
+    _parameter_constraints = {
+        "n_timepoints": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"max", "min", "median"}),
+        ],
+    }
+
     def __init__(self, n_timepoints="max"):
         self.n_timepoints = n_timepoints
 
@@ -97,22 +96,14 @@ class UniformAligner(BaseAligner):
         -------
         self : UniformAligner
         """
+        check_estimator_params(self)
         sequences = check_collection(X, name="X")
         lengths = [len(s) for s in sequences]
         rules = {"max": max, "min": min, "median": lambda v: int(np.median(v))}
-        if isinstance(self.n_timepoints, str) and self.n_timepoints in rules:
+        if isinstance(self.n_timepoints, str):
             self.n_timepoints_ = int(rules[self.n_timepoints](lengths))
-        elif (
-            isinstance(self.n_timepoints, numbers.Integral)
-            and not isinstance(self.n_timepoints, bool)
-            and self.n_timepoints >= 1
-        ):
-            self.n_timepoints_ = int(self.n_timepoints)
         else:
-            raise InvalidInputError(
-                "UniformAligner n_timepoints must be an int >= 1 or one of "
-                f"'max', 'min', 'median', got {self.n_timepoints!r}"
-            )
+            self.n_timepoints_ = int(self.n_timepoints)
         self.n_channels_ = sequences[0].shape[1]
         return self
 
@@ -130,6 +121,10 @@ class UniformAligner(BaseAligner):
             ``n_timepoints`` is ``n_timepoints_`` and ``n_channels`` is ``n_channels_``.
         """
         sequences = self._check_fitted_collection(X)
+        check_memory(
+            8 * len(sequences) * self.n_timepoints_ * self.n_channels_,
+            f"{len(sequences)} sequences resampled to n_timepoints={self.n_timepoints_}",
+        )
         return np.stack([_resample(s, self.n_timepoints_) for s in sequences])
 
     def align(self, a, b):
@@ -138,7 +133,9 @@ class UniformAligner(BaseAligner):
         Parameters
         ----------
         a : array-like of shape (n,) or (n, n_channels)
+            First sequence.
         b : array-like of shape (m,) or (m, n_channels)
+            Second sequence, with the same channels as ``a``.
 
         Returns
         -------

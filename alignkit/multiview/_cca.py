@@ -1,8 +1,17 @@
-"""Multi-set canonical correlation analysis, solved exactly as a generalised eigenproblem.
+"""Canonical correlation analysis: the one CCA module of alignkit.
 
-The spatial step of canonical time warping (CTW, two views) and of its
-generalised form (GCTW, m >= 3 views). Private: the aligners call it on views
-that are already warped onto one timeline.
+- :func:`multiset_cca`: multi-set CCA solved exactly as a generalised
+  eigenproblem, the spatial step of canonical time warping (CTW, two views)
+  and of its generalised form (GCTW, m >= 3 views);
+- :func:`linear_cca`: two-view CCA with an additive ridge per view, the
+  final linear layer of deep CTW on top of its encoders. Its differentiable
+  torch twin, which deep CTW trains through, is
+  ``alignkit.kernels._torch._cca.canonical_correlations`` (torch-only code
+  lives under ``kernels/_torch``, so importing this module never imports
+  torch).
+
+Private: the aligners call them on views that are already warped onto one
+timeline.
 
 With ``m`` centred views ``X_k`` of shape ``(n_frames, d_k)``, covariance
 blocks ``C_kl = X_k^T X_l / n_frames`` and a ridge ``reg`` in ``[0, 1)``, the
@@ -28,7 +37,7 @@ from scipy import linalg
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["multiset_cca", "ctw_objective", "resolve_n_components"]
+__all__ = ["multiset_cca", "ctw_objective", "linear_cca", "resolve_n_components"]
 
 # A view covariance whose smallest eigenvalue is below this fraction of its
 # largest is treated as singular: eigh(A, B) would return meaningless vectors.
@@ -119,7 +128,15 @@ def _blocks(arrays, reg):
     n_frames = len(arrays[0])
     sizes = [a.shape[1] for a in arrays]
     stacked = np.hstack(arrays)
-    covariance = stacked.T @ stacked / n_frames
+    with np.errstate(over="ignore", invalid="ignore"):
+        covariance = stacked.T @ stacked / n_frames
+    if not np.isfinite(covariance).all():
+        worst = int(np.argmax([np.max(np.abs(a)) for a in arrays]))
+        raise InvalidInputError(
+            f"the covariance of view {worst} overflows float64 (largest magnitude "
+            f"{np.max(np.abs(arrays[worst])):.3g}); rescale the views, for example by "
+            "standardising each channel"
+        )
     edges = np.concatenate([[0], np.cumsum(sizes)])
     a_matrix = covariance.copy()
     b_matrix = np.zeros_like(covariance)
@@ -177,7 +194,8 @@ def multiset_cca(views, reg=0.0, n_components=0.95):
     ------
     InvalidInputError
         When the views disagree in length, hold NaN, have fewer than 2 frames,
-        or a view covariance is singular with the given ``reg``.
+        a view covariance is singular with the given ``reg``, or the
+        covariances overflow float64.
 
     Examples
     --------
@@ -246,3 +264,65 @@ def ctw_objective(views, projections, reg=0.0):
             residual += float(np.sum((projected[k] - other) ** 2))
     penalty = sum(float(np.sum(np.asarray(v, dtype=np.float64) ** 2)) for v in projections)
     return residual / len(arrays[0]) + reg / (1.0 - reg) * penalty
+
+
+def linear_cca(h_a, h_b, reg_a, reg_b, n_components):
+    """Two-view CCA with a ridge per view: projections, means and correlations.
+
+    With centred views, ``S_aa = H_a^T H_a / (L - 1) + reg_a I`` (and so for
+    ``b``) and ``S_ab = H_a^T H_b / (L - 1)``, the correlations are the
+    singular values of ``L_a^{-1} S_ab L_b^{-T}`` (Cholesky factors
+    ``S = L L^T``), as in
+    ``alignkit.kernels._torch._cca.canonical_correlations``. With its
+    singular vectors ``U`` and ``V``, ``W_a = L_a^{-T} U`` and
+    ``W_b = L_b^{-T} V``.
+
+    Parameters
+    ----------
+    h_a : ndarray of shape (n_frames, n_features_a)
+        First view, one row per frame.
+    h_b : ndarray of shape (n_frames, n_features_b)
+        Second view, on the same frames.
+    reg_a, reg_b : float
+        Ridge added to each view's covariance (``>= 0``; ``> 0`` when a
+        view's covariance is singular).
+    n_components : int
+        Number of columns of each projection, at most
+        ``min(n_features_a, n_features_b)``.
+
+    Returns
+    -------
+    projections : tuple of ndarray
+        ``(W_a, W_b)`` of shapes ``(n_features_a, n_components)`` and
+        ``(n_features_b, n_components)``: the variates ``(H - mean) W`` have
+        ``W^T S W = I`` (unit variance with the ridge) and cross-covariance
+        ``diag(correlations[:n_components])``.
+    means : tuple of ndarray
+        The views' means, subtracted before projecting.
+    correlations : ndarray of shape (min(n_features_a, n_features_b),)
+        All canonical correlations, in descending order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.multiview._cca import linear_cca
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.normal(size=(500, 1))
+    >>> h_a = np.hstack([latent, rng.normal(size=(500, 1))])
+    >>> h_b = np.hstack([rng.normal(size=(500, 1)), -3 * latent])
+    >>> (w_a, w_b), means, correlations = linear_cca(h_a, h_b, 0.0, 0.0, 1)
+    >>> round(float(correlations[0]), 6), w_a.shape, w_b.shape
+    (1.0, (2, 1), (2, 1))
+    """
+    n_frames = len(h_a)
+    means = (h_a.mean(axis=0), h_b.mean(axis=0))
+    h_a, h_b = h_a - means[0], h_b - means[1]
+    s_aa = h_a.T @ h_a / (n_frames - 1) + reg_a * np.eye(h_a.shape[1])
+    s_bb = h_b.T @ h_b / (n_frames - 1) + reg_b * np.eye(h_b.shape[1])
+    l_a, l_b = np.linalg.cholesky(s_aa), np.linalg.cholesky(s_bb)
+    whitened = np.linalg.solve(l_a, h_a.T @ h_b / (n_frames - 1))
+    whitened = np.linalg.solve(l_b, whitened.T).T
+    left, correlations, right_t = np.linalg.svd(whitened)
+    w_a = np.linalg.solve(l_a.T, left[:, :n_components])
+    w_b = np.linalg.solve(l_b.T, right_t[:n_components].T)
+    return (w_a, w_b), means, correlations

@@ -11,7 +11,9 @@ import numbers
 
 import numpy as np
 
+from ..core.params import Integral, Interval, Real, StrOptions, validate_params
 from ..exceptions import InvalidInputError, WindowError
+from ..kernels._numba._asymmetric import asymmetric_dtw
 from ..validation import check_sequence, check_window
 from ._basis import basis_bank, check_bases, fit_weights, gauss_newton_step, interpolate_frames
 from ._cca import ctw_objective, multiset_cca
@@ -229,35 +231,28 @@ def _asymmetric_dtw(sequence, reference, bounds):
 
     ZCTW's ``adtw``: the reference (latent) axis moves one frame per step and
     the sequence stays or advances by one, so the path has the reference's
-    length. Ties prefer advancing.
+    length. Ties prefer advancing. ``bounds`` is ``(lo, hi)``, the latent
+    frames ``[lo[i], hi[i])`` row ``i`` of ``sequence`` may match, or None.
+    The dynamic programme is the kernel
+    :func:`alignkit.kernels._numba._asymmetric.asymmetric_dtw`.
     """
     n_frames, n_latent = len(sequence), len(reference)
-    cost = (
-        np.sum(sequence**2, axis=1)[:, None]
-        + np.sum(reference**2, axis=1)[None, :]
-        - 2.0 * sequence @ reference.T
+    if bounds is None:
+        lo = np.zeros(n_frames, dtype=np.int64)
+        hi = np.full(n_frames, n_latent, dtype=np.int64)
+    else:
+        lo, hi = (np.ascontiguousarray(edge, dtype=np.int64) for edge in bounds)
+    path, total = asymmetric_dtw(
+        np.ascontiguousarray(sequence, dtype=np.float64),
+        np.ascontiguousarray(reference, dtype=np.float64),
+        lo,
+        hi,
     )
-    cost = np.maximum(cost, 0.0)
-    if bounds is not None:
-        columns = np.arange(n_latent)[None, :]
-        cost[(columns < bounds[0][:, None]) | (columns >= bounds[1][:, None])] = np.inf
-    total = np.full(n_frames, np.inf)
-    total[0] = cost[0, 0]
-    advance = np.zeros((n_frames, n_latent), dtype=bool)
-    for j in range(1, n_latent):
-        moved = np.concatenate([[np.inf], total[:-1]])
-        advance[:, j] = moved <= total
-        total = cost[:, j] + np.minimum(moved, total)
-    if not np.isfinite(total[-1]):
+    if not np.isfinite(total):
         raise WindowError(
             f"window admits no path between a sequence of {n_frames} frames and the latent "
             f"timeline of {n_latent} frames; widen it"
         )
-    path = np.empty(n_latent, dtype=np.int64)
-    frame = n_frames - 1
-    for j in range(n_latent - 1, -1, -1):
-        path[j] = frame
-        frame -= int(advance[frame, j])
     return path
 
 
@@ -271,7 +266,9 @@ class _MeanDTW:
         self.initial = (2 * steps * (sizes - 1) + (n_latent - 1)) // (2 * (n_latent - 1))
         self.bounds = None
         if window is not None:
-            self.bounds = [window.bounds(n, n_latent)[:2] for n in lengths]
+            from ..kernels._numba._bounds import band_bounds
+
+            self.bounds = [band_bounds(window, n, n_latent)[:2] for n in lengths]
 
     def warps(self, state):
         return state
@@ -323,19 +320,8 @@ class _BasisGN:
         return gauss_newton_step(projected, self.banks, origin, self.smoothness)
 
 
-def _check_options(warping, n_timepoints, max_iter, tol, warm_start, smoothness, window, lengths):
-    if warping not in ("dtw", "gtw"):
-        raise InvalidInputError(f"warping must be 'dtw' or 'gtw', got {warping!r}")
-    for name, value, minimum in (("n_timepoints", n_timepoints, 2), ("max_iter", max_iter, 1)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
-        ):
-            raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    for name, value in (("tol", tol), ("smoothness", smoothness)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-            raise InvalidInputError(f"{name} must be a number >= 0, got {value!r}")
-    if not isinstance(warm_start, (bool, np.bool_)):
-        raise InvalidInputError(f"warm_start must be True or False, got {warm_start!r}")
+def _check_options(warping, n_timepoints, smoothness, window, lengths):
+    """The checks that relate options to each other and to the sequences."""
     n_latent = max(lengths) if n_timepoints is None else int(n_timepoints)
     if warping == "gtw" and window is not None:
         raise InvalidInputError("window applies to warping='dtw' only; pass window=None")
@@ -395,6 +381,16 @@ def _iterate(sequences, engine, n_components, reg, max_iter, tol):
     )
 
 
+@validate_params(
+    {
+        "warping": [StrOptions({"dtw", "gtw"})],
+        "n_timepoints": [Interval(Integral, 2, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "smoothness": [Interval(Real, 0, None, closed="left")],
+    }
+)
 def gctw(
     sequences,
     *,
@@ -458,10 +454,13 @@ def gctw(
 
     Raises
     ------
+    InvalidParameterError
+        An option of the wrong type or out of range (a subclass of
+        :class:`~alignkit.exceptions.InvalidInputError`).
     InvalidInputError
         Fewer than 2 sequences, a sequence with NaN, inf or a single
-        timepoint, a bad basis specification or option, or a singular view
-        covariance with the given ``reg``.
+        timepoint, a bad basis specification, options that contradict each
+        other, or a singular view covariance with the given ``reg``.
     WindowError
         A malformed window, or one that admits no path.
 
@@ -530,9 +529,7 @@ def gctw(
     """
     arrays = _check_sequences(sequences)
     lengths = [len(a) for a in arrays]
-    n_latent = _check_options(
-        warping, n_timepoints, max_iter, tol, warm_start, smoothness, window, lengths
-    )
+    n_latent = _check_options(warping, n_timepoints, smoothness, window, lengths)
     if warping == "dtw":
         parsed = None if window is None else check_window(window)
         engine = _MeanDTW(lengths, n_latent, parsed)

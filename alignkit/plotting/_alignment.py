@@ -1,11 +1,14 @@
 """plot_alignment: two sequences one above the other, matched points joined by lines."""
 
-import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..exceptions import InvalidInputError
+from ..core.params import Integral, Interval, Real, validate_params
 from ._common import (
+    LABELS,
+    Channels,
     check_alignment,
     check_channels,
     check_pair,
@@ -13,6 +16,11 @@ from ._common import (
     default_title,
     import_pyplot,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..core.results import Alignment
 
 __all__ = ["plot_alignment"]
 
@@ -22,14 +30,6 @@ def _subsample(path, max_lines):
     if max_lines is None or len(path) <= max_lines:
         return path
     return path[np.linspace(0, len(path) - 1, max_lines).round().astype(np.int64)]
-
-
-def _check_max_lines(max_lines):
-    if max_lines is None:
-        return None
-    if isinstance(max_lines, bool) or not isinstance(max_lines, numbers.Integral) or max_lines < 1:
-        raise InvalidInputError(f"max_lines must be None or an int >= 1, got {max_lines!r}")
-    return int(max_lines)
 
 
 def _stack_traces(a, b, selected, offset):
@@ -57,19 +57,26 @@ def _connections(path, trace_a, trace_b):
     return np.stack([np.column_stack([i, trace_a[i]]), np.column_stack([j, trace_b[j]])], axis=1)
 
 
+@validate_params(
+    {
+        "offset": [Interval(Real, None, None, closed="neither"), None],
+        "max_lines": [Interval(Integral, 1, None, closed="left"), None],
+        **LABELS,
+    }
+)
 def plot_alignment(
-    alignment,
-    a,
-    b,
+    alignment: "Alignment",
+    a: ArrayLike,
+    b: ArrayLike,
     *,
-    ax=None,
-    channels=0,
-    offset=None,
-    max_lines=None,
-    true_path=None,
-    labels=("a", "b"),
-    title=None,
-):
+    ax: "Axes | None" = None,
+    channels: Channels = 0,
+    offset: float | None = None,
+    max_lines: int | None = None,
+    true_path: ArrayLike | None = None,
+    labels: tuple[str, str] = ("a", "b"),
+    title: str | None = None,
+) -> "Axes":
     """Draw two sequences one above the other with lines joining matched points.
 
     Parameters
@@ -131,7 +138,6 @@ def plot_alignment(
     check_alignment(alignment, "plot_alignment")
     a, b = check_pair(alignment, a, b)
     selected = check_channels(channels, a.shape[1])
-    max_lines = _check_max_lines(max_lines)
     if true_path is not None:
         true_path = check_true_path(true_path, alignment.shape)
     if ax is None:

@@ -1,11 +1,18 @@
 """Shared checks and helpers of the plotting functions."""
 
 import numbers
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 from ..exceptions import InvalidInputError
 from ..validation import check_sequence
+
+# What ``channels`` may be: one index, several, or "all".
+Channels = int | Sequence[int] | Literal["all"]
+# The parameters every plotting function declares alike.
+LABELS = {"labels": [tuple, list], "title": [str, None]}
 
 
 def import_pyplot():

@@ -1,9 +1,15 @@
 """plot_cost_matrix: the accumulated cost matrix (or the bare grid) with the path on top."""
 
-import numpy as np
+from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..core.params import StrOptions, validate_params
 from ..exceptions import InvalidInputError
 from ._common import (
+    LABELS,
+    Channels,
     check_alignment,
     check_channels,
     check_pair,
@@ -12,12 +18,16 @@ from ._common import (
     import_pyplot,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+
+    from ..core.results import Alignment
+
 __all__ = ["plot_cost_matrix"]
 
 
 def _check_cost(alignment, show_cost):
-    if show_cost not in (True, False, "auto"):
-        raise InvalidInputError(f"show_cost must be True, False or 'auto', got {show_cost!r}")
     cost = alignment.cost_matrix
     if show_cost is True and cost is None:
         raise InvalidInputError(
@@ -74,19 +84,20 @@ def _draw_margins(matrix_ax, ax_a, ax_b, a, b, selected, labels):
     ax_b.set_xlabel(f"{labels[1]} (timepoint)")
 
 
+@validate_params({"show_cost": ["boolean", StrOptions({"auto"})], **LABELS})
 def plot_cost_matrix(
-    alignment,
-    a=None,
-    b=None,
+    alignment: "Alignment",
+    a: ArrayLike | None = None,
+    b: ArrayLike | None = None,
     *,
-    ax=None,
-    show_cost="auto",
-    channels=0,
-    true_path=None,
-    labels=("a", "b"),
-    cmap="viridis",
-    title=None,
-):
+    ax: "Axes | None" = None,
+    show_cost: bool | str = "auto",
+    channels: Channels = 0,
+    true_path: ArrayLike | None = None,
+    labels: tuple[str, str] = ("a", "b"),
+    cmap: "str | Colormap" = "viridis",
+    title: str | None = None,
+) -> "Axes":
     """Draw the accumulated cost matrix with the warping path on top.
 
     Row ``i`` of the picture is timepoint ``i`` of ``a`` (the vertical axis,

@@ -13,9 +13,11 @@ from numba import njit
 
 from ._flags import JIT_OPTIONS
 
+# Window kind codes of :func:`window_bounds` (see :func:`window_spec`).
 FULL = 0
-SAKOE_CHIBA = 1
-ITAKURA = 2
+RADIUS = 1
+FRACTION = 2
+ITAKURA = 3
 
 
 @njit(**JIT_OPTIONS)
@@ -48,6 +50,8 @@ def sakoe_chiba_bounds(n, m, radius):
     band symmetric under transposition.
     """
     lo, hi = diagonal_bounds(n, m)
+    # A radius of max(n, m) covers every cell; more would overflow ``hi + radius``.
+    radius = min(radius, max(n, m))
     if radius == 0:
         return lo, hi
     out_lo = np.empty(n, dtype=np.int64)
@@ -88,21 +92,55 @@ def fraction_to_radius(fraction, n, m):
 
 
 @njit(**JIT_OPTIONS)
-def window_bounds(n, m, kind, param):
-    """Bounds for a window given as ``(kind, param)``.
+def window_bounds(n, m, kind, radius, value):
+    """Bounds for a window given by an explicit kind code.
 
-    ``param`` is the integer radius for Sakoe-Chiba when >= 0 and a fraction
-    of the longer length encoded as ``-1 - fraction`` when negative; for
-    Itakura it is the maximum slope.
+    ``radius`` (int) is read for ``RADIUS``, ``value`` (float) for
+    ``FRACTION`` (the fraction of the longer length) and ``ITAKURA`` (the
+    maximum slope); the other argument is ignored. A radius beyond the problem
+    is clamped to ``max(n, m)``, which covers every cell.
     """
-    if kind == SAKOE_CHIBA:
-        if param >= 0:
-            radius = int(param)
-        else:
-            radius = fraction_to_radius(-1.0 - param, n, m)
-        return sakoe_chiba_bounds(n, m, radius)
+    if kind == RADIUS:
+        return sakoe_chiba_bounds(n, m, min(radius, max(n, m)))
+    if kind == FRACTION:
+        return sakoe_chiba_bounds(n, m, fraction_to_radius(value, n, m))
     if kind == ITAKURA:
-        return itakura_bounds(n, m, param)
+        return itakura_bounds(n, m, value)
     lo = np.zeros(n, dtype=np.int64)
     hi = np.full(n, m, dtype=np.int64)
     return lo, hi
+
+
+def window_spec(window, n, m):
+    """``(kind, radius, value)`` of a parsed window for problems of at most ``n`` by ``m``.
+
+    ``window`` is an :class:`alignkit.core.window.Window` without a mask (read
+    by its fields; kernels import no other layer), or None for the full
+    window. The radius is clamped to ``max(n, m)``, so it always fits an int64.
+    """
+    if window is None:
+        return FULL, 0, 0.0
+    if window.slope is not None:
+        return ITAKURA, 0, float(window.slope)
+    if window.fraction is not None:
+        return FRACTION, 0, float(window.fraction)
+    if window.radius is not None and window.radius < max(n, m):
+        return RADIUS, int(window.radius), 0.0
+    return FULL, 0, 0.0
+
+
+def band_bounds(window, n, m):
+    """Per-row bounds ``(lo, hi)`` and the flat cell mask of a parsed window for ``n`` by ``m``.
+
+    The cell mask is empty unless the window is a mask of shape ``(n, m)``;
+    then it holds the allowed flags of the cells ``[lo[i], hi[i])`` row after row.
+    None is the full window.
+    """
+    if window is None or window.mask is None:
+        lo, hi = window_bounds(n, m, *window_spec(window, n, m))
+        return lo, hi, np.zeros(0, dtype=np.bool_)
+    rows = window.mask
+    lo = np.argmax(rows, axis=1).astype(np.int64)
+    hi = (m - np.argmax(rows[:, ::-1], axis=1)).astype(np.int64)
+    cell_ok = np.concatenate([rows[i, lo[i] : hi[i]] for i in range(n)])
+    return lo, hi, cell_ok

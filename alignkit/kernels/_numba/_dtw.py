@@ -183,10 +183,10 @@ def backtrack_banded(acc, offsets, lo, hi, m):
 
 
 @njit(**JIT_OPTIONS)
-def dtw_distance_pair(x, y, kind, param):
+def dtw_distance_pair(x, y, kind, radius, value):
     """Summed cost for one pair under a window spec, in O(n + m) memory."""
     # Buffers follow the rows: put the shorter sequence there.
     if x.shape[0] > y.shape[0]:
         x, y = y, x
-    lo, hi = window_bounds(x.shape[0], y.shape[0], kind, param)
+    lo, hi = window_bounds(x.shape[0], y.shape[0], kind, radius, value)
     return dtw_distance_diagonals(x, y, lo, hi)

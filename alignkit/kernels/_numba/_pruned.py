@@ -171,7 +171,7 @@ def _insert(dist_row, idx_row, distance, index):
 
 
 @njit(**JIT_OPTIONS)
-def _first_bounds(q, t_flat, t_off, t_lower, t_upper, kind, param, use_bounds, stats):
+def _first_bounds(q, t_flat, t_off, t_lower, t_upper, kind, radius, value, use_bounds, stats):
     """LB_Kim and forward LB_Keogh (equal lengths) of every candidate; counts band cells."""
     n_train = t_off.shape[0] - 1
     kim = np.zeros(n_train)
@@ -183,7 +183,7 @@ def _first_bounds(q, t_flat, t_off, t_lower, t_upper, kind, param, use_bounds, s
         start, stop = t_off[c], t_off[c + 1]
         if stop - start != last_length:
             last_length = stop - start
-            lo, hi = window_bounds(q.shape[0], last_length, kind, param)
+            lo, hi = window_bounds(q.shape[0], last_length, kind, radius, value)
             band_cells = np.sum(hi - lo)
         stats[STAT_ALL_CELLS] += band_cells
         if use_bounds:
@@ -194,10 +194,12 @@ def _first_bounds(q, t_flat, t_off, t_lower, t_upper, kind, param, use_bounds, s
 
 
 @njit(**JIT_OPTIONS)
-def _candidate(q, c, q_lower, q_upper, c_lower, c_upper, kind, param, threshold, use_bounds):
+def _candidate(
+    q, c, q_lower, q_upper, c_lower, c_upper, kind, radius, value, threshold, use_bounds
+):
     """Pruned distance of one candidate: ``(total or inf, cells, pruned_by_keogh)``."""
     n = q.shape[0]
-    lo, hi = window_bounds(n, c.shape[0], kind, param)
+    lo, hi = window_bounds(n, c.shape[0], kind, radius, value)
     band_cells = np.sum(hi - lo)
     if c.shape[0] == n and band_cells == n:
         # The band is the diagonal (radius 0): the DTW is the diagonal cost.
@@ -206,7 +208,7 @@ def _candidate(q, c, q_lower, q_upper, c_lower, c_upper, kind, param, threshold,
     if not use_bounds or (threshold == _INF and c.shape[0] != n):
         # Nothing to prune with.
         if band_cells >= DIAGONAL_SWEEP_WIDTH * n:
-            return dtw_distance_pair(q, c, kind, param), band_cells, False
+            return dtw_distance_pair(q, c, kind, radius, value), band_cells, False
         total, cells = dtw_pruned(q, c, lo, hi, _INF, np.empty(0))
         return total, cells, False
     if c.shape[0] != n:
@@ -234,14 +236,16 @@ def _candidate(q, c, q_lower, q_upper, c_lower, c_upper, kind, param, threshold,
 
 @njit(**JIT_OPTIONS)
 def _search_one(
-    q, t_flat, t_off, t_lower, t_upper, kind, param, use_bounds, dist_row, idx_row, stats
+    q, t_flat, t_off, t_lower, t_upper, kind, radius, value, use_bounds, dist_row, idx_row, stats
 ):
     n_train = t_off.shape[0] - 1
     dist_row[:] = _INF
     idx_row[:] = n_train
-    lo, hi = window_bounds(q.shape[0], q.shape[0], kind, param)
+    lo, hi = window_bounds(q.shape[0], q.shape[0], kind, radius, value)
     q_lower, q_upper = envelope(q, lo, hi)
-    kim, keogh = _first_bounds(q, t_flat, t_off, t_lower, t_upper, kind, param, use_bounds, stats)
+    kim, keogh = _first_bounds(
+        q, t_flat, t_off, t_lower, t_upper, kind, radius, value, use_bounds, stats
+    )
     stats[STAT_PAIRS] += n_train
     # Visiting candidates by increasing bound lowers the best-so-far early and
     # lets the first bound above it end the search.
@@ -262,7 +266,8 @@ def _search_one(
             t_lower[start:stop],
             t_upper[start:stop],
             kind,
-            param,
+            radius,
+            value,
             threshold,
             use_bounds,
         )
@@ -276,7 +281,7 @@ def _search_one(
 
 
 @njit(**JIT_OPTIONS)
-def knn_search(q_flat, q_off, t_flat, t_off, t_lower, t_upper, kind, param, k, use_bounds):
+def knn_search(q_flat, q_off, t_flat, t_off, t_lower, t_upper, kind, radius, value, k, use_bounds):
     """The ``k`` nearest training sequences of every query, exactly.
 
     ``t_lower`` / ``t_upper`` hold each training sequence's envelope along its
@@ -302,7 +307,8 @@ def knn_search(q_flat, q_off, t_flat, t_off, t_lower, t_upper, kind, param, k, u
             t_lower,
             t_upper,
             kind,
-            param,
+            radius,
+            value,
             use_bounds,
             distances[a],
             indices[a],
@@ -312,7 +318,7 @@ def knn_search(q_flat, q_off, t_flat, t_off, t_lower, t_upper, kind, param, k, u
 
 
 @njit(**JIT_OPTIONS)
-def dtw_block(x_flat, x_off, y_flat, y_off, kind, param, row_start, row_stop, upper):
+def dtw_block(x_flat, x_off, y_flat, y_off, kind, radius, value, row_start, row_stop, upper):
     """Rows ``row_start:row_stop`` of the summed-cost matrix between two packed collections.
 
     With ``upper`` (``x`` and ``y`` the same collection) only entries right
@@ -324,7 +330,7 @@ def dtw_block(x_flat, x_off, y_flat, y_off, kind, param, row_start, row_stop, up
         x = x_flat[x_off[a] : x_off[a + 1]]
         for b in range(a + 1 if upper else 0, n_y):
             out[a - row_start, b] = dtw_distance_pair(
-                x, y_flat[y_off[b] : y_off[b + 1]], kind, param
+                x, y_flat[y_off[b] : y_off[b + 1]], kind, radius, value
             )
     return out
 

@@ -14,7 +14,7 @@ from ._flags import JIT_OPTIONS
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def dtw_matrix_threads(x_flat, x_off, y_flat, y_off, kind, param, row_edges, upper):
+def dtw_matrix_threads(x_flat, x_off, y_flat, y_off, kind, radius, value, row_edges, upper):
     """Summed-cost matrix between two packed collections, one thread per row chunk.
 
     Chunk ``c`` holds rows ``row_edges[c]:row_edges[c + 1]``. With ``upper``
@@ -28,5 +28,7 @@ def dtw_matrix_threads(x_flat, x_off, y_flat, y_off, kind, param, row_edges, upp
         for a in range(row_edges[chunk], row_edges[chunk + 1]):
             x = x_flat[x_off[a] : x_off[a + 1]]
             for b in range(a + 1 if upper else 0, n_y):
-                out[a, b] = dtw_distance_pair(x, y_flat[y_off[b] : y_off[b + 1]], kind, param)
+                out[a, b] = dtw_distance_pair(
+                    x, y_flat[y_off[b] : y_off[b + 1]], kind, radius, value
+                )
     return out

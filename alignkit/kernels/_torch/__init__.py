@@ -1,18 +1,31 @@
-"""Torch kernels: guarded import and device resolution.
+"""Torch kernels: the one guarded entry point to torch, and device resolution.
 
-Nothing here imports torch at module import time; :func:`import_torch` does,
-and raises an :class:`ImportError` naming the ``alignkit[torch]`` extra when
-torch is missing.
+The modules of this package that hold ``nn.Module`` classes and forward passes
+(``_spatial``, ``_glimpse``, ``_attention``, ``_training``) import torch at
+their top. Code outside this package never imports them directly: it calls
+:func:`load`, which imports one of them (or :func:`import_torch` for torch
+itself) and turns a missing torch into an :class:`ImportError` that names the
+``alignkit[torch]`` extra. This ``__init__`` never imports torch at import
+time, so ``import alignkit`` stays free of it.
 """
 
 import importlib
 
-__all__ = ["import_torch", "resolve_device", "torch_available"]
+__all__ = ["import_torch", "load", "resolve_device", "torch_available"]
 
 _MESSAGE = (
     "{what} needs PyTorch, which is not installed. Install the torch extra: "
     "pip install 'alignkit[torch]'"
 )
+
+
+def _guarded_import(module, what):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name is not None and error.name.split(".")[0] != "torch":
+            raise
+        raise ImportError(_MESSAGE.format(what=what)) from error
 
 
 def import_torch(what="This feature"):
@@ -32,10 +45,35 @@ def import_torch(what="This feature"):
     ImportError
         If torch is not installed; the message names the ``alignkit[torch]`` extra.
     """
-    try:
-        return importlib.import_module("torch")
-    except ImportError as error:
-        raise ImportError(_MESSAGE.format(what=what)) from error
+    return _guarded_import("torch", what)
+
+
+def load(name, what="This feature"):
+    """Import and return the torch kernel module ``alignkit.kernels._torch.<name>``.
+
+    Parameters
+    ----------
+    name : str
+        Module name inside this package, for example ``"_spatial"``.
+    what : str, default="This feature"
+        Name of the caller, used in the error message.
+
+    Returns
+    -------
+    module : module
+
+    Raises
+    ------
+    ImportError
+        If torch is not installed; the message names the ``alignkit[torch]`` extra.
+
+    Examples
+    --------
+    >>> from alignkit.kernels._torch import load
+    >>> load("_spatial").TRANSFORMS[:2]
+    ('attention', 'similarity')
+    """
+    return _guarded_import(f"{__name__}.{name}", what)
 
 
 def torch_available():

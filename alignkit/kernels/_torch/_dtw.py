@@ -26,7 +26,7 @@ vector loops on a CPU, coalesced loads on a GPU.
 import numpy as np
 
 from ...exceptions import InvalidInputError
-from ...validation import check_window
+from .._numba._bounds import band_bounds
 from . import import_torch
 
 __all__ = ["DiagonalCosts", "DiagonalPlan", "diagonal_plan", "dtw_batch", "paths_to_list"]
@@ -67,11 +67,11 @@ class DiagonalPlan:
         return valid
 
 
-def _pair_bounds(parsed, n, m, n_rows):
+def _pair_bounds(window, n, m, n_rows):
     """Row bounds of one pair, padded to ``n_rows`` with empty rows."""
     lo = np.zeros(n_rows, dtype=np.int64)
     hi = np.zeros(n_rows, dtype=np.int64)
-    pair_lo, pair_hi, _ = parsed.bounds(n, m)
+    pair_lo, pair_hi, _ = band_bounds(window, n, m)
     lo[:n], hi[:n] = pair_lo, pair_hi
     return lo, hi
 
@@ -85,7 +85,7 @@ def _runs(lo, hi, n, n_diagonals):
     return first, np.maximum(first, last)
 
 
-def _band_runs(x_lengths, y_lengths, n_rows, n_cols, parsed):
+def _band_runs(x_lengths, y_lengths, n_rows, n_cols, window):
     """Per-pair bounds and the union over the batch of each diagonal's run of rows."""
     n_diagonals = n_rows + n_cols - 1
     batch = len(x_lengths)
@@ -96,7 +96,7 @@ def _band_runs(x_lengths, y_lengths, n_rows, n_cols, parsed):
     shapes = {}
     for b, (n, m) in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
         if (n, m) not in shapes:
-            pair_lo, pair_hi = _pair_bounds(parsed, n, m, n_rows)
+            pair_lo, pair_hi = _pair_bounds(window, n, m, n_rows)
             shapes[n, m] = (pair_lo, pair_hi, *_runs(pair_lo, pair_hi, n, n_diagonals))
         lo[b], hi[b], first, last = shapes[n, m]
         busy = first < last
@@ -114,9 +114,10 @@ def diagonal_plan(x_lengths, y_lengths, n_rows, n_cols, *, window=None, mask=Non
         Lengths of the first and second sequence of every pair.
     n_rows, n_cols : int
         Padded lengths (at least the largest lengths).
-    window : None, int, float or tuple, default=None
-        Window of every pair, as in :func:`alignkit.dtw` (no mask; each pair
-        gets the band of its own lengths).
+    window : Window or None, default=None
+        Parsed window of every pair (:func:`alignkit.validation.check_window`;
+        no mask; each pair gets the band of its own lengths). None is the full
+        window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window``.
     device : torch.device, default=None
@@ -137,10 +138,9 @@ def diagonal_plan(x_lengths, y_lengths, n_rows, n_cols, *, window=None, mask=Non
     torch = import_torch("the torch DTW kernels")
     x_lengths = np.asarray(x_lengths, dtype=np.int64)
     y_lengths = np.asarray(y_lengths, dtype=np.int64)
-    parsed = check_window(window)
-    if parsed.mask is not None:
+    if window is not None and window.mask is not None:
         raise InvalidInputError("window cannot be a mask here; pass the mask as mask=")
-    lo, hi, start, stop = _band_runs(x_lengths, y_lengths, n_rows, n_cols, parsed)
+    lo, hi, start, stop = _band_runs(x_lengths, y_lengths, n_rows, n_cols, window)
     n_diagonals = n_rows + n_cols - 1
     widths = stop - start
     offsets = np.zeros(n_diagonals + 1, dtype=np.int64)
@@ -372,9 +372,9 @@ def dtw_batch(
     x_lengths, y_lengths : array-like or torch.Tensor of int of shape (batch,), default=None
         True lengths; ``None`` means the padded length. Padding never changes
         a result.
-    window : None, int, float or tuple, default=None
-        Window of every pair, as in :func:`alignkit.dtw` (computed from each
-        pair's own lengths).
+    window : Window or None, default=None
+        Parsed window of every pair (:func:`alignkit.validation.check_window`),
+        computed from each pair's own lengths; None is the full window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window`` (a mask window of
         :func:`alignkit.dtw`, one per pair).

@@ -1,6 +1,6 @@
 """Recurrent attention model modules (Mnih et al. 2014): retina, glimpse net, core, policy.
 
-Imports torch at import time; only imported by ``GlimpseAligner.fit``.
+Imports torch at import time; loaded through :func:`alignkit.kernels._torch.load`.
 
 Locations are ``(x, y)`` in ``[-1, 1]^2`` (x the column, y the row), in the
 ``align_corners=False`` convention: pixel ``k`` of ``n`` has its centre at
@@ -219,12 +219,82 @@ class RecurrentAttention(nn.Module):
         )
 
 
+def make_optimizer(model, learning_rate):
+    """Adam over every network of the model."""
+    return torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+
+def first_locations(like, batch, uniform):
+    """First glimpse centres: uniform in ``[-1, 1]^2`` (torch's seeded RNG) or the centre."""
+    if uniform:
+        return torch.rand(batch, 2, dtype=like.dtype, device=like.device) * 2 - 1
+    return like.new_zeros(batch, 2)
+
+
+def hybrid_loss(model, images, targets, first, mode, fixed, *, n_glimpses, std, reward, weight):
+    """The paper's hybrid loss and the batch accuracy of the trajectories trained on.
+
+    Cross-entropy through the classifier, core and glimpse network; with
+    sampled locations, plus the baseline's squared error and ``weight`` times
+    the REINFORCE term (reward ``"correct"``: 1 for a correct class;
+    ``"probability"``: the probability of the true class).
+    """
+    logits, log_probs, baselines, _, _ = model(
+        images, n_glimpses, std, first, mode=mode, locations=fixed
+    )
+    classification = F.cross_entropy(logits, targets)
+    correct = (logits.argmax(1) == targets).to(images.dtype)
+    if reward == "correct":
+        rewards = correct
+    else:
+        rewards = torch.softmax(logits, dim=1).detach().gather(1, targets[:, None])[:, 0]
+    if mode != "sample" or log_probs.shape[1] == 0:
+        return classification, correct.mean()
+    baseline_loss = F.mse_loss(baselines, rewards.unsqueeze(1).expand_as(baselines))
+    policy_loss = reinforce_loss(log_probs, rewards, baselines)
+    return classification + baseline_loss + weight * policy_loss, correct.mean()
+
+
+def probabilities(model, images, runs, *, n_glimpses, std, fixed=None, chunk=256):
+    """Class probabilities averaged over ``runs``, the glimpse paths and final core states.
+
+    ``runs`` is a list of modes of :meth:`RecurrentAttention.forward`
+    (``"fixed"`` reads ``fixed``); path and state are those of the last run.
+    """
+    probas, paths, states = [], [], []
+    with torch.no_grad():
+        for start in range(0, len(images), chunk):
+            rows = images[start : start + chunk]
+            first = rows.new_zeros(len(rows), 2)
+            locations = None if fixed is None else fixed[start : start + chunk]
+            proba = 0
+            for mode in runs:
+                logits, _, _, path, h = model(
+                    rows, n_glimpses, std, first, mode=mode, locations=locations
+                )
+                proba = proba + torch.softmax(logits, dim=1) / len(runs)
+            probas.append(proba)
+            paths.append(path)
+            states.append(h)
+    return torch.cat(probas), torch.cat(paths), torch.cat(states)
+
+
+def nll(proba, targets):
+    """Negative log-likelihood of the true classes (the validation loss)."""
+    return float(F.nll_loss(torch.log(proba + 1e-12), targets))
+
+
 __all__ = [
     "Core",
     "GlimpseNetwork",
     "LocationPolicy",
     "RecurrentAttention",
+    "first_locations",
     "gaussian_log_prob",
+    "hybrid_loss",
+    "make_optimizer",
+    "nll",
+    "probabilities",
     "reinforce_loss",
     "retina",
 ]

@@ -168,12 +168,6 @@ def _functions():
     return SoftDTWSequences, SoftDTWCells
 
 
-def _check_gamma(gamma):
-    from ...distances._soft_dtw import _check_gamma
-
-    return _check_gamma(gamma)
-
-
 def _zero_padding(values, lengths):
     """Padding set to 0, so that garbage there (NaN) cannot reach a gradient."""
     torch = import_torch("soft_dtw_batch")
@@ -199,9 +193,10 @@ def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=No
         True lengths; ``None`` means the padded length. Padding never changes
         a value or a gradient (the gradient is 0 on padding).
     gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``.
-    window : None, int, float or tuple, default=None
-        Window of every pair, as in :func:`alignkit.dtw`.
+        Smoothing of the soft minimum, ``> 0`` (checked by the caller).
+    window : Window or None, default=None
+        Parsed window of every pair (:func:`alignkit.validation.check_window`),
+        computed from each pair's own lengths; None is the full window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window``.
 
@@ -225,7 +220,6 @@ def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=No
     torch.Size([1, 3])
     """
     x, y, x_lengths, y_lengths = check_batch(x, y, x_lengths, y_lengths, "soft_dtw_batch")
-    gamma = _check_gamma(gamma)
     mask = check_mask(mask, (x.shape[0], x.shape[1], y.shape[1]), "soft_dtw_batch")
     plan = diagonal_plan(
         x_lengths, y_lengths, x.shape[1], y.shape[1], window=window, mask=mask, device=x.device
@@ -246,9 +240,10 @@ def soft_dtw_batch_cost(cost, x_lengths=None, y_lengths=None, *, gamma=1.0, wind
     x_lengths, y_lengths : array-like or torch.Tensor of int of shape (batch,), default=None
         True lengths; ``None`` means the padded size.
     gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``.
-    window : None, int, float or tuple, default=None
-        Window of every pair, as in :func:`alignkit.dtw`.
+        Smoothing of the soft minimum, ``> 0`` (checked by the caller).
+    window : Window or None, default=None
+        Parsed window of every pair (:func:`alignkit.validation.check_window`),
+        computed from each pair's own lengths; None is the full window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window``.
 
@@ -280,7 +275,6 @@ def soft_dtw_batch_cost(cost, x_lengths=None, y_lengths=None, *, gamma=1.0, wind
     _, _, x_lengths, y_lengths = check_batch(
         rows, cols, x_lengths, y_lengths, "soft_dtw_batch_cost"
     )
-    gamma = _check_gamma(gamma)
     mask = check_mask(mask, tuple(cost.shape), "soft_dtw_batch_cost")
     plan = diagonal_plan(
         x_lengths, y_lengths, cost.shape[1], cost.shape[2], window=window, mask=mask,

@@ -1,6 +1,6 @@
 """Spatial transformer modules: grid generators, bilinear sampler, small CNNs.
 
-Imports torch at import time; only imported by torch aligners' ``fit``.
+Imports torch at import time; loaded through :func:`alignkit.kernels._torch.load`.
 
 Convention: a transform maps OUTPUT normalised coordinates ``(x, y)`` in
 ``[-1, 1]^2`` (x = column, y = row) to INPUT normalised coordinates, the
@@ -248,6 +248,93 @@ class SpatialTransformer(nn.Module):
         return sample(images, grid, self.align_corners, self.padding_mode), theta
 
 
+def make_optimizer(groups, weight_decay):
+    """Adam over parameter ``groups`` (each with its own ``lr``)."""
+    return torch.optim.Adam(groups, weight_decay=weight_decay)
+
+
+def warp(transformer, images, reference=None):
+    """``(warped, theta)``; the images themselves without a transformer (the plain CNN)."""
+    if transformer is None:
+        return images, None
+    return transformer(images, reference)
+
+
+def task_loss(transformer, classifier, images, labels):
+    """Cross-entropy of the classifier on the warped images."""
+    warped, _ = warp(transformer, images)
+    return F.cross_entropy(classifier(warped), labels)
+
+
+def registration_loss(transformer, images, targets, paired):
+    """Mean squared error of the warped images against their targets."""
+    warped, _ = warp(transformer, images, targets if paired else None)
+    return F.mse_loss(warped, targets)
+
+
+def evaluate(loss, *args):
+    """``float(loss(*args))`` without gradients."""
+    with torch.no_grad():
+        return float(loss(*args))
+
+
+def class_probabilities(transformer, classifier, images, chunk=256):
+    """Softmax of the classifier on the warped images, ``chunk`` images at a time."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(images), chunk):
+            warped, _ = warp(transformer, images[start : start + chunk])
+            out.append(torch.softmax(classifier(warped), dim=1))
+    return torch.cat(out)
+
+
+def predict_theta(transformer, images, references, paired, refine_steps, refine_lr, chunk=256):
+    """Predicted transform parameters, then ``refine_steps`` Adam steps on each image's own.
+
+    The refinement fits every image's parameters to its reference (the
+    target or the template) by the summed squared image error, so each image's
+    parameters get only its own gradient.
+    """
+    generator = transformer.generator
+    thetas = []
+    for start in range(0, len(images), chunk):
+        rows = images[start : start + chunk]
+        reference = None if references is None else references[start : start + chunk]
+        with torch.no_grad():
+            source = rows if not paired else torch.cat([rows, reference], dim=1)
+            theta = transformer.localizer(source)
+        if refine_steps:
+            theta = theta.clone().requires_grad_(True)
+            optimizer = torch.optim.Adam([theta], lr=refine_lr)
+            for _ in range(refine_steps):
+                optimizer.zero_grad()
+                warped = F.grid_sample(
+                    rows,
+                    generator(theta),
+                    mode="bilinear",
+                    padding_mode=transformer.padding_mode,
+                    align_corners=transformer.align_corners,
+                )
+                loss = ((warped - reference) ** 2).flatten(1).sum(1).sum()
+                loss.backward()
+                optimizer.step()
+            theta = theta.detach()
+        thetas.append(theta)
+    return torch.cat(thetas)
+
+
+def warp_with(transformer, images, theta):
+    """Images sampled at the grids of ``theta``, without gradients."""
+    with torch.no_grad():
+        grid = transformer.generator(theta)
+        return sample(images, grid, transformer.align_corners, transformer.padding_mode)
+
+
+def to_numpy(tensor):
+    """A float64 NumPy copy of ``tensor`` on the CPU."""
+    return tensor.detach().cpu().double().numpy()
+
+
 __all__ = [
     "TRANSFORMS",
     "GridGenerator",
@@ -255,8 +342,17 @@ __all__ = [
     "SmallCNN",
     "SpatialTransformer",
     "base_grid",
+    "class_probabilities",
+    "evaluate",
+    "make_optimizer",
     "n_parameters",
+    "predict_theta",
+    "registration_loss",
     "sample",
+    "task_loss",
+    "to_numpy",
     "tps_control_points",
     "tps_matrix",
+    "warp",
+    "warp_with",
 ]

@@ -3,10 +3,11 @@
 from functools import partial
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, effective_n_jobs
 
 from alignkit import Alignment, dtw
-from alignkit.base import BaseAligner
+from alignkit.base import SequenceAligner
+from alignkit.core.parallel import delayed
 from alignkit.exceptions import InvalidInputError
 from alignkit.validation import check_collection, check_sequence, check_window
 
@@ -56,7 +57,7 @@ def _parallel_map(func, items, n_jobs):
     return [result for part in parts for result in part]
 
 
-class ShapeDTWAligner(BaseAligner):
+class ShapeDTWAligner(SequenceAligner):
     """Align sequences with shapeDTW: DTW over local shape descriptors.
 
     Every timepoint is described by the shape of the subsequence of length
@@ -145,6 +146,8 @@ class ShapeDTWAligner(BaseAligner):
     >>> bool(np.all(alignment.path[:, 0] == alignment.path[:, 1]))
     True
     """
+
+    _alignkit_tags = frozenset({"explicit", "numba"})
 
     def __init__(
         self,

@@ -12,7 +12,9 @@ def alignkit_register_aligners(registry):
     """Register :class:`~alignkit_shapedtw.ShapeDTWAligner` under the name ``"shapedtw"``.
 
     The plugin loader fills in the spec's distribution (``alignkit-shapedtw``)
-    and version from the entry point, so they are left unset here.
+    and version from the entry point, so they are left unset here; the tags
+    are those the class declares (``_alignkit_tags``: ``"explicit"``,
+    ``"numba"``, and ``"temporal"`` from its sequence-aligner base).
 
     Parameters
     ----------
@@ -27,12 +29,13 @@ def alignkit_register_aligners(registry):
     >>> plugin.alignkit_register_aligners(registry)
     >>> registry.get("shapedtw").estimator.__name__
     'ShapeDTWAligner'
+    >>> sorted(registry.get("shapedtw").tags)
+    ['explicit', 'numba', 'temporal']
     """
     registry.add(
         AlignerSpec(
             name="shapedtw",
             estimator=ShapeDTWAligner,
             description="shapeDTW: DTW over local shape descriptors (Zhao & Itti, 2018)",
-            tags=frozenset({"explicit", "temporal", "numba"}),
         )
     )

@@ -1,0 +1,84 @@
+"""How a check reports: an AssertionError naming the aligner and the check."""
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "CheckFailure",
+    "aligner_check",
+    "assert_same_outputs",
+    "describe_difference",
+    "require",
+]
+
+
+class CheckFailure(AssertionError):
+    """A check's own failure; its message already names the aligner and the check."""
+
+
+def _prefix(aligner, check):
+    return f"{type(aligner).__name__} failed {check}"
+
+
+def require(condition, aligner, check, message):
+    """Raise :class:`CheckFailure` naming ``aligner`` and ``check`` unless ``condition``.
+
+    An explicit raise, not ``assert``: the checks must also run under ``python -O``.
+    """
+    if not condition:
+        raise CheckFailure(f"{_prefix(aligner, check)}: {message}")
+
+
+def aligner_check(function):
+    """Make ``function(aligner)`` a check whose every failure names the aligner and itself.
+
+    An error raised by the aligner's own code (a TypeError in ``fit``, an
+    assertion inside it) becomes an AssertionError that says which check was
+    running, with the original error chained.
+    """
+
+    @functools.wraps(function)
+    def check(aligner):
+        try:
+            function(aligner)
+        except CheckFailure:
+            raise
+        except Exception as error:
+            raise CheckFailure(
+                f"{_prefix(aligner, function.__name__)}: {type(error).__name__}: {error}"
+            ) from error
+
+    return check
+
+
+def describe_difference(left, right, rtol, atol):
+    """What differs between two outputs (arrays, floats, or lists of them), or None."""
+    if isinstance(left, (list, tuple)) or isinstance(right, (list, tuple)):
+        if not isinstance(left, (list, tuple)) or not isinstance(right, (list, tuple)):
+            return f"one output is a {type(left).__name__}, the other a {type(right).__name__}"
+        if len(left) != len(right):
+            return f"{len(left)} items against {len(right)}"
+        for index, (item, other) in enumerate(zip(left, right)):
+            problem = describe_difference(item, other, rtol, atol)
+            if problem:
+                return f"item {index}: {problem}"
+        return None
+    left, right = np.asarray(left), np.asarray(right)
+    if left.shape != right.shape:
+        return f"shape {left.shape} against {right.shape}"
+    if left.dtype.kind in "fc" or right.dtype.kind in "fc":
+        if not np.allclose(left, right, rtol=rtol, atol=atol, equal_nan=True):
+            difference = np.max(np.abs(left - right))
+            return f"values differ (largest absolute difference {difference:.3g})"
+        return None
+    if not np.array_equal(left, right):
+        return f"{np.sum(left != right)} of {left.size} values differ"
+    return None
+
+
+def assert_same_outputs(aligner, check, what, outputs, expected, rtol=1e-7, atol=1e-10):
+    """Require two dicts of method outputs to agree, naming the method that differs."""
+    for method, value in expected.items():
+        problem = describe_difference(outputs[method], value, rtol, atol)
+        require(problem is None, aligner, check, f"{what} {method} differs: {problem}")
