@@ -6,15 +6,21 @@
   another: no deadline (the first call of a kernel may load it from the numba
   cache), derandomised so a failure reproduces on every run, modest example
   counts, and no example database written into the checkout.
+- ``tests/`` mirrors the package (``tests/distances/``, ``tests/estimators/`` ...);
+  the shared helpers ``_reference`` and ``_no_torch`` live here and are put on
+  ``sys.path`` for every subfolder.
 - A test marked ``@pytest.mark.gpu`` is skipped, with the reason, where torch is
   missing or sees no CUDA GPU; the marker is enough, no ``skipif`` is needed.
 """
 
 import importlib.util
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # Fake plugin distributions: imported only by the plugin tests that put them on
 # sys.path, never by collection (--doctest-modules would import them).

@@ -4,7 +4,7 @@
   analytic backward pass, with respect to the sequences and to a cost matrix;
 - the Numba backend (``alignkit.distances._soft_dtw``): values to 1e-9 relative, gradients and
   expected alignments to 1e-8;
-- the dense textbook recursion of ``tests/test_soft_dtw.py`` (Algorithms 1 and 2
+- the dense textbook recursion of ``tests/distances/test_soft_dtw.py`` (Algorithms 1 and 2
   of Cuturi & Blondel, in Python loops) for values and expected alignments;
 - the divergence's defining formula and its zero at ``x == y``;
 - the same pair alone and inside a padded batch (padding filled with NaN).

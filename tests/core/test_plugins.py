@@ -25,7 +25,7 @@ from alignkit.core import hookspecs
 from alignkit.core.registry import get_registry, reset_registry
 from alignkit.exceptions import PluginLoadError, PluginWarning, UnknownAlignerError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
 BUILTINS = ["ctw", "deep_ctw", "dtw", "glimpse", "soft_attention", "stn", "uniform"]
 
 

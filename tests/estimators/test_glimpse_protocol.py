@@ -1,6 +1,6 @@
 """The glimpse network alone against a CNN of the same size (issue: STN and Glimpse aligners).
 
-A slower check than tests/test_glimpse.py: held-out cluttered canvases, about a minute of
+A slower check than tests/estimators/test_glimpse.py: held-out cluttered canvases, about a minute of
 CPU. The learned policy's claims (hit rate, error against random glimpses) need about 12
 CPU minutes per seed and live in benchmarks/repro_glimpse.py, as the issue asks.
 """
@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import repro_glimpse  # noqa: E402
 
 from alignkit import GlimpseAligner, STNAligner  # noqa: E402
