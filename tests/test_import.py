@@ -93,3 +93,16 @@ def test_star_import_with_torch_includes_the_loss():
     namespace = {}
     exec("from alignkit import *", namespace)
     assert "SoftDTWLoss" in namespace and "dtw" in namespace
+
+
+def test_first_dtw_call_loads_only_the_dtw_modules():
+    # The first call is part of the start-up users wait for (benchmarks/bench_dtw.py case 7):
+    # it must not pull in joblib (pairwise), scikit-learn (parameter checks) or torch.
+    code = (
+        "import sys, alignkit; alignkit.dtw_distance([0.0, 1.0, 2.0], [0.0, 2.0]);"
+        "alignkit.dtw([0.0, 1.0], [1.0]);"
+        "print(sorted(m for m in ('joblib', 'sklearn', 'torch', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -17,14 +17,34 @@ barycenters and batch code call the drivers directly.
 - :mod:`alignkit.distances.step_patterns`: dtw-python's step patterns.
 """
 
-from ._barycenters import dba, soft_dtw_barycenter
-from ._dtw import dtw, dtw_distance
-from ._lower_bounds import envelope, lb_improved, lb_keogh, lb_kim
-from ._pairwise import medoid_index, pairwise_distances
-from ._soft_dtw import soft_dtw, soft_dtw_alignment, soft_dtw_divergence, soft_dtw_grad
-from ._subsequence import Match, subsequence_search
-from ._variants import ddtw, derivative, wdtw, wdtw_weights
-from .step_patterns import StepPattern, check_step_pattern
+import importlib
+
+# Each name loads its module on first use, so that ``alignkit.dtw_distance`` does not
+# import joblib (pairwise), scipy (barycenters) or the soft-DTW kernels.
+_MODULES = {
+    "Match": "_subsequence",
+    "StepPattern": "step_patterns",
+    "check_step_pattern": "step_patterns",
+    "dba": "_barycenters",
+    "ddtw": "_variants",
+    "derivative": "_variants",
+    "dtw": "_dtw",
+    "dtw_distance": "_dtw",
+    "envelope": "_lower_bounds",
+    "lb_improved": "_lower_bounds",
+    "lb_keogh": "_lower_bounds",
+    "lb_kim": "_lower_bounds",
+    "medoid_index": "_pairwise",
+    "pairwise_distances": "_pairwise",
+    "soft_dtw": "_soft_dtw",
+    "soft_dtw_alignment": "_soft_dtw",
+    "soft_dtw_barycenter": "_barycenters",
+    "soft_dtw_divergence": "_soft_dtw",
+    "soft_dtw_grad": "_soft_dtw",
+    "subsequence_search": "_subsequence",
+    "wdtw": "_variants",
+    "wdtw_weights": "_variants",
+}
 
 __all__ = [
     "Match",
@@ -50,3 +70,17 @@ __all__ = [
     "wdtw",
     "wdtw_weights",
 ]
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+        globals()[name] = value
+        return value
+    if name == "step_patterns":
+        return importlib.import_module(f"{__name__}.step_patterns")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*__all__, "step_patterns"})
