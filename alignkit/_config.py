@@ -2,7 +2,9 @@
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 __all__ = ["get_config", "set_config", "config_context"]
 
@@ -29,7 +31,7 @@ def _state():
     return _local.config
 
 
-def get_config():
+def get_config() -> dict[str, Any]:
     """Return a copy of the current configuration.
 
     Returns
@@ -61,7 +63,7 @@ def get_config():
     return config
 
 
-def set_config(**params):
+def set_config(**params: Any) -> None:
     """Set global configuration values (see :func:`get_config` for the keys).
 
     Parameters
@@ -92,7 +94,7 @@ def set_config(**params):
 
 
 @contextmanager
-def config_context(**params):
+def config_context(**params: Any) -> Iterator[None]:
     """Context manager that sets configuration values and restores them on exit.
 
     Parameters

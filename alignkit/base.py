@@ -27,19 +27,29 @@ is learned inside a task), ``"temporal"`` / ``"spatial"``, ``"multimodal"``
 on, ``"numba"`` and ``"torch"``.
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from .core.params import check_estimator_params
 from .exceptions import InvalidInputError
-from .validation import check_sequence
+from .validation import CollectionLike, check_collection, check_pair, check_sequence, check_window
+
+if TYPE_CHECKING:
+    from .core.results import Alignment
 
 __all__ = ["BaseAligner", "SequenceAligner", "PairedAligner", "PAIRED_OUTPUTS", "check_pairs"]
 
 #: What a paired aligner's ``transform`` returns on ``a``'s timeline.
 PAIRED_OUTPUTS = ("concat", "a", "b")
+
+# What a paired aligner takes: a list of ``(a, b)`` pairs of sequences.
+PairsLike = Sequence[tuple[ArrayLike, ArrayLike]]
 
 
 class BaseAligner(TransformerMixin, BaseEstimator):
@@ -55,7 +65,7 @@ class BaseAligner(TransformerMixin, BaseEstimator):
 
     _alignkit_tags = frozenset()
 
-    def align(self, a, b):
+    def align(self, a: ArrayLike, b: ArrayLike) -> "Alignment":
         """Align one pair of sequences.
 
         Parameters
@@ -74,8 +84,6 @@ class BaseAligner(TransformerMixin, BaseEstimator):
 
     def _check_fitted_collection(self, X):
         """Check that the aligner is fitted and validate a collection against ``n_channels_``."""
-        from .validation import check_collection
-
         check_is_fitted(self)
         return check_collection(X, name="X", n_channels=self.n_channels_)
 
@@ -95,6 +103,19 @@ class SequenceAligner(BaseAligner):
     timeline, for example); ``transform(X)`` puts every sequence on that
     timeline; ``align(a, b)`` aligns one pair.
 
+    ``fit``, ``transform`` and ``align`` are written once here; subclasses
+    supply three hooks:
+
+    - ``_fit_timeline(X)``: check the parameters and the collection and set
+      the fitted attributes (``n_channels_`` included); an aligner with a
+      ``reference`` parameter calls ``_fit_window()`` and
+      ``_fit_reference(X, learn)``, which set ``window_``, ``reference_`` and
+      ``reference_index_``;
+    - ``_to_timeline(sequences)``: the checked sequences, each put on the
+      fitted timeline;
+    - ``_align_checked(a, b)``: the alignment of one checked pair, for
+      :meth:`align`.
+
     Attributes
     ----------
     n_channels_ : int
@@ -103,6 +124,113 @@ class SequenceAligner(BaseAligner):
     """
 
     _alignkit_tags = frozenset({"temporal"})
+
+    def _fit_window(self):
+        """Set ``window_``, the parsed ``window``; a mask is refused in ``fit``."""
+        self.window_ = check_window(self.window)
+        if self.window_.mask is not None:
+            raise InvalidInputError(
+                f"{type(self).__name__} window cannot be a mask (sequence lengths vary); "
+                "use a radius, a fraction or ('itakura', max_slope)"
+            )
+
+    def _fit_reference(self, X, learn, prepare=None):
+        """Check the training collection and set the reference timeline.
+
+        Sets ``reference_``, ``reference_index_`` and ``n_channels_`` from the
+        ``reference`` parameter: an array is checked and used as given (the
+        collection must have its channels); a string is learned from the
+        collection by ``learn``.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            The training collection.
+        learn : callable
+            ``learn(sequences) -> (reference, index)``: the reference learned
+            from the checked collection, and the index of the training
+            sequence it is (or None).
+        prepare : callable, default=None
+            ``prepare(sequences)``, called on the checked collection first.
+        """
+        given = None
+        if not isinstance(self.reference, str):
+            given = check_sequence(self.reference, name="reference")
+        channels = None if given is None else given.shape[1]
+        sequences = check_collection(X, name="X", n_channels=channels)
+        if prepare is not None:
+            prepare(sequences)
+        if given is None:
+            self.reference_, self.reference_index_ = learn(sequences)
+        else:
+            self.reference_, self.reference_index_ = given, None
+        self.n_channels_ = self.reference_.shape[1]
+
+    def fit(self, X: CollectionLike, y: None = None) -> "SequenceAligner":
+        """Learn the timeline that :meth:`transform` puts sequences on.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Collection of sequences (see :func:`alignkit.validation.check_collection`).
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : SequenceAligner
+            The fitted aligner.
+        """
+        self._fit_timeline(X)
+        return self
+
+    def _fit_timeline(self, X):
+        """Check the parameters and ``X``, and learn the timeline and ``n_channels_``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit_timeline")
+
+    def align(self, a: ArrayLike, b: ArrayLike) -> "Alignment":
+        """Align one pair with the aligner's parameters (fitting is not needed).
+
+        Parameters
+        ----------
+        a : array-like of shape (n,) or (n, n_channels)
+            First sequence.
+        b : array-like of shape (m,) or (m, n_channels)
+            Second sequence, with the same channels as ``a``.
+
+        Returns
+        -------
+        alignment : Alignment
+            The aligner's warping path and, as ``distance``, the square root of
+            the summed squared Euclidean cost along it, as for :func:`alignkit.dtw`.
+        """
+        a, b = check_pair(a, b)
+        return self._align_checked(a, b)
+
+    def _align_checked(self, a, b):
+        """The :class:`~alignkit.Alignment` of a checked pair."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _align_checked")
+
+    def transform(self, X: CollectionLike) -> np.ndarray:
+        """Put every sequence on the fitted timeline.
+
+        Parameters
+        ----------
+        X : list of array-like, or ndarray
+            Collection of sequences with ``n_channels_`` channels.
+
+        Returns
+        -------
+        X_aligned : ndarray of shape (n_sequences, n_timepoints, n_channels)
+            ``n_timepoints`` is the length of the fitted timeline (the
+            reference's, ``len(reference_)``, or ``n_timepoints_``) and
+            ``n_channels`` is ``n_channels_``.
+        """
+        return np.stack(self._to_timeline(self._check_fitted_collection(X)))
+
+    def _to_timeline(self, sequences):
+        """The checked sequences, each put on the fitted timeline (a list of arrays)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _to_timeline")
 
 
 def _check_side(sequence, name, n_channels):
@@ -125,7 +253,9 @@ def _check_side(sequence, name, n_channels):
     return sequence
 
 
-def check_pairs(X, n_channels=None):
+def check_pairs(
+    X: PairsLike, n_channels: tuple[int | None, int | None] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validate a paired collection once; offenders are named ``X[k][0]`` / ``X[k][1]``.
 
     Parameters
@@ -239,7 +369,7 @@ class PairedAligner(BaseAligner):
             "model learned by fit. Call 'fit' with a list of (a, b) pairs first."
         )
 
-    def align(self, a, b):
+    def align(self, a: ArrayLike, b: ArrayLike) -> "Alignment":
         """Align one pair; once fitted, with the fitted model.
 
         Parameters
@@ -264,7 +394,7 @@ class PairedAligner(BaseAligner):
         pair = (_check_side(a, "a", self.n_channels_[0]), _check_side(b, "b", self.n_channels_[1]))
         return self._align_fitted([pair])[0][0]
 
-    def align_pairs(self, X):
+    def align_pairs(self, X: PairsLike) -> list["Alignment"]:
         """Align every pair with the fitted model, without refitting it.
 
         Parameters
@@ -279,7 +409,7 @@ class PairedAligner(BaseAligner):
         """
         return [alignment for alignment, _, _ in self._align_fitted(self._check_fitted_pairs(X))]
 
-    def transform(self, X):
+    def transform(self, X: PairsLike) -> np.ndarray | list[np.ndarray]:
         """Canonical variates of every pair on ``a``'s timeline.
 
         Each pair is aligned as by :meth:`align_pairs`; ``b``'s variates are
@@ -311,7 +441,7 @@ class PairedAligner(BaseAligner):
             return np.stack(outputs)
         return outputs
 
-    def score(self, X, y=None):
+    def score(self, X: PairsLike, y: None = None) -> float:
         """Mean canonical correlation of held-out pairs aligned by the fitted model.
 
         An unsupervised criterion for model selection (``GridSearchCV``

@@ -11,6 +11,7 @@ This module does not import torch.
 """
 
 import sys
+from typing import Any, TextIO
 
 __all__ = ["Callback", "EarlyStopping", "ProgressBar"]
 
@@ -28,13 +29,13 @@ class Callback:
     ...     def __init__(self, threshold):
     ...         self.threshold = threshold
     ...
-    ...     def on_epoch_end(self, estimator, logs):
+    ...     def on_epoch_end(self, estimator: Any, logs: dict[str, Any]) -> bool:
     ...         return logs["loss"] < self.threshold
     >>> StopBelow(0.1).on_epoch_end(None, {"epoch": 1, "loss": 0.05})
     True
     """
 
-    def on_train_begin(self, estimator, logs):
+    def on_train_begin(self, estimator: Any, logs: dict[str, Any]) -> None:
         """Called once before the first epoch of a ``fit`` call.
 
         Parameters
@@ -46,7 +47,7 @@ class Callback:
             run and the epochs run before it (non-zero with ``warm_start``).
         """
 
-    def on_epoch_end(self, estimator, logs):
+    def on_epoch_end(self, estimator: Any, logs: dict[str, Any]) -> bool:
         """Called after each epoch.
 
         Parameters
@@ -66,7 +67,7 @@ class Callback:
         """
         return False
 
-    def on_train_end(self, estimator, logs):
+    def on_train_end(self, estimator: Any, logs: dict[str, Any]) -> None:
         """Called once after the last epoch.
 
         Parameters
@@ -103,11 +104,11 @@ class ProgressBar(Callback):
     ['epoch', '1/2', 'loss=0.5']
     """
 
-    def __init__(self, stream=None, every=1):
+    def __init__(self, stream: TextIO | None = None, every: int = 1):
         self.stream = stream
         self.every = every
 
-    def on_train_begin(self, estimator, logs):
+    def on_train_begin(self, estimator: Any, logs: dict[str, Any]) -> None:
         """Remember the last epoch of this fit, for the ``epoch k/last`` of each line.
 
         Parameters
@@ -120,7 +121,7 @@ class ProgressBar(Callback):
         """
         self._last = logs.get("n_iter", 0) + logs.get("max_epochs", 0)
 
-    def on_epoch_end(self, estimator, logs):
+    def on_epoch_end(self, estimator: Any, logs: dict[str, Any]) -> bool:
         """Print the epoch's line to ``stream``; never stops the training.
 
         The line is printed every ``every`` epochs and at the last epoch of the
@@ -196,13 +197,19 @@ class EarlyStopping(Callback):
     2
     """
 
-    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best=True):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ):
         self.monitor = monitor
         self.patience = patience
         self.min_delta = min_delta
         self.restore_best = restore_best
 
-    def on_train_begin(self, estimator, logs):
+    def on_train_begin(self, estimator: Any, logs: dict[str, Any]) -> None:
         """Reset the best value, the wait and the stopped epoch for a new fit.
 
         Parameters
@@ -218,7 +225,7 @@ class EarlyStopping(Callback):
         self._wait = 0
         self._best_state = None
 
-    def on_epoch_end(self, estimator, logs):
+    def on_epoch_end(self, estimator: Any, logs: dict[str, Any]) -> bool:
         """Track the monitored value; True after ``patience`` epochs without improvement.
 
         A value lower than ``best_ - min_delta`` becomes the best one (and,
@@ -256,7 +263,7 @@ class EarlyStopping(Callback):
             return True
         return False
 
-    def on_train_end(self, estimator, logs):
+    def on_train_end(self, estimator: Any, logs: dict[str, Any]) -> None:
         """Restore the best epoch's model if ``restore_best``; drop the copy.
 
         Parameters

@@ -6,8 +6,10 @@ printed as ``alignkit: error: ...`` with exit code 2, without a traceback.
 """
 
 import argparse
+import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 _WINDOW_FORMS = "none, an int radius, a float fraction in [0, 1], itakura:SLOPE or sakoe_chiba:R"
 
 
-def parse_window(text):
+def parse_window(text: str) -> int | float | tuple[str, float] | None:
     """Parse a ``--window`` value into a window for :func:`alignkit.dtw`.
 
     Parameters
@@ -120,7 +122,7 @@ def _read_text(path):
     return np.array(rows)
 
 
-def read_sequence(path):
+def read_sequence(path: str | os.PathLike) -> np.ndarray:
     """Read one sequence from a ``.npy`` file or a CSV / whitespace-separated text file.
 
     Parameters
@@ -376,7 +378,7 @@ def _error_text(exc):
     return str(exc)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``alignkit`` command.
 
     Parameters

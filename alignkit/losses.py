@@ -5,10 +5,11 @@ This module imports torch; ``alignkit`` exposes :class:`SoftDTWLoss` lazily, so
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .core.params import Interval, Real, StrOptions, check_params
 from .kernels._torch import import_torch, load
-from .validation import check_window
+from .validation import WindowLike, check_window
 
 # Without torch this raises an ImportError that names the alignkit[torch] extra.
 torch = import_torch("alignkit.SoftDTWLoss")
@@ -80,7 +81,13 @@ class SoftDTWLoss(torch.nn.Module):
         "reduction": [StrOptions({"mean", "sum", "none"})],
     }
 
-    def __init__(self, gamma=1.0, normalize=False, reduction="mean", window=None):
+    def __init__(
+        self,
+        gamma: float = 1.0,
+        normalize: bool = False,
+        reduction: str = "mean",
+        window: WindowLike = None,
+    ):
         super().__init__()
         check_params(
             self._parameter_constraints,
@@ -94,7 +101,7 @@ class SoftDTWLoss(torch.nn.Module):
         # Parsed once here: every forward pass hands the kernel the parsed window.
         self._window = check_window(window)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The parameters shown in the module's ``repr``.
 
         Returns
@@ -108,7 +115,13 @@ class SoftDTWLoss(torch.nn.Module):
             f"window={self.window!r}"
         )
 
-    def forward(self, x, y, x_lengths=None, y_lengths=None):
+    def forward(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        x_lengths: ArrayLike | torch.Tensor | None = None,
+        y_lengths: ArrayLike | torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Soft-DTW (or divergence) of every pair ``(x[b], y[b])``, reduced.
 
         Parameters

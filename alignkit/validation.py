@@ -6,8 +6,10 @@ return: float64, C-contiguous arrays of shape ``(n_timepoints, n_channels)``.
 """
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .core.window import Window
 from .exceptions import AlignkitMemoryError, InvalidInputError, NonNumericInputError, WindowError
@@ -21,6 +23,11 @@ __all__ = [
     "check_memory",
     "window_bounds",
 ]
+
+# What a ``window`` argument may be (see :func:`check_window`).
+WindowLike = int | float | tuple | ArrayLike | Window | None
+# What a collection argument may be (see :func:`check_collection`).
+CollectionLike = Sequence[ArrayLike] | np.ndarray
 
 
 def _where(name, index):
@@ -87,7 +94,12 @@ def _check_finite(array, name, index):
         )
 
 
-def check_sequence(sequence, name="sequence", index=None, n_channels=None):
+def check_sequence(
+    sequence: ArrayLike,
+    name: str = "sequence",
+    index: int | None = None,
+    n_channels: int | None = None,
+) -> np.ndarray:
     """Validate one sequence and return it as a 2-D float64 array.
 
     Parameters
@@ -140,7 +152,7 @@ def check_sequence(sequence, name="sequence", index=None, n_channels=None):
     return array
 
 
-def check_pair(a, b):
+def check_pair(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate two sequences that must share their channels.
 
     Parameters
@@ -172,7 +184,9 @@ def _strip_trailing_nan(row, name, index):
     return row[:length]
 
 
-def check_collection(X, name="X", n_channels=None):
+def check_collection(
+    X: CollectionLike, name: str = "X", n_channels: int | None = None
+) -> list[np.ndarray]:
     """Validate a collection of sequences and return a list of 2-D float64 arrays.
 
     Parameters
@@ -256,7 +270,9 @@ def _check_radius(value, name):
     raise WindowError(f"{name} must be an int radius or a float fraction, got {value!r}")
 
 
-def check_images(X, name="X", shape=None):
+def check_images(
+    X: ArrayLike, name: str = "X", shape: tuple[int, int, int] | None = None
+) -> np.ndarray:
     """Validate a stack of images and return it as ``(n_images, channels, height, width)``.
 
     Parameters
@@ -314,7 +330,9 @@ def check_images(X, name="X", shape=None):
     return array
 
 
-def check_window(window, shape=None, name="window"):
+def check_window(
+    window: WindowLike, shape: tuple[int, int] | None = None, name: str = "window"
+) -> Window:
     """Parse a window argument into a :class:`~alignkit.core.window.Window`.
 
     Parameters
@@ -388,7 +406,7 @@ def check_window(window, shape=None, name="window"):
     )
 
 
-def window_bounds(window, n, m):
+def window_bounds(window: WindowLike, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-row column bounds of a window for an ``n`` by ``m`` problem.
 
     Parameters
@@ -438,7 +456,7 @@ def _check_mask(mask, shape, name):
     return Window(mask=np.ascontiguousarray(mask))
 
 
-def check_memory(n_bytes, what):
+def check_memory(n_bytes: int, what: str) -> None:
     """Raise :class:`~alignkit.exceptions.AlignkitMemoryError` above ``max_memory`` bytes.
 
     Parameters

@@ -12,6 +12,8 @@ named in :data:`alignkit.core.plugins.BUILTIN_PLUGINS`
 (:mod:`alignkit.estimators._builtin`).
 """
 
+from typing import Any
+
 import pluggy
 
 __all__ = ["hookspec", "hookimpl", "alignkit_register_aligners"]
@@ -21,7 +23,7 @@ hookimpl = pluggy.HookimplMarker("alignkit")
 
 
 @hookspec
-def alignkit_register_aligners(registry):
+def alignkit_register_aligners(registry: Any) -> None:
     """Register aligners by calling ``registry.add(AlignerSpec(...))``.
 
     Called once per process, when the registry is first needed (for example

@@ -16,6 +16,8 @@ wraps it with :func:`with_config`.
 """
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from joblib import Parallel, effective_n_jobs
@@ -23,6 +25,8 @@ from joblib import Parallel, effective_n_jobs
 from .._config import config_context, get_config
 
 __all__ = ["delayed", "map_sequences", "with_config"]
+
+_T = TypeVar("_T")
 
 
 class _ConfiguredCall:
@@ -42,7 +46,7 @@ class _ConfiguredCall:
         return type(self), (self.function, self.config)
 
 
-def with_config(function):
+def with_config(function: Callable[..., _T]) -> Callable[..., _T]:
     """``function`` bound to the calling thread's alignkit configuration.
 
     Configuration set with :func:`alignkit.set_config` or
@@ -76,7 +80,9 @@ def with_config(function):
     return _ConfiguredCall(function, get_config())
 
 
-def delayed(function):
+def delayed(
+    function: Callable[..., Any],
+) -> Callable[..., tuple[Callable[..., Any], tuple, dict[str, Any]]]:
     """:func:`joblib.delayed` that carries alignkit's configuration into the worker.
 
     Use it wherever ``joblib.delayed`` would be used. The configuration is
@@ -124,7 +130,12 @@ def _apply(func, items):
     return [func(item) for item in items]
 
 
-def map_sequences(func, sequences, n_jobs=None, verbose=0):
+def map_sequences(
+    func: Callable[[np.ndarray], _T],
+    sequences: Sequence[np.ndarray],
+    n_jobs: int | None = None,
+    verbose: int = 0,
+) -> list[_T]:
     """Apply ``func`` to every sequence, in parallel chunks.
 
     Parameters

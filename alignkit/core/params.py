@@ -21,11 +21,16 @@ alignkit.
 
 import functools
 import inspect
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
 from ..exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "HasMethods",
@@ -33,12 +38,15 @@ __all__ = [
     "Integral",
     "Interval",
     "Options",
+    "Pair",
     "Real",
     "StrOptions",
     "check_estimator_params",
     "check_params",
     "validate_params",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Spec:
@@ -53,12 +61,12 @@ class _Spec:
 
     _sklearn_name = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         self._args = args
         self._kwargs = kwargs
 
     @functools.cached_property
-    def constraint(self):
+    def constraint(self) -> Any:
         """The scikit-learn constraint object this declaration stands for."""
         from sklearn.utils import _param_validation
 
@@ -66,7 +74,7 @@ class _Spec:
             *[_sklearn(arg) for arg in self._args], **self._kwargs
         )
 
-    def is_satisfied_by(self, val):
+    def is_satisfied_by(self, val: object) -> bool:
         """Whether ``val`` satisfies the constraint.
 
         Parameters
@@ -106,11 +114,19 @@ class Interval(_Spec):
     True
     """
 
-    def __init__(self, type, left, right, *, closed):
+    def __init__(
+        self,
+        type: type,
+        left: float | None,
+        right: float | None,
+        *,
+        closed: Literal["left", "right", "both", "neither"],
+    ):
         super().__init__(type, left, right, closed=closed)
 
     @functools.cached_property
-    def constraint(self):
+    def constraint(self) -> Any:
+        """scikit-learn's ``Interval``, refusing booleans, built on first use."""
         from sklearn.utils._param_validation import Interval as SklearnInterval
 
         class NoBoolInterval(SklearnInterval):
@@ -133,6 +149,9 @@ class StrOptions(_Spec):
 
     _sklearn_name = "StrOptions"
 
+    def __init__(self, options: set[str], *, deprecated: set[str] | None = None):
+        super().__init__(options, deprecated=deprecated)
+
 
 class Options(_Spec):
     """scikit-learn's ``Options``: one of a set of values of a type.
@@ -147,6 +166,9 @@ class Options(_Spec):
 
     _sklearn_name = "Options"
 
+    def __init__(self, type: type, options: set):
+        super().__init__(type, options)
+
 
 class HasMethods(_Spec):
     """scikit-learn's ``HasMethods``: an object with the named methods.
@@ -158,6 +180,9 @@ class HasMethods(_Spec):
     """
 
     _sklearn_name = "HasMethods"
+
+    def __init__(self, methods: str | list[str]):
+        super().__init__(methods)
 
 
 class Hidden(_Spec):
@@ -171,20 +196,106 @@ class Hidden(_Spec):
 
     _sklearn_name = "Hidden"
 
+    def __init__(self, constraint: Any):
+        super().__init__(constraint)
+
+
+def _is_pair(value: object) -> bool:
+    """Whether ``value`` is a tuple or list of two values, or a 1-D array of two."""
+    if isinstance(value, (tuple, list)):
+        return len(value) == 2
+    return isinstance(value, np.ndarray) and value.shape == (2,)
+
+
+class Pair(_Spec):
+    """A pair of values, each satisfying ``element``, checked element by element.
+
+    A pair is a tuple, a list or a 1-D array of two values. Once a value is a
+    pair, :func:`check_params` checks its two elements in turn, so that a
+    violation names the element (``'tps_grid[1]'``) in the one message format.
+
+    Parameters
+    ----------
+    element : constraint
+        What each of the two values must satisfy.
+    ordered : bool, default=False
+        Also require ``value[0] <= value[1]`` (a range ``(low, high)``).
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from alignkit.core.params import Interval, Pair, check_params
+    >>> grid = {"grid": [Pair(Interval(Integral, 2, None, closed="left"))]}
+    >>> check_params(grid, {"grid": (4, 4)}, "f")
+    >>> check_params(grid, {"grid": (4, 1)}, "f")
+    Traceback (most recent call last):
+    ...
+    alignkit.exceptions.InvalidParameterError: The 'grid[1]' parameter of f must be an int in the range [2, inf). Got 1 instead.
+    """  # noqa: E501
+
+    def __init__(self, element: Any, *, ordered: bool = False):
+        super().__init__(element, ordered=ordered)
+
+    @functools.cached_property
+    def constraint(self) -> Any:
+        """The scikit-learn constraint for the pair as a whole, built on first use."""
+        from sklearn.utils._param_validation import HasMethods
+
+        # scikit-learn's make_constraint passes only its own constraint classes through.
+        class PairConstraint(HasMethods):
+            def __init__(self):
+                super(HasMethods, self).__init__()
+
+            def is_satisfied_by(self, val):
+                return _is_pair(val)
+
+            def __str__(self):
+                return "a pair (a tuple or list of 2 values)"
+
+        return PairConstraint()
+
+    def check_elements(self, value: Any, name: str, owner: str) -> None:
+        """Check the two elements of the pair ``value`` (and their order).
+
+        Parameters
+        ----------
+        value : tuple, list or ndarray
+            A pair (see :meth:`is_satisfied_by`).
+        name : str
+            The parameter's name.
+        owner : str
+            The estimator or function the parameter belongs to, for the message.
+
+        Raises
+        ------
+        InvalidParameterError
+            If an element violates ``element`` (the message names
+            ``name[index]``) or if an ordered pair is decreasing.
+        """
+        for index, item in enumerate(value):
+            label = f"{name}[{index}]"
+            check_params({label: [self._args[0]]}, {label: item}, owner)
+        if self._kwargs["ordered"] and value[0] > value[1]:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be a range (low, high) with "
+                f"low <= high. Got {value!r} instead."
+            )
+
 
 def _sklearn(constraint):
     return constraint.constraint if isinstance(constraint, _Spec) else constraint
 
 
-def check_params(constraints, params, owner):
+def check_params(constraints: Mapping[str, Any], params: Mapping[str, Any], owner: str) -> None:
     """Check parameter values against their constraints.
 
     Parameters
     ----------
     constraints : dict
         Parameter name -> list of constraints (scikit-learn's language, with
-        :class:`Interval` from this module). Names absent from ``constraints``
-        are not checked; the string ``"no_validation"`` skips one parameter.
+        :class:`Interval` and :class:`Pair` from this module). Names absent from
+        ``constraints`` are not checked; the string ``"no_validation"`` skips one
+        parameter.
     params : dict
         Parameter name -> value.
     owner : str
@@ -193,7 +304,8 @@ def check_params(constraints, params, owner):
     Raises
     ------
     InvalidParameterError
-        If a value satisfies none of its constraints.
+        If a value satisfies none of its constraints, or is a pair whose
+        element violates its :class:`Pair` constraint.
 
     Examples
     --------
@@ -215,9 +327,14 @@ def check_params(constraints, params, owner):
         validate_parameter_constraints(converted, params, caller_name=owner)
     except SklearnError as error:
         raise InvalidParameterError(str(error)) from None
+    for name, value in params.items():
+        declared = constraints.get(name, ())
+        for constraint in () if isinstance(declared, str) else declared:
+            if isinstance(constraint, Pair) and constraint.is_satisfied_by(value):
+                constraint.check_elements(value, name, owner)
 
 
-def check_estimator_params(estimator):
+def check_estimator_params(estimator: "BaseEstimator") -> None:
     """Check an estimator's parameters against its ``_parameter_constraints``.
 
     Parameters
@@ -237,7 +354,7 @@ def check_estimator_params(estimator):
     )
 
 
-def validate_params(constraints):
+def validate_params(constraints: Mapping[str, Any]) -> Callable[[_F], _F]:
     """Decorate a public function so that its parameters are checked on every call.
 
     Parameters

@@ -39,6 +39,7 @@ import importlib.metadata
 import os
 import re
 import warnings
+from typing import TypeVar
 
 import pluggy
 
@@ -58,6 +59,8 @@ ENTRY_POINT_GROUP = "alignkit"
 BLOCK_ENV_VAR = "ALIGNKIT_BLOCK_PLUGINS"
 #: Modules holding the hookimpls of alignkit's own aligners, registered before any plugin.
 BUILTIN_PLUGINS = ("alignkit.estimators._builtin",)
+
+_R = TypeVar("_R")  # the registry build_registry fills and returns
 
 
 class _StagingRegistry:
@@ -100,7 +103,7 @@ def _register_plugin(manager, registry, plugin, name, distribution, version):
     staging.commit()
 
 
-def blocked_plugins():
+def blocked_plugins() -> set[str]:
     """Entry-point names listed in ``ALIGNKIT_BLOCK_PLUGINS`` (comma separated).
 
     A comma inside a name is written ``\\,`` (a backslash before it); the
@@ -185,7 +188,7 @@ def _alignkit_version():
         return None
 
 
-def build_registry(registry):
+def build_registry(registry: _R) -> _R:
     """Fill ``registry`` with the built-in aligners and the installed plugins.
 
     Built-ins (the modules of :data:`BUILTIN_PLUGINS`) register first, as

@@ -12,8 +12,9 @@ import dataclasses
 import difflib
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..exceptions import DuplicateAlignerError, InvalidInputError, UnknownAlignerError
 
@@ -31,7 +32,7 @@ __all__ = [
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
-def class_tags(estimator):
+def class_tags(estimator: type) -> frozenset[str]:
     """The registry tags an aligner class declares: ``_alignkit_tags`` over its MRO.
 
     Every class of the MRO may set a class attribute ``_alignkit_tags`` (an
@@ -160,7 +161,7 @@ class AlignerSpec:
         _optional_str(self.version, "version")
 
     @property
-    def provider(self):
+    def provider(self) -> str:
         """``"distribution version"`` for messages (``"an unknown distribution"`` if unset)."""
         if self.distribution is None:
             return "an unknown distribution"
@@ -228,7 +229,7 @@ class Registry:
     def __repr__(self):
         return f"Registry(names={self.names()}, failures={len(self.failures)})"
 
-    def add(self, spec):
+    def add(self, spec: AlignerSpec) -> None:
         """Register one aligner.
 
         Parameters
@@ -256,7 +257,9 @@ class Registry:
             )
         self._specs[spec.name] = spec
 
-    def add_provided(self, spec, distribution, version):
+    def add_provided(
+        self, spec: AlignerSpec, distribution: str | None, version: str | None
+    ) -> AlignerSpec:
         """Register ``spec`` as provided by ``distribution`` at ``version``.
 
         The plugin loader's add: the spec's ``distribution`` and ``version``
@@ -283,7 +286,9 @@ class Registry:
         self.add(spec)
         return spec
 
-    def record_failure(self, name, distribution, version, error):
+    def record_failure(
+        self, name: str, distribution: str | None, version: str | None, error: BaseException
+    ) -> None:
         """Record a plugin that was skipped, in :attr:`failures`.
 
         Parameters
@@ -299,7 +304,7 @@ class Registry:
             PluginFailure(name, distribution, version, f"{type(error).__name__}: {error}")
         )
 
-    def get(self, name):
+    def get(self, name: str) -> AlignerSpec:
         """The spec registered under ``name``.
 
         Parameters
@@ -333,7 +338,7 @@ class Registry:
             message += f" Plugins that failed to load: {skipped} (see registry.failures)."
         return message
 
-    def names(self):
+    def names(self) -> list[str]:
         """Sorted names of the registered aligners.
 
         Returns
@@ -342,7 +347,7 @@ class Registry:
         """
         return sorted(self._specs)
 
-    def specs(self):
+    def specs(self) -> list[AlignerSpec]:
         """The registered specs, sorted by name.
 
         Returns
@@ -351,7 +356,7 @@ class Registry:
         """
         return [self._specs[name] for name in self.names()]
 
-    def filter(self, tags=None):
+    def filter(self, tags: str | Iterable[str] | None = None) -> list[AlignerSpec]:
         """The specs that have every one of ``tags``, sorted by name.
 
         Parameters
@@ -372,7 +377,7 @@ _registry = None
 _building = False
 
 
-def get_registry():
+def get_registry() -> Registry:
     """The process-wide registry, built on first use.
 
     The first call loads the built-in aligners and then the plugins of the
@@ -419,7 +424,7 @@ def get_registry():
     return _registry
 
 
-def reset_registry():
+def reset_registry() -> None:
     """Forget the process-wide registry, so the next use rebuilds it (for tests).
 
     Examples
@@ -432,7 +437,7 @@ def reset_registry():
         _registry = None
 
 
-def list_aligners(tags=None):
+def list_aligners(tags: str | Iterable[str] | None = None) -> list[str]:
     """Names of the registered aligners, sorted.
 
     Parameters
@@ -455,7 +460,7 @@ def list_aligners(tags=None):
     return [spec.name for spec in get_registry().filter(tags=tags)]
 
 
-def get_aligner(name, **params):
+def get_aligner(name: str, **params: Any) -> Any:
     """A new, unfitted aligner by registered name.
 
     Parameters

@@ -1,6 +1,12 @@
 """The :class:`Alignment` result returned by every explicit aligner."""
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 __all__ = ["Alignment"]
 
@@ -42,7 +48,14 @@ class Alignment:
 
     __slots__ = ("path", "distance", "shape", "cost_matrix", "normalized_distance")
 
-    def __init__(self, path, distance, shape, cost_matrix=None, normalized_distance=None):
+    def __init__(
+        self,
+        path: ArrayLike,
+        distance: float,
+        shape: tuple[int, int],
+        cost_matrix: np.ndarray | None = None,
+        normalized_distance: float | None = None,
+    ):
         self.path = np.asarray(path, dtype=np.int64)
         self.distance = float(distance)
         self.shape = (int(shape[0]), int(shape[1]))
@@ -69,14 +82,14 @@ class Alignment:
         return len(self.path)
 
     @property
-    def index_a(self):
+    def index_a(self) -> np.ndarray:
         return self.path[:, 0]
 
     @property
-    def index_b(self):
+    def index_b(self) -> np.ndarray:
         return self.path[:, 1]
 
-    def warp(self, a, b):
+    def warp(self, a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Both sequences along the common path.
 
         Parameters
@@ -95,7 +108,7 @@ class Alignment:
         a, b = self._check_lengths(a, b)
         return a[self.index_a], b[self.index_b]
 
-    def warping_matrices(self):
+    def warping_matrices(self) -> tuple["csr_array", "csr_array"]:
         """Sparse selection matrices of the path.
 
         Returns
@@ -114,7 +127,7 @@ class Alignment:
         w_b = sparse.csr_array((ones, (self.index_b, columns)), shape=(self.shape[1], length))
         return w_a, w_b
 
-    def warp_to_b(self, a):
+    def warp_to_b(self, a: ArrayLike) -> np.ndarray:
         """Put ``a`` on the timeline of ``b``.
 
         Parameters
@@ -138,7 +151,7 @@ class Alignment:
             "a",
         )
 
-    def warp_to_a(self, b):
+    def warp_to_a(self, b: ArrayLike) -> np.ndarray:
         """Put ``b`` on the timeline of ``a``.
 
         Parameters

@@ -59,7 +59,7 @@ class Window:
             raise ValueError("a Window holds at most one of radius, fraction, slope and mask")
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         """``"full"``, ``"sakoe_chiba"``, ``"itakura"`` or ``"mask"``."""
         if self.mask is not None:
             return "mask"
@@ -70,11 +70,11 @@ class Window:
         return "full"
 
     @property
-    def is_full(self):
+    def is_full(self) -> bool:
         """True when the window constrains nothing, whatever the problem size."""
         return self.kind == "full"
 
-    def radius_for(self, n, m):
+    def radius_for(self, n: int, m: int) -> int | None:
         """The Sakoe-Chiba radius for an ``n`` by ``m`` problem, at most ``max(n, m)``.
 
         None for a window that is not a Sakoe-Chiba band.
@@ -87,7 +87,7 @@ class Window:
             return min(self.radius, longest)
         return None
 
-    def resolve(self, n, m):
+    def resolve(self, n: int, m: int) -> "Window":
         """This window for problems of at most ``n`` by ``m``, clamped to that size.
 
         A Sakoe-Chiba radius is clamped to ``max(n, m)``, and a band that covers

@@ -5,7 +5,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from ..core.params import validate_params
-from ._constraints import NON_NEGATIVE, POSITIVE_INT, RandomStateLike, at_least, length_range
+from ._constraints import N_TIMEPOINTS, NON_NEGATIVE, POSITIVE_INT, RandomStateLike, length_range
 from ._images import CANVAS_CONSTRAINTS, DigitCanvas, _digit_canvas
 
 __all__ = ["make_digit_captions", "make_warped_copy"]
@@ -54,7 +54,7 @@ def _copy_path(sources, n_timepoints):
 @validate_params(
     {
         "n_pairs": [POSITIVE_INT],
-        "n_timepoints": [at_least(2), "array-like"],
+        "n_timepoints": N_TIMEPOINTS,
         "n_channels": [POSITIVE_INT],
         "noise": [NON_NEGATIVE],
         "reverse": ["boolean"],
@@ -133,7 +133,7 @@ def make_warped_copy(
     >>> paths[0][0].tolist(), paths[0][-1].tolist() == [len(a) - 1, len(b) - 1]
     ([0, 0], True)
     """
-    low, high = length_range(n_timepoints, "make_warped_copy")
+    low, high = length_range(n_timepoints)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
     pairs, paths, all_sources = [], [], []
     for _ in range(n_pairs):

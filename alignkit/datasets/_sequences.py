@@ -4,15 +4,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
-from ..core.params import validate_params
+from ..core.params import Pair, validate_params
 from ..exceptions import InvalidInputError
 from ._constraints import (
+    N_TIMEPOINTS,
     NON_NEGATIVE,
     POSITIVE_INT,
     SPEED,
     RandomStateLike,
     at_least,
-    check_pair,
     length_range,
 )
 
@@ -25,11 +25,7 @@ __all__ = [
     "warp_views",
 ]
 
-_SPEED = {"speed": ["array-like"]}
-
-
-def _speed(speed, owner):
-    return check_pair(speed, "speed", SPEED, owner, ordered=True)
+_SPEED = {"speed": [SPEED]}
 
 
 @validate_params({"positions": ["array-like"], "n_timepoints": [POSITIVE_INT]})
@@ -164,7 +160,7 @@ def make_ecg_pair(
 @validate_params(
     {
         "n_sequences": [POSITIVE_INT],
-        "n_timepoints": [at_least(2), "array-like"],
+        "n_timepoints": N_TIMEPOINTS,
         "n_classes": [POSITIVE_INT],
         "noise": [NON_NEGATIVE],
         "random_state": ["random_state"],
@@ -210,7 +206,7 @@ def make_warped_collection(
     >>> len(X), y.shape
     (4, (4,))
     """
-    low, high = length_range(n_timepoints, "make_warped_collection")
+    low, high = length_range(n_timepoints)
     rng = check_random_state(random_state)
     grid = np.linspace(0.0, 1.0, 200)
     templates = [
@@ -335,7 +331,6 @@ def make_warped_spirals(
     >>> true_path[0].tolist(), true_path[-1].tolist() == [len(a) - 1, len(b) - 1]
     ([0, 0], True)
     """
-    speed = _speed(speed, "make_warped_spirals")
     rng = check_random_state(random_state)
     positions, sequences = [], []
     for _ in range(n_sequences):
@@ -410,7 +405,6 @@ def warp_views(
     """
     from ..validation import check_sequence
 
-    speed = _speed(speed, "warp_views")
     recording = check_sequence(recording, name="recording")
     n_timepoints, n_channels = recording.shape
     if n_timepoints < 2:
@@ -461,7 +455,7 @@ def _random_nonlinear_map(n_outputs, nonlinearity, rng):
         "n_pairs": [POSITIVE_INT],
         "n_timepoints": [at_least(2)],
         "nonlinearity": [NON_NEGATIVE],
-        "n_channels": ["array-like"],
+        "n_channels": [Pair(POSITIVE_INT)],
         "n_noise": [at_least(0)],
         "noise": [NON_NEGATIVE],
         "n_segments": [POSITIVE_INT],
@@ -555,8 +549,6 @@ def make_nonlinear_views(
     >>> true_paths[0][-1].tolist() == [len(a) - 1, len(b) - 1]
     True
     """
-    n_channels = check_pair(n_channels, "n_channels", POSITIVE_INT, "make_nonlinear_views")
-    speed = _speed(speed, "make_nonlinear_views")
     rng = check_random_state(random_state)
     spiral = _spiral(np.arange(n_timepoints, dtype=float), n_timepoints)
     centre, spread = spiral.mean(axis=0), spiral.std(axis=0)

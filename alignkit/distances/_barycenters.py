@@ -1,11 +1,18 @@
 """Averages of sequences under time warping: DBA and the soft-DTW barycenter."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, Real, StrOptions, validate_params
 from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
-from ..validation import check_collection, check_sequence, check_window
+from ..validation import (
+    CollectionLike,
+    WindowLike,
+    check_collection,
+    check_sequence,
+    check_window,
+)
 
 __all__ = ["dba", "dba_average", "soft_dtw_average", "soft_dtw_barycenter"]
 
@@ -60,7 +67,15 @@ def _dba_assign(sequences, average, window):
         "random_state": ["random_state"],
     }
 )
-def dba(X, *, n_iter=30, init="medoid", window=None, tol=1e-5, random_state=None):
+def dba(
+    X: CollectionLike,
+    *,
+    n_iter: int = 30,
+    init: str | ArrayLike = "medoid",
+    window: WindowLike = None,
+    tol: float = 1e-5,
+    random_state: int | np.random.RandomState | None = None,
+) -> np.ndarray:
     """DTW barycenter averaging (Petitjean et al., 2011).
 
     Parameters
@@ -129,7 +144,13 @@ default="medoid"
     return dba_average(sequences, window, start, n_iter, tol)
 
 
-def dba_average(sequences, window, average=None, n_iter=30, tol=1e-5):
+def dba_average(
+    sequences: list[np.ndarray],
+    window: Window,
+    average: np.ndarray | None = None,
+    n_iter: int = 30,
+    tol: float = 1e-5,
+) -> np.ndarray:
     """The driver of :func:`dba`: validated sequences, a parsed window, a starting average.
 
     ``average=None`` starts from the medoid.
@@ -170,7 +191,15 @@ def _check_weights(weights, count):
         "tol": [Interval(Real, 0, None, closed="left")],
     }
 )
-def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, tol=1e-6):
+def soft_dtw_barycenter(
+    X: CollectionLike,
+    *,
+    gamma: float = 1.0,
+    n_iter: int = 100,
+    init: str | ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    tol: float = 1e-6,
+) -> np.ndarray:
     """Soft-DTW barycenter (Cuturi & Blondel, 2017).
 
     Parameters
@@ -231,7 +260,14 @@ def soft_dtw_barycenter(X, *, gamma=1.0, n_iter=100, init=None, weights=None, to
     return soft_dtw_average(sequences, float(gamma), n_iter, start, weights, tol)
 
 
-def soft_dtw_average(sequences, gamma=1.0, n_iter=100, start=None, weights=None, tol=1e-6):
+def soft_dtw_average(
+    sequences: list[np.ndarray],
+    gamma: float = 1.0,
+    n_iter: int = 100,
+    start: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    tol: float = 1e-6,
+) -> np.ndarray:
     """The driver of :func:`soft_dtw_barycenter`: validated sequences and parameters.
 
     ``start=None`` starts from the medoid; ``weights=None`` weighs every

@@ -1,11 +1,19 @@
 """Dynamic time warping between two sequences: :func:`dtw` and :func:`dtw_distance`."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.results import Alignment
+from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
-from ..validation import check_memory, check_pair, check_window
-from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
+from ..validation import WindowLike, check_memory, check_pair, check_window
+from .step_patterns import (
+    StepPattern,
+    align_pattern,
+    check_open_ends,
+    check_step_pattern,
+    symmetric1,
+)
 
 __all__ = ["dtw", "dtw_alignment", "dtw_cost", "dtw_distance", "pair_window"]
 
@@ -41,17 +49,17 @@ def _finish(total, squared):
 
 
 def dtw(
-    a,
-    b,
+    a: ArrayLike,
+    b: ArrayLike,
     *,
-    window=None,
-    squared=False,
-    return_cost_matrix=False,
-    step_pattern="symmetric1",
-    open_begin=False,
-    open_end=False,
-    method="auto",
-):
+    window: WindowLike = None,
+    squared: bool = False,
+    return_cost_matrix: bool = False,
+    step_pattern: str | StepPattern = "symmetric1",
+    open_begin: bool = False,
+    open_end: bool = False,
+    method: str = "auto",
+) -> Alignment:
     """Align two sequences with dynamic time warping.
 
     Parameters
@@ -182,7 +190,7 @@ def dtw(
     )
 
 
-def pair_window(window, n, m):
+def pair_window(window: Window, n: int, m: int) -> Window:
     """A parsed window for one ``n`` by ``m`` pair: a mask is checked against that shape.
 
     For callers that parse a window once and align many pairs with it.
@@ -191,17 +199,17 @@ def pair_window(window, n, m):
 
 
 def dtw_alignment(
-    a,
-    b,
-    window,
+    a: np.ndarray,
+    b: np.ndarray,
+    window: Window,
     *,
-    pattern=symmetric1,
-    squared=False,
-    return_cost_matrix=False,
-    open_begin=False,
-    open_end=False,
-    method="auto",
-):
+    pattern: StepPattern = symmetric1,
+    squared: bool = False,
+    return_cost_matrix: bool = False,
+    open_begin: bool = False,
+    open_end: bool = False,
+    method: str = "auto",
+) -> Alignment:
     """The driver of :func:`dtw`: validated inputs in, an :class:`Alignment` out.
 
     ``a`` and ``b`` are float64 C-contiguous ``(n, n_channels)`` arrays with
@@ -272,7 +280,7 @@ def _symmetric1_alignment(a, b, parsed, squared, return_cost_matrix, method):
     return Alignment(path, _finish(total, squared), (n, m), cost_matrix)
 
 
-def check_cost_finite(total, name_a, name_b, a, b):
+def check_cost_finite(total: float, name_a: str, name_b: str, a: np.ndarray, b: np.ndarray) -> None:
     """Raise when a summed squared cost overflowed float64 (a band always has a finite path).
 
     ``name_a`` and ``name_b`` name the sequences in the message (``"X[3]"``).
@@ -294,8 +302,14 @@ def _raise_no_path(n, m):
 
 
 def dtw_distance(
-    a, b, *, window=None, squared=False, step_pattern="symmetric1", multivariate="dependent"
-):
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    window: WindowLike = None,
+    squared: bool = False,
+    step_pattern: str | StepPattern = "symmetric1",
+    multivariate: str = "dependent",
+) -> float:
     """Dynamic time warping distance between two sequences, without the path.
 
     Parameters
@@ -352,7 +366,9 @@ def dtw_distance(
     return _finish(dtw_cost(a, b, parsed, pattern), squared)
 
 
-def dtw_cost(a, b, window, pattern=symmetric1):
+def dtw_cost(
+    a: np.ndarray, b: np.ndarray, window: Window, pattern: StepPattern = symmetric1
+) -> float:
     """The driver of :func:`dtw_distance`: the summed cost of validated inputs (dependent).
 
     Inputs as in :func:`dtw_alignment`; symmetric1 without a mask runs in

@@ -17,7 +17,7 @@ BASE_CELLS = 2**16
 """Rectangles with at most this many window cells are solved with a banded matrix (512 KiB)."""
 
 
-def linear_memory_bytes(n, m, base_cells=BASE_CELLS):
+def linear_memory_bytes(n: int, m: int, base_cells: int = BASE_CELLS) -> int:
     """Bytes :func:`linear_memory_path` allocates for an ``n`` by ``m`` problem.
 
     The output path (``16 * (n + m - 1)``), four rows of ``m + 2`` costs, the
@@ -45,7 +45,9 @@ def linear_memory_bytes(n, m, base_cells=BASE_CELLS):
     return 16 * (n + m - 1) + 32 * (m + 2) + 8 * base + 8 * (min(n, base) + 1)
 
 
-def linear_memory_path(a, b, lo, hi, *, base_cells=BASE_CELLS):
+def linear_memory_path(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, base_cells: int = BASE_CELLS
+) -> tuple[np.ndarray, float]:
     """Optimal DTW path and its summed cost, in memory linear in ``n + m``.
 
     Hirschberg's divide and conquer: the rows are halved, a forward pass over

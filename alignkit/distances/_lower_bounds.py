@@ -8,10 +8,11 @@ Every bound is in the units of :func:`alignkit.dtw_distance` with the same
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, validate_params
 from ..core.window import Window
-from ..validation import check_memory, check_pair, check_sequence, check_window
+from ..validation import WindowLike, check_memory, check_pair, check_sequence, check_window
 
 __all__ = ["envelope", "lb_improved", "lb_keogh", "lb_kim"]
 
@@ -45,7 +46,7 @@ def _finish(total, squared):
     return float(total) if squared else float(np.sqrt(total))
 
 
-def row_bounds(window, n, m):
+def row_bounds(window: Window, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Non-decreasing per-row bounds ``(lo, hi)`` of a parsed window for ``n`` by ``m``."""
     from ..kernels._numba._bounds import band_bounds
     from ..kernels._numba._lower_bounds import monotone_hull
@@ -61,7 +62,7 @@ def _transposed(window):
     return Window(mask=np.ascontiguousarray(window.mask.T))
 
 
-def envelope_of(b, window, n):
+def envelope_of(b: np.ndarray, window: Window, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The driver of :func:`envelope`: a validated ``b``, a parsed window, ``n`` rows."""
     from ..kernels._numba._lower_bounds import envelope as _envelope
 
@@ -70,7 +71,9 @@ def envelope_of(b, window, n):
 
 
 @validate_params({"n_timepoints": [Interval(Integral, 1, None, closed="left"), None]})
-def envelope(sequence, *, window=None, n_timepoints=None):
+def envelope(
+    sequence: ArrayLike, *, window: WindowLike = None, n_timepoints: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper envelope of a sequence under a DTW window.
 
     Parameters
@@ -112,7 +115,7 @@ def envelope(sequence, *, window=None, n_timepoints=None):
     return envelope_of(b, check_window(window, shape=(n, len(b))), n)
 
 
-def lb_kim(a, b, *, squared=False):
+def lb_kim(a: ArrayLike, b: ArrayLike, *, squared: bool = False) -> float:
     """LB_Kim lower bound of the DTW distance, from the first and last timepoints.
 
     Parameters
@@ -163,7 +166,9 @@ def lb_kim(a, b, *, squared=False):
     return _finish(_lower_bounds.lb_kim(a, b), squared)
 
 
-def lb_keogh(a, b, *, window=None, squared=False):
+def lb_keogh(
+    a: ArrayLike, b: ArrayLike, *, window: WindowLike = None, squared: bool = False
+) -> float:
     """LB_Keogh lower bound: the distance from ``a`` to the envelope of ``b``.
 
     Parameters
@@ -212,7 +217,9 @@ def lb_keogh(a, b, *, window=None, squared=False):
     return _finish(_lb_keogh(a, lower, upper), squared)
 
 
-def lb_improved(a, b, *, window=None, squared=False):
+def lb_improved(
+    a: ArrayLike, b: ArrayLike, *, window: WindowLike = None, squared: bool = False
+) -> float:
     """LB_Improved lower bound (Lemire 2009), at least as tight as LB_Keogh.
 
     Parameters

@@ -12,8 +12,9 @@ from joblib import Parallel, effective_n_jobs
 
 from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
+from ..core.window import Window
 from ..exceptions import WindowError
-from ..validation import check_collection, check_window
+from ..validation import CollectionLike, WindowLike, check_collection, check_window
 
 __all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
 
@@ -21,7 +22,7 @@ __all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
 _BLOCKS_PER_WORKER = 4
 
 
-def pack(sequences):
+def pack(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate sequences: sequence ``k`` is ``flat[offsets[k]:offsets[k + 1]]``."""
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in sequences], out=offsets[1:])
@@ -41,7 +42,7 @@ def _row_blocks(n_rows, n_cols, symmetric, n_blocks, block_size):
     return [(int(start), int(stop)) for start, stop in zip(edges[:-1], edges[1:])]
 
 
-def band_window(window, name="window"):
+def band_window(window: WindowLike, name: str = "window") -> Window:
     """Parse a window for a whole collection: masks fit one pair of lengths and are refused."""
     parsed = check_window(window, name=name)
     if parsed.mask is not None:
@@ -62,16 +63,16 @@ def band_window(window, name="window"):
     }
 )
 def pairwise_distances(
-    X,
-    Y=None,
+    X: CollectionLike,
+    Y: CollectionLike | None = None,
     *,
-    window=None,
-    squared=False,
-    n_jobs=None,
-    verbose=0,
-    block_size=None,
-    engine="joblib",
-):
+    window: WindowLike = None,
+    squared: bool = False,
+    n_jobs: int | None = None,
+    verbose: int = 0,
+    block_size: int | None = None,
+    engine: str = "joblib",
+) -> np.ndarray:
     """DTW distances between every sequence of ``X`` and every sequence of ``Y``.
 
     Parameters
@@ -152,8 +153,15 @@ def pairwise_distances(
 
 
 def pairwise_costs(
-    x_sequences, y_sequences, window, *, n_jobs=None, verbose=0, block_size=None, engine="joblib"
-):
+    x_sequences: list[np.ndarray],
+    y_sequences: list[np.ndarray] | None,
+    window: Window,
+    *,
+    n_jobs: int | None = None,
+    verbose: int = 0,
+    block_size: int | None = None,
+    engine: str = "joblib",
+) -> np.ndarray:
     """The driver of :func:`pairwise_distances`: summed squared costs of validated collections.
 
     ``x_sequences`` and ``y_sequences`` are lists of float64 C-contiguous
@@ -218,7 +226,12 @@ def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_jobs):
     return distances + distances.T if symmetric else distances
 
 
-def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
+def medoid_index(
+    sequences: CollectionLike,
+    window: WindowLike = None,
+    n_jobs: int | None = None,
+    verbose: int = 0,
+) -> int:
     """Index of the sequence with the smallest sum of summed squared DTW costs to the others.
 
     Parameters
@@ -250,7 +263,9 @@ def medoid_index(sequences, window=None, n_jobs=None, verbose=0):
     )
 
 
-def medoid_of(sequences, window, n_jobs=None, verbose=0):
+def medoid_of(
+    sequences: list[np.ndarray], window: Window, n_jobs: int | None = None, verbose: int = 0
+) -> int:
     """The driver of :func:`medoid_index`: validated sequences and a parsed band window."""
     costs = pairwise_costs(sequences, None, window, n_jobs=n_jobs, verbose=verbose)
     return int(np.argmin(costs.sum(axis=1)))

@@ -1,11 +1,12 @@
 """Soft dynamic time warping: value, expected alignment, gradient and divergence."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.params import Interval, Real, validate_params
 from ..core.window import Window
 from ..exceptions import WindowError
-from ..validation import check_memory, check_pair, check_window
+from ..validation import WindowLike, check_memory, check_pair, check_window
 
 __all__ = ["soft_dtw", "soft_dtw_alignment", "soft_dtw_grad", "soft_dtw_divergence"]
 
@@ -27,10 +28,19 @@ _DEFINITION = """
 """
 
 
+# The backend and device parameters of every public function here, documented once.
+_BACKEND = """backend : {"numba", "torch", "auto"}, default="numba"
+        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
+        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
+        out either way; the same values to rounding).
+    device : str or None, default=None
+        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
+        ``None`` reads :func:`alignkit.get_config`."""
+
 _GAMMA = {"gamma": [Interval(Real, 0, np.inf, closed="neither")]}
 
 
-def window_arrays(window, n, m):
+def window_arrays(window: Window, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-decreasing row bounds and a dense mask (shape (0, 0) when there is none)."""
     from ..kernels._numba._bounds import band_bounds
 
@@ -48,6 +58,16 @@ def _prepare(a, b, window):
     return a, b, check_window(window, shape=(len(a), len(b)))
 
 
+def _prepare_backward(a, b, window, backend, device, what):
+    """The checked pair and window, the window's row bounds and mask, and the backend.
+
+    The validate-and-dispatch part of the functions that run a backward pass.
+    """
+    a, b, window = _prepare(a, b, window)
+    bounds = window_arrays(window, len(a), len(b))
+    return a, b, window, bounds, *_backend(backend, device, a, b, what)
+
+
 def _finite(value, n, m):
     if not np.isfinite(value):
         raise WindowError(
@@ -56,7 +76,9 @@ def _finite(value, n, m):
     return float(value)
 
 
-def soft_value_and_weights(a, b, gamma, lo, hi, mask):
+def soft_value_and_weights(
+    a: np.ndarray, b: np.ndarray, gamma: float, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Forward pass on validated inputs: ``(value, weights, ranges)`` for the backward kernels.
 
     Private driver shared with :mod:`alignkit.distances`; inputs are not
@@ -125,7 +147,15 @@ def _torch_alignment(a, b, gamma, window, device):
 
 
 @validate_params(_GAMMA)
-def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
+def soft_dtw(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    gamma: float = 1.0,
+    window: WindowLike = None,
+    backend: str = "numba",
+    device: str | None = None,
+) -> float:
     """Soft-DTW value between two sequences (Cuturi & Blondel, 2017).
 
     Parameters
@@ -138,13 +168,7 @@ def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
         Smoothing of the soft minimum, ``> 0``; smaller is closer to DTW.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
-    backend : {"numba", "torch", "auto"}, default="numba"
-        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
-        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
-        out either way; the same values to rounding).
-    device : str or None, default=None
-        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
-        ``None`` reads :func:`alignkit.get_config`.
+    {backend}
 
     Returns
     -------
@@ -197,7 +221,14 @@ def soft_dtw(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
     return soft_dtw_value(a, b, float(gamma), parsed, backend, device)
 
 
-def soft_dtw_value(a, b, gamma, window, backend="numba", device=None):
+def soft_dtw_value(
+    a: np.ndarray,
+    b: np.ndarray,
+    gamma: float,
+    window: Window,
+    backend: str = "numba",
+    device: str | None = None,
+) -> float:
     """The driver of :func:`soft_dtw`: validated inputs, a parsed window, a resolved backend."""
     from ..kernels._numba import _soft_dtw
 
@@ -209,7 +240,15 @@ def soft_dtw_value(a, b, gamma, window, backend="numba", device=None):
 
 
 @validate_params(_GAMMA)
-def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
+def soft_dtw_alignment(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    gamma: float = 1.0,
+    window: WindowLike = None,
+    backend: str = "numba",
+    device: str | None = None,
+) -> tuple[float, np.ndarray]:
     """Soft-DTW value and expected alignment matrix.
 
     Parameters
@@ -222,13 +261,7 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
         Smoothing of the soft minimum, ``> 0``.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
-    backend : {"numba", "torch", "auto"}, default="numba"
-        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
-        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
-        out either way; the same values to rounding).
-    device : str or None, default=None
-        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
-        ``None`` reads :func:`alignkit.get_config`.
+    {backend}
 
     Returns
     -------
@@ -280,20 +313,28 @@ def soft_dtw_alignment(a, b, *, gamma=1.0, window=None, backend="numba", device=
     """
     from ..kernels._numba import _soft_dtw
 
-    a, b, window = _prepare(a, b, window)
+    a, b, window, bounds, backend, device = _prepare_backward(
+        a, b, window, backend, device, "soft_dtw_alignment"
+    )
     gamma = float(gamma)
-    lo, hi, mask = window_arrays(window, len(a), len(b))
     check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
-    backend, device = _backend(backend, device, a, b, "soft_dtw_alignment")
     if backend == "torch":
         check_memory(40 * len(a) * len(b), "the torch soft-DTW alignment")
         return _torch_alignment(a, b, gamma, window, device)
-    value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds)
     return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
 
 
 @validate_params(_GAMMA)
-def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
+def soft_dtw_grad(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    gamma: float = 1.0,
+    window: WindowLike = None,
+    backend: str = "numba",
+    device: str | None = None,
+) -> tuple[float, np.ndarray]:
     """Soft-DTW value and its gradient with respect to the first sequence.
 
     Parameters
@@ -306,13 +347,7 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
         Smoothing of the soft minimum, ``> 0``.
     window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the paths, as in :func:`alignkit.dtw`.
-    backend : {"numba", "torch", "auto"}, default="numba"
-        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
-        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
-        out either way; the same values to rounding).
-    device : str or None, default=None
-        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
-        ``None`` reads :func:`alignkit.get_config`.
+    {backend}
 
     Returns
     -------
@@ -352,19 +387,28 @@ def soft_dtw_grad(a, b, *, gamma=1.0, window=None, backend="numba", device=None)
     """
     from ..kernels._numba import _soft_dtw
 
-    a, b, window = _prepare(a, b, window)
+    a, b, window, bounds, backend, device = _prepare_backward(
+        a, b, window, backend, device, "soft_dtw_grad"
+    )
     gamma = float(gamma)
-    lo, hi, mask = window_arrays(window, len(a), len(b))
-    backend, device = _backend(backend, device, a, b, "soft_dtw_grad")
     if backend == "torch":
+        lo, hi, _ = bounds
         check_memory(24 * int(np.sum(hi - lo)), "the torch soft-DTW weights")
         return _torch_grad(a, b, gamma, window, device)
-    value, weights, ranges = soft_value_and_weights(a, b, gamma, lo, hi, mask)
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds)
     return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
 
 
 @validate_params(_GAMMA)
-def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device=None):
+def soft_dtw_divergence(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    gamma: float = 1.0,
+    window: WindowLike = None,
+    backend: str = "numba",
+    device: str | None = None,
+) -> float:
     """Soft-DTW divergence: ``sdtw(a, b) - (sdtw(a, a) + sdtw(b, b)) / 2``.
 
     Parameters
@@ -378,13 +422,7 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device
     window : None, int, float or tuple, default=None
         Constraint on the paths of all three terms, as in :func:`alignkit.dtw`.
         A mask is refused: it fits one shape, and the three terms have three.
-    backend : {"numba", "torch", "auto"}, default="numba"
-        Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
-        the Numba kernels, or the torch kernels on ``device`` (NumPy in and
-        out either way; the same values to rounding).
-    device : str or None, default=None
-        Torch device for ``backend="torch"`` (``"cpu"``, ``"cuda"``, ``"auto"``...);
-        ``None`` reads :func:`alignkit.get_config`.
+    {backend}
 
     Returns
     -------
@@ -433,5 +471,7 @@ def soft_dtw_divergence(a, b, *, gamma=1.0, window=None, backend="numba", device
     return cross - 0.5 * (soft_dtw_value(a, a, **options) + soft_dtw_value(b, b, **options))
 
 
-for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad):
-    _function.__doc__ = _function.__doc__.replace("{definition}", _DEFINITION)
+for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad, soft_dtw_divergence):
+    _function.__doc__ = _function.__doc__.replace("{definition}", _DEFINITION).replace(
+        "{backend}", _BACKEND
+    )

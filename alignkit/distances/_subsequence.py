@@ -4,12 +4,19 @@ import heapq
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, validate_params
 from ..core.window import Window
 from ..exceptions import InvalidInputError
-from ..validation import check_sequence, check_window
-from .step_patterns import align_pattern, check_open_ends, check_step_pattern, symmetric1
+from ..validation import WindowLike, check_sequence, check_window
+from .step_patterns import (
+    StepPattern,
+    align_pattern,
+    check_open_ends,
+    check_step_pattern,
+    symmetric1,
+)
 
 __all__ = ["Match", "subsequence_search"]
 
@@ -56,16 +63,16 @@ class Match(NamedTuple):
     }
 )
 def subsequence_search(
-    query,
-    series,
+    query: ArrayLike,
+    series: ArrayLike,
     *,
-    k=1,
-    window=None,
-    exclusion_zone=None,
-    znormalize=False,
-    step_pattern="symmetric1",
-    squared=False,
-):
+    k: int = 1,
+    window: WindowLike = None,
+    exclusion_zone: int | None = None,
+    znormalize: bool = False,
+    step_pattern: str | StepPattern = "symmetric1",
+    squared: bool = False,
+) -> list[Match]:
     """The ``k`` best non-overlapping DTW matches of a query inside a long series.
 
     Parameters

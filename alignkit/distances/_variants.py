@@ -1,15 +1,16 @@
 """DTW variants: derivative DTW (DDTW) and weighted DTW (WDTW)."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.results import Alignment
 from ..exceptions import InvalidInputError
-from ..validation import check_memory, check_pair, check_sequence, check_window
+from ..validation import WindowLike, check_memory, check_pair, check_sequence, check_window
 
 __all__ = ["derivative", "ddtw", "wdtw", "wdtw_weights"]
 
 
-def derivative(sequence, kind="keogh"):
+def derivative(sequence: ArrayLike, kind: str = "keogh") -> np.ndarray:
     """Derivative estimate of a sequence, as used by derivative DTW.
 
     Parameters
@@ -53,7 +54,14 @@ def _derivative(x, kind, name):
     raise InvalidInputError(f"derivative kind must be 'keogh' or 'central', got {kind!r}")
 
 
-def ddtw(a, b, *, kind="keogh", window=None, squared=False):
+def ddtw(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    kind: str = "keogh",
+    window: WindowLike = None,
+    squared: bool = False,
+) -> Alignment:
     """Derivative dynamic time warping (Keogh & Pazzani, SDM 2001).
 
     DTW between derivative estimates of ``a`` and ``b``: the path follows
@@ -115,7 +123,7 @@ def ddtw(a, b, *, kind="keogh", window=None, squared=False):
     return Alignment(path, inner.distance, (n, m))
 
 
-def wdtw_weights(length, g=0.05, max_weight=1.0):
+def wdtw_weights(length: int, g: float = 0.05, max_weight: float = 1.0) -> np.ndarray:
     """Logistic weights of weighted DTW, indexed by the phase difference ``|i - j|``.
 
     Parameters
@@ -146,7 +154,15 @@ def wdtw_weights(length, g=0.05, max_weight=1.0):
     return max_weight / (1.0 + np.exp(-g * (phase - length / 2.0)))
 
 
-def wdtw(a, b, *, g=0.05, max_weight=1.0, window=None, squared=False):
+def wdtw(
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    g: float = 0.05,
+    max_weight: float = 1.0,
+    window: WindowLike = None,
+    squared: bool = False,
+) -> Alignment:
     """Weighted dynamic time warping (Jeong, Jeong & Omitaomu, Pattern Recognition 2011).
 
     The local cost of matching ``a[i]`` with ``b[j]`` is

@@ -7,9 +7,15 @@ symmetric2, asymmetric (Sakoe & Chiba 1978; Rabiner & Juang 1993) and Sakoe
 and Chiba's slope-constrained patterns of Table I, with ``P`` = 1/2, 1 and 2.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from ..core.window import Window
 
 __all__ = [
     "StepPattern",
@@ -104,7 +110,7 @@ class StepPattern:
 
     __slots__ = ("table", "normalization", "name", "_arrays")
 
-    def __init__(self, table, normalization=None, name=None):
+    def __init__(self, table: ArrayLike, normalization: str | None = None, name: str | None = None):
         self.table = _check_table(table)
         if normalization not in _NORMALIZATIONS:
             raise InvalidInputError(
@@ -115,7 +121,7 @@ class StepPattern:
         self._arrays = None
 
     @property
-    def n_patterns(self):
+    def n_patterns(self) -> int:
         return int(self.table[-1, 0])
 
     def __repr__(self):
@@ -130,7 +136,7 @@ class StepPattern:
             setattr(self, name, value)
         self._arrays = None
 
-    def kernel_arrays(self):
+    def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The table as the arrays the Numba kernels take.
 
         Returns
@@ -154,7 +160,7 @@ class StepPattern:
             )
         return self._arrays
 
-    def final_weight(self):
+    def final_weight(self) -> float:
         """The smallest weight any pattern puts on the cell it fills.
 
         Every path pays at least this times the local cost of its last cell,
@@ -319,7 +325,7 @@ _NAMED = {
 }
 
 
-def check_step_pattern(step_pattern, name="step_pattern"):
+def check_step_pattern(step_pattern: str | StepPattern, name: str = "step_pattern") -> StepPattern:
     """Resolve a step pattern given by name or as a :class:`StepPattern`.
 
     Parameters
@@ -357,7 +363,7 @@ def check_step_pattern(step_pattern, name="step_pattern"):
     )
 
 
-def check_open_ends(pattern, open_begin, open_end):
+def check_open_ends(pattern: StepPattern, open_begin: bool, open_end: bool) -> None:
     """Check that a pattern allows the open ends asked for.
 
     Parameters
@@ -407,7 +413,16 @@ def _normalizers(normalization, n, columns):
     return np.ones_like(columns)
 
 
-def align_pattern(x, y, pattern, window, *, open_begin=False, open_end=False, keep_matrix=False):
+def align_pattern(
+    x: np.ndarray,
+    y: np.ndarray,
+    pattern: StepPattern,
+    window: "Window",
+    *,
+    open_begin: bool = False,
+    open_end: bool = False,
+    keep_matrix: bool = False,
+) -> tuple[np.ndarray, float, float | None, np.ndarray | None]:
     """Optimal path under a step pattern: the driver of the table-driven kernel.
 
     Parameters

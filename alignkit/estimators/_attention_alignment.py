@@ -1,6 +1,7 @@
 """Alignments read from attention weights: the hard monotone path and image maps."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.results import Alignment
 from ..exceptions import InvalidInputError
@@ -43,7 +44,9 @@ class AttentionAlignment(Alignment):
 
     __slots__ = ("soft_matrix",)
 
-    def __init__(self, path, distance, shape, soft_matrix):
+    def __init__(
+        self, path: ArrayLike, distance: float, shape: tuple[int, int], soft_matrix: ArrayLike
+    ):
         super().__init__(path, distance, shape)
         self.soft_matrix = np.asarray(soft_matrix, dtype=np.float64)
 
@@ -53,7 +56,7 @@ class AttentionAlignment(Alignment):
         return {name: getattr(self, name) for name in names}
 
 
-def attention_path(attention):
+def attention_path(attention: ArrayLike) -> tuple[np.ndarray, float]:
     """The monotone path that collects the most attention: DTW on ``-log`` weights.
 
     Parameters
@@ -98,7 +101,9 @@ def attention_path(attention):
     return backtrack_banded(acc, offsets, lo, hi, m), float(acc[-1])
 
 
-def upsample_attention(weights, grid_shape, image_shape):
+def upsample_attention(
+    weights: ArrayLike, grid_shape: tuple[int, int], image_shape: tuple[int, int]
+) -> np.ndarray:
     """Spread grid-cell attention evenly over the pixels each cell covers.
 
     The grid of :class:`SoftAttentionAligner` with ``input="grid"`` pools

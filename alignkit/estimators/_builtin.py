@@ -5,6 +5,8 @@ declares (``_alignkit_tags``, see :func:`alignkit.core.registry.class_tags`)
 and its description is the first line of its docstring.
 """
 
+from typing import Any
+
 from ..core.hookspecs import hookimpl
 from ..core.registry import AlignerSpec
 
@@ -12,7 +14,7 @@ __all__ = ["alignkit_register_aligners"]
 
 
 @hookimpl
-def alignkit_register_aligners(registry):
+def alignkit_register_aligners(registry: Any) -> None:
     """Register the built-in aligners (``"ctw"``, ``"deep_ctw"``, ``"dtw"``, ``"stn"``...).
 
     Parameters

@@ -1,13 +1,15 @@
 """CTWAligner: canonical time warping of two modalities (Zhou and De la Torre, NIPS 2009)."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..base import PAIRED_OUTPUTS, PairedAligner, check_pairs
+from ..base import PAIRED_OUTPUTS, PairedAligner, PairsLike, check_pairs
 from ..core.params import Integral, Interval, Real, StrOptions, check_estimator_params
 from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..metrics import path_distance
 from ..multiview._cca import ctw_objective, multiset_cca
+from ..validation import WindowLike
 from ._uniform import uniform_path
 
 __all__ = ["CTWAligner", "CTWAlignment"]
@@ -50,7 +52,15 @@ class CTWAlignment(Alignment):
     __slots__ = ("projections", "offsets", "objective_history", "n_iter", "converged")
 
     def __init__(
-        self, path, distance, shape, projections, offsets, objective_history, n_iter, converged
+        self,
+        path: ArrayLike,
+        distance: float,
+        shape: tuple[int, int],
+        projections: tuple[np.ndarray, np.ndarray],
+        offsets: tuple[np.ndarray, np.ndarray],
+        objective_history: np.ndarray,
+        n_iter: int,
+        converged: bool,
     ):
         super().__init__(path, distance, shape)
         self.projections = projections
@@ -247,14 +257,14 @@ class CTWAligner(PairedAligner):
 
     def __init__(
         self,
-        n_components=0.95,
-        reg=0.0,
-        init="uniform",
-        window=None,
-        max_iter=50,
-        tol=0.01,
-        output="concat",
-        n_timepoints=None,
+        n_components: int | float = 0.95,
+        reg: float = 0.0,
+        init: str = "uniform",
+        window: WindowLike = None,
+        max_iter: int = 50,
+        tol: float = 0.01,
+        output: str = "concat",
+        n_timepoints: int | None = None,
     ):
         self.n_components = n_components
         self.reg = reg
@@ -324,7 +334,7 @@ class CTWAligner(PairedAligner):
             converged,
         )
 
-    def fit(self, X, y=None):
+    def fit(self, X: PairsLike, y: None = None) -> "CTWAligner":
         """Learn one pair of projections shared by a collection of pairs.
 
         Parameters

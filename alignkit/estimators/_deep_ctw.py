@@ -1,11 +1,12 @@
 """DeepCTWAligner: deep canonical time warping (Trigeorgis et al., CVPR 2016)."""
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..base import PAIRED_OUTPUTS, PairedAligner, check_pairs
+from ..base import PAIRED_OUTPUTS, PairedAligner, PairsLike, check_pairs
 from ..core.params import (
     HasMethods,
     Integral,
@@ -16,8 +17,14 @@ from ..core.params import (
 )
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..multiview._cca import linear_cca
+from ..validation import WindowLike
 from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
 from ._uniform import uniform_path
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..callbacks import Callback
 
 __all__ = ["DeepCTWAligner"]
 
@@ -231,30 +238,30 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
 
     def __init__(
         self,
-        encoder_a="mlp",
-        encoder_b="mlp",
-        hidden_layer_sizes=(64, 64),
-        activation="tanh",
-        n_outputs=16,
-        n_components=8,
-        reg=1e-3,
-        learning_rate=1e-2,
-        weight_decay=0.0,
-        steps_per_realign=1,
-        window=None,
-        path_prior=None,
-        output="concat",
-        n_timepoints=None,
-        max_epochs=100,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
+        encoder_a: "str | torch.nn.Module" = "mlp",
+        encoder_b: "str | torch.nn.Module" = "mlp",
+        hidden_layer_sizes: tuple[int, ...] = (64, 64),
+        activation: str = "tanh",
+        n_outputs: int = 16,
+        n_components: int = 8,
+        reg: float | tuple[float, float] = 1e-3,
+        learning_rate: float = 1e-2,
+        weight_decay: float = 0.0,
+        steps_per_realign: int = 1,
+        window: WindowLike = None,
+        path_prior: str | None = None,
+        output: str = "concat",
+        n_timepoints: int | None = None,
+        max_epochs: int = 100,
+        device: "str | torch.device | None" = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        callbacks: "list[Callback] | None" = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
     ):
         self.encoder_a = encoder_a
         self.encoder_b = encoder_b
@@ -263,23 +270,13 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
         self.n_outputs = n_outputs
         self.n_components = n_components
         self.reg = reg
-        self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.steps_per_realign = steps_per_realign
         self.window = window
         self.path_prior = path_prior
         self.output = output
         self.n_timepoints = n_timepoints
-        self.max_epochs = max_epochs
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
+        self._store_training_params(locals())
 
     # -- parameters -------------------------------------------------------------------
 
@@ -377,7 +374,7 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
 
     # -- fit --------------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: PairsLike, y: None = None) -> "DeepCTWAligner":
         """Train the encoders on a collection of pairs.
 
         Parameters

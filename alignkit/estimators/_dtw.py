@@ -4,6 +4,7 @@ import warnings
 from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..base import SequenceAligner
 from ..core.parallel import map_sequences
@@ -13,7 +14,10 @@ from ..distances._dtw import dtw_alignment
 from ..distances._pairwise import medoid_of
 from ..exceptions import InvalidInputError
 from ..kernels.dispatch import resolve_backend
-from ..validation import check_collection, check_pair, check_sequence, check_window
+from ..validation import (
+    WindowLike,
+    check_window,
+)
 
 __all__ = ["DTWAligner"]
 
@@ -194,7 +198,13 @@ class DTWAligner(SequenceAligner):
     }
 
     def __init__(
-        self, window=None, reference="medoid", n_jobs=None, verbose=0, backend="numba", device=None
+        self,
+        window: WindowLike = None,
+        reference: str | ArrayLike = "medoid",
+        n_jobs: int | None = None,
+        verbose: int = 0,
+        backend: str = "numba",
+        device: str | None = None,
     ):
         self.window = window
         self.reference = reference
@@ -203,38 +213,11 @@ class DTWAligner(SequenceAligner):
         self.backend = backend
         self.device = device
 
-    def fit(self, X, y=None):
-        """Learn the reference sequence.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences (see :func:`alignkit.validation.check_collection`).
-        y : None
-            Ignored; present for Pipeline compatibility.
-
-        Returns
-        -------
-        self : DTWAligner
-        """
+    def _fit_timeline(self, X):
+        """Learn the reference sequence."""
         check_estimator_params(self)
-        self.window_ = check_window(self.window)
-        if self.window_.mask is not None:
-            raise InvalidInputError(
-                "DTWAligner window cannot be a mask (sequence lengths vary); "
-                "use a radius, a fraction or ('itakura', max_slope)"
-            )
-        if isinstance(self.reference, str):
-            sequences = check_collection(X, name="X")
-            self._resolve_backend(sequences)
-            self.reference_, self.reference_index_ = self._learn_reference(sequences)
-        else:
-            self.reference_ = check_sequence(self.reference, name="reference")
-            sequences = check_collection(X, name="X", n_channels=self.reference_.shape[1])
-            self._resolve_backend(sequences)
-            self.reference_index_ = None
-        self.n_channels_ = self.reference_.shape[1]
-        return self
+        self._fit_window()
+        self._fit_reference(X, self._learn_reference, prepare=self._resolve_backend)
 
     def _resolve_backend(self, sequences):
         backend, device = resolve_backend(
@@ -263,45 +246,14 @@ class DTWAligner(SequenceAligner):
 
         return soft_dtw_average(sequences), None
 
-    def transform(self, X):
-        """Warp every sequence onto the reference timeline.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences with ``n_channels_`` channels.
-
-        Returns
-        -------
-        X_aligned : ndarray of shape (n_sequences, n_timepoints, n_channels)
-            ``n_timepoints`` is ``len(reference_)`` and ``n_channels`` is ``n_channels_``.
-        """
-        sequences = self._check_fitted_collection(X)
+    def _to_timeline(self, sequences):
+        """Every sequence warped onto the reference timeline."""
         if getattr(self, "backend_", "numba") == "torch":
             device = _usable_device(self.device_)
-            return np.stack(_torch_warp(sequences, self.reference_, self.window_, device))
+            return _torch_warp(sequences, self.reference_, self.window_, device)
         warp = partial(_warp_onto, reference=self.reference_, window=self.window_)
-        return np.stack(map_sequences(warp, sequences, self.n_jobs, self.verbose))
+        return map_sequences(warp, sequences, self.n_jobs, self.verbose)
 
-    def align(self, a, b):
-        """Align one pair with this aligner's window (fitting is not needed).
-
-        Parameters
-        ----------
-        a : array-like of shape (n,) or (n, n_channels)
-            First sequence.
-        b : array-like of shape (m,) or (m, n_channels)
-            Second sequence, with the same channels as ``a``.
-
-        Returns
-        -------
-        alignment : Alignment
-            See :func:`alignkit.dtw` (one pair: always the Numba backend).
-        """
-        a, b = check_pair(a, b)
+    def _align_checked(self, a, b):
+        """:func:`alignkit.dtw` with this aligner's window (one pair: always the Numba backend)."""
         return dtw_alignment(a, b, check_window(self.window, shape=(len(a), len(b))))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        return tags

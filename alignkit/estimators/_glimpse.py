@@ -1,8 +1,10 @@
 """GlimpseAligner: recurrent hard attention with glimpses (Mnih et al., NIPS 2014)."""
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -10,6 +12,11 @@ from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
 from ..validation import check_images
 from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..callbacks import Callback
 
 __all__ = ["GlimpseAligner"]
 
@@ -146,32 +153,32 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
 
     def __init__(
         self,
-        n_glimpses=6,
-        patch_size=8,
-        n_scales=3,
-        scale_factor=2,
-        glimpse_hidden=128,
-        loc_hidden=128,
-        core_hidden=256,
-        core="rnn",
-        policy_std=0.15,
-        first_location="random",
-        policy="learned",
-        reinforce_weight=1.0,
-        reward="correct",
-        n_mc_samples=1,
-        learning_rate=1e-3,
-        batch_size=64,
-        max_epochs=30,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
+        n_glimpses: int = 6,
+        patch_size: int = 8,
+        n_scales: int = 3,
+        scale_factor: int = 2,
+        glimpse_hidden: int = 128,
+        loc_hidden: int = 128,
+        core_hidden: int = 256,
+        core: str = "rnn",
+        policy_std: float = 0.15,
+        first_location: str = "random",
+        policy: str = "learned",
+        reinforce_weight: float = 1.0,
+        reward: str = "correct",
+        n_mc_samples: int = 1,
+        learning_rate: float = 1e-3,
+        batch_size: int = 64,
+        max_epochs: int = 30,
+        device: "str | torch.device | None" = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        callbacks: "list[Callback] | None" = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
     ):
         self.n_glimpses = n_glimpses
         self.patch_size = patch_size
@@ -187,18 +194,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         self.reinforce_weight = reinforce_weight
         self.reward = reward
         self.n_mc_samples = n_mc_samples
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
+        self._store_training_params(locals())
 
     _alignkit_tags = frozenset({"implicit", "spatial", "image", "torch"})
 
@@ -253,7 +249,9 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
             )
         return array
 
-    def fit(self, X, y, locations=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, locations: ArrayLike | None = None
+    ) -> "GlimpseAligner":
         """Train the recurrent attention model.
 
         Parameters
@@ -391,7 +389,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         images = check_images(X, name="X", shape=self.image_shape_)
         return self._kernels("_training").as_tensor(images, self.device_)
 
-    def predict_proba(self, X, locations=None):
+    def predict_proba(self, X: ArrayLike, locations: ArrayLike | None = None) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -415,7 +413,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         array = self._check_locations(locations, n_images)
         return self._kernels("_training").as_tensor(array, self.device_)
 
-    def predict(self, X, locations=None):
+    def predict(self, X: ArrayLike, locations: ArrayLike | None = None) -> np.ndarray:
         """Predicted class labels.
 
         Parameters
@@ -432,7 +430,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         proba = self.predict_proba(X, locations)  # checks that fit ran before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def predict_locations(self, X):
+    def predict_locations(self, X: ArrayLike) -> np.ndarray:
         """Glimpse centres chosen by the policy means (the first is the image centre).
 
         Parameters
@@ -447,7 +445,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         """
         return self._mean_run(X)[0]
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """The final core state of each image (mean policy), as features.
 
         Parameters
@@ -466,7 +464,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         _, path, states = self._proba(self._images(X), return_path=True, n_samples=1)
         return path.cpu().double().numpy(), states.cpu().double().numpy()
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of :meth:`predict`.
 
         Parameters

@@ -10,9 +10,12 @@ metric or kernel.
 """
 
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, effective_n_jobs
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
@@ -21,7 +24,7 @@ from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..distances._pairwise import band_window, pack, pairwise_costs
 from ..exceptions import InvalidInputError
-from ..validation import check_collection
+from ..validation import CollectionLike, WindowLike, check_collection
 
 __all__ = ["DTWDistances", "KNeighborsDTWClassifier", "KNeighborsDTWRegressor"]
 
@@ -136,7 +139,12 @@ class _DTWNeighbors(BaseEstimator):
     }
 
     def __init__(
-        self, n_neighbors=1, window=None, weights="uniform", n_jobs=None, lower_bounds=True
+        self,
+        n_neighbors: int = 1,
+        window: WindowLike = None,
+        weights: str | Callable[[np.ndarray], np.ndarray] = "uniform",
+        n_jobs: int | None = None,
+        lower_bounds: bool = True,
     ):
         self.n_neighbors = n_neighbors
         self.window = window
@@ -166,7 +174,13 @@ class _DTWNeighbors(BaseEstimator):
         self.n_channels_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)
 
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True, return_stats=False):
+    def kneighbors(
+        self,
+        X: CollectionLike | None = None,
+        n_neighbors: int | None = None,
+        return_distance: bool = True,
+        return_stats: bool = False,
+    ) -> np.ndarray | tuple[Any, ...]:
         """Find the nearest training sequences of each sequence of ``X``.
 
         Parameters
@@ -321,7 +335,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
     ['cos']
     """
 
-    def fit(self, X, y):
+    def fit(self, X: CollectionLike, y: ArrayLike) -> "KNeighborsDTWClassifier":
         """Store the validated training collection and its labels.
 
         Parameters
@@ -342,7 +356,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
         self.classes_, self._y = np.unique(y, return_inverse=True)
         return self
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: CollectionLike) -> np.ndarray:
         """Class probabilities: the weighted share of each class among the neighbours.
 
         Parameters
@@ -361,7 +375,7 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
         np.add.at(proba, (rows, self._y[indices].ravel()), weights.ravel())
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: CollectionLike) -> np.ndarray:
         """Predict the class of every sequence (ties go to the smallest label).
 
         Parameters
@@ -407,7 +421,7 @@ class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
     5.0
     """
 
-    def fit(self, X, y):
+    def fit(self, X: CollectionLike, y: ArrayLike) -> "KNeighborsDTWRegressor":
         """Store the validated training collection and its targets.
 
         Parameters
@@ -427,7 +441,7 @@ class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
         self._y = y
         return self
 
-    def predict(self, X):
+    def predict(self, X: CollectionLike) -> np.ndarray:
         """Predict the target of every sequence.
 
         Parameters
@@ -508,12 +522,12 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
     }
 
-    def __init__(self, window=None, squared=False, n_jobs=None):
+    def __init__(self, window: WindowLike = None, squared: bool = False, n_jobs: int | None = None):
         self.window = window
         self.squared = squared
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
+    def fit(self, X: CollectionLike, y: None = None) -> "DTWDistances":
         """Store the validated training collection.
 
         Parameters
@@ -533,7 +547,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         self.n_channels_ = self.train_[0].shape[1]
         return self
 
-    def transform(self, X):
+    def transform(self, X: CollectionLike) -> np.ndarray:
         """DTW distances from every sequence of ``X`` to every training sequence.
 
         Parameters
@@ -550,7 +564,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
         costs = pairwise_costs(sequences, self.train_, self.window_, n_jobs=self.n_jobs)
         return costs if self.squared else np.sqrt(costs)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: CollectionLike, y: None = None) -> np.ndarray:
         """Fit, then the symmetric distances of the training set (its upper triangle only).
 
         Parameters

@@ -11,18 +11,25 @@ weights live in ``_attention_alignment``.
 """
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseAligner
+from ..base import BaseAligner, PairsLike
 from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
-from ..validation import check_sequence
+from ..validation import CollectionLike, check_sequence
 from ._attention_alignment import AttentionAlignment, attention_path, upsample_attention
 from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..callbacks import Callback
 
 __all__ = ["AttentionAlignment", "SoftAttentionAligner", "attention_path", "upsample_attention"]
 
@@ -305,26 +312,26 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
 
     def __init__(
         self,
-        input="sequence",
-        mode="auto",
-        attention_score="additive",
-        target_type="auto",
-        hidden_size=32,
-        attention_size=32,
-        doubly_stochastic=0.0,
-        learning_rate="auto",
-        batch_size=32,
-        n_init=1,
-        max_epochs=60,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
+        input: str = "sequence",
+        mode: str = "auto",
+        attention_score: str = "additive",
+        target_type: str = "auto",
+        hidden_size: int = 32,
+        attention_size: int = 32,
+        doubly_stochastic: float = 0.0,
+        learning_rate: float | str = "auto",
+        batch_size: int = 32,
+        n_init: int = 1,
+        max_epochs: int = 60,
+        device: "str | torch.device | None" = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        callbacks: "list[Callback] | None" = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
     ):
         self.input = input
         self.mode = mode
@@ -333,19 +340,8 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.hidden_size = hidden_size
         self.attention_size = attention_size
         self.doubly_stochastic = doubly_stochastic
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
         self.n_init = n_init
-        self.max_epochs = max_epochs
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
+        self._store_training_params(locals())
 
     _alignkit_tags = frozenset({"implicit", "temporal", "multimodal", "torch"})
 
@@ -382,7 +378,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
 
     # -- training -------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: PairsLike, y: None = None) -> "SoftAttentionAligner":
         """Train the attention network on pairs.
 
         Parameters
@@ -565,7 +561,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.model_.train()
         return loss
 
-    def attention(self, X, upsample=False):
+    def attention(self, X: PairsLike, upsample: bool = False) -> list[np.ndarray]:
         """Soft alignment matrices of pairs.
 
         Parameters
@@ -594,7 +590,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             raise InvalidInputError("upsample=True needs input='grid' (maps over image cells)")
         return [upsample_attention(w, self.grid_shape_, self.image_shape_[1:]) for w in weights]
 
-    def align(self, a, b):
+    def align(self, a: ArrayLike, b: ArrayLike) -> AttentionAlignment:
         """Soft and hard alignment of one sequence pair by the trained attention.
 
         Parameters
@@ -614,7 +610,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         """
         return self.align_pairs([(a, b)])[0]
 
-    def align_pairs(self, X):
+    def align_pairs(self, X: PairsLike) -> list[AttentionAlignment]:
         """Align every sequence pair with the trained attention.
 
         Parameters
@@ -637,7 +633,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             alignments.append(AttentionAlignment(path, cost, weights.shape[::-1], weights.T))
         return alignments
 
-    def transform(self, X):
+    def transform(self, X: PairsLike) -> np.ndarray | list[np.ndarray]:
         """Context vectors: the attended source annotations of every target step.
 
         Parameters
@@ -658,7 +654,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             return np.stack(contexts)
         return contexts
 
-    def score(self, X, y=None):
+    def score(self, X: PairsLike, y: None = None) -> float:
         """Negative training loss on held-out pairs (higher is better).
 
         The per-step loss (mean squared error of frames or cross-entropy of
@@ -688,7 +684,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         tags.input_tags.three_d_array = False
         return tags
 
-    def predict(self, X):
+    def predict(self, X: CollectionLike) -> list[np.ndarray]:
         """Decode targets for new sources (predict mode).
 
         Greedy decoding: each predicted frame, or the most likely token, is

@@ -1,34 +1,27 @@
 """STNAligner: spatial transformer networks (Jaderberg et al., NIPS 2015)."""
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..core.params import Interval, StrOptions, check_estimator_params
+from ..core.params import Interval, Pair, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import check_images
 from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
 
+if TYPE_CHECKING:
+    import torch
+
+    from ..callbacks import Callback
+
 __all__ = ["STNAligner"]
 
 _TRANSFORMS = ("attention", "similarity", "affine", "projective", "tps")
-
-
-def _check_int_pair(value, name, minimum, meaning):
-    """A pair of ints >= ``minimum``; the message follows :mod:`alignkit.core.params`."""
-    if (
-        not isinstance(value, (tuple, list))
-        or len(value) != 2
-        or any(isinstance(v, bool) or not isinstance(v, Integral) or v < minimum for v in value)
-    ):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of STNAligner must be a pair of ints >= {minimum} "
-            f"{meaning}. Got {value!r} instead."
-        )
-    return tuple(int(v) for v in value)
 
 
 def _has_labels(estimator):
@@ -151,29 +144,29 @@ default="affine"
 
     def __init__(
         self,
-        transformation="affine",
-        mode="task",
-        output_size=None,
-        tps_grid=(4, 4),
-        align_corners=False,
-        padding_mode="zeros",
-        template=None,
-        loc_lr_mult=0.1,
-        learning_rate=1e-3,
-        batch_size=64,
-        weight_decay=0.0,
-        refine_steps=0,
-        refine_lr=0.01,
-        max_epochs=30,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
+        transformation: str | None = "affine",
+        mode: str = "task",
+        output_size: tuple[int, int] | None = None,
+        tps_grid: tuple[int, int] = (4, 4),
+        align_corners: bool = False,
+        padding_mode: str = "zeros",
+        template: ArrayLike | None = None,
+        loc_lr_mult: float = 0.1,
+        learning_rate: float = 1e-3,
+        batch_size: int = 64,
+        weight_decay: float = 0.0,
+        refine_steps: int = 0,
+        refine_lr: float = 0.01,
+        max_epochs: int = 30,
+        device: "str | torch.device | None" = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        callbacks: "list[Callback] | None" = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
     ):
         self.transformation = transformation
         self.mode = mode
@@ -183,21 +176,10 @@ default="affine"
         self.padding_mode = padding_mode
         self.template = template
         self.loc_lr_mult = loc_lr_mult
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.refine_steps = refine_steps
         self.refine_lr = refine_lr
-        self.max_epochs = max_epochs
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
+        self._store_training_params(locals())
 
     _alignkit_tags = frozenset({"implicit", "spatial", "image", "torch"})
 
@@ -205,8 +187,8 @@ default="affine"
         **TRAINING_PARAMETER_CONSTRAINTS,
         "transformation": [StrOptions(set(_TRANSFORMS)), None],
         "mode": [StrOptions({"task", "registration"})],
-        "output_size": [tuple, list, None],
-        "tps_grid": [tuple, list],
+        "output_size": [Pair(Interval(Integral, 1, None, closed="left")), None],
+        "tps_grid": [Pair(Interval(Integral, 2, None, closed="left"))],
         "align_corners": ["boolean"],
         "padding_mode": [StrOptions({"zeros", "border", "reflection"})],
         "template": ["array-like", None],
@@ -218,25 +200,14 @@ default="affine"
 
     # -- parameters -------------------------------------------------------------------
 
-    def _check_params(self):
-        check_estimator_params(self)
-        if self.transformation is None and self.mode != "task":
-            raise InvalidParameterError(
-                "STNAligner transformation=None (no spatial transformer) only makes sense in "
-                "mode='task'; registration needs a transform"
-            )
-        _check_int_pair(self.tps_grid, "tps_grid", 2, "(rows, columns)")
-        if self.output_size is not None:
-            _check_int_pair(self.output_size, "output_size", 1, "(height, width) or None")
-
     def _resolve_output_size(self, height, width):
         if self.output_size is None:
             return (height, width)
-        return _check_int_pair(self.output_size, "output_size", 1, "(height, width) or None")
+        return tuple(int(size) for size in self.output_size)
 
     # -- fit --------------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "STNAligner":
         """Train the spatial transformer (and the classifier in task mode).
 
         Parameters
@@ -261,7 +232,12 @@ default="affine"
         ImportError
             If torch is not installed (the ``alignkit[torch]`` extra).
         """
-        self._check_params()
+        check_estimator_params(self)
+        if self.transformation is None and self.mode != "task":
+            raise InvalidParameterError(
+                "STNAligner transformation=None (no spatial transformer) only makes sense in "
+                "mode='task'; registration needs a transform"
+            )
         images = check_images(X, name="X")
         warm = self._is_warm()
         targets, labels = self._check_targets(images, y, warm)
@@ -435,7 +411,7 @@ default="affine"
             self.transformer_, images, targets, self.paired_, steps, self.refine_lr
         )
 
-    def predict_transform(self, X, targets=None):
+    def predict_transform(self, X: ArrayLike, targets: ArrayLike | None = None) -> np.ndarray:
         """Transform parameters predicted for each image.
 
         Parameters
@@ -464,7 +440,7 @@ default="affine"
             return spatial.to_numpy(theta.reshape(len(theta), -1, 2))
         return spatial.to_numpy(self.transformer_.generator.matrix(theta))
 
-    def transform(self, X, targets=None):
+    def transform(self, X: ArrayLike, targets: ArrayLike | None = None) -> np.ndarray:
         """Rectified (warped) images.
 
         Parameters
@@ -486,7 +462,7 @@ default="affine"
         theta = self._theta(spatial, images, targets)
         return spatial.to_numpy(spatial.warp_with(self.transformer_, images, theta))
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         """Fit, then return the warped training images.
 
         Parameters
@@ -505,7 +481,7 @@ default="affine"
         return self.transform(X, targets=y if self.paired_ else None)
 
     @available_if(_has_labels)
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (task mode only).
 
         Parameters
@@ -524,7 +500,7 @@ default="affine"
         return spatial.to_numpy(proba)
 
     @available_if(_has_labels)
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels (task mode only).
 
         Parameters
@@ -539,7 +515,7 @@ default="affine"
         proba = self.predict_proba(X)  # checks that fit ran before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Accuracy (task mode) or negative mean squared image error (registration).
 
         Parameters

@@ -176,6 +176,24 @@ class TorchTrainingMixin:
         super().__init_subclass__(**kwargs)
         _fill_docstring(cls)
 
+    def _store_training_params(self, arguments):
+        """Store the shared training parameters of an ``__init__``, unmodified.
+
+        scikit-learn needs every parameter named in ``__init__``'s signature
+        and stored as given; the shared ones (the keys of
+        :data:`TRAINING_PARAMETER_CONSTRAINTS`) are assigned here, once for
+        every torch aligner.
+
+        Parameters
+        ----------
+        arguments : dict
+            The ``locals()`` of the subclass's ``__init__``; the shared
+            parameters it takes are stored under their own names.
+        """
+        for name in TRAINING_PARAMETER_CONSTRAINTS:
+            if name in arguments:
+                setattr(self, name, arguments[name])
+
     # -- torch, device, seeds ---------------------------------------------------------
 
     def _import_torch(self):

@@ -5,12 +5,12 @@ import numpy as np
 from ..base import SequenceAligner, _resample
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..core.results import Alignment
-from ..validation import check_collection, check_memory, check_pair
+from ..validation import check_collection, check_memory
 
 __all__ = ["UniformAligner", "uniform_path"]
 
 
-def uniform_path(n, m):
+def uniform_path(n: int, m: int) -> np.ndarray:
     """The straight-line path between lengths ``n`` and ``m``.
 
     Over ``L = max(n, m)`` steps, step ``t`` matches
@@ -79,23 +79,11 @@ class UniformAligner(SequenceAligner):
         ],
     }
 
-    def __init__(self, n_timepoints="max"):
+    def __init__(self, n_timepoints: int | str = "max"):
         self.n_timepoints = n_timepoints
 
-    def fit(self, X, y=None):
-        """Learn the common length.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : UniformAligner
-        """
+    def _fit_timeline(self, X):
+        """Learn the common length."""
         check_estimator_params(self)
         sequences = check_collection(X, name="X")
         lengths = [len(s) for s in sequences]
@@ -105,45 +93,17 @@ class UniformAligner(SequenceAligner):
         else:
             self.n_timepoints_ = int(self.n_timepoints)
         self.n_channels_ = sequences[0].shape[1]
-        return self
 
-    def transform(self, X):
-        """Resample every sequence linearly to ``n_timepoints_``.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences with ``n_channels_`` channels.
-
-        Returns
-        -------
-        X_resampled : ndarray of shape (n_sequences, n_timepoints, n_channels)
-            ``n_timepoints`` is ``n_timepoints_`` and ``n_channels`` is ``n_channels_``.
-        """
-        sequences = self._check_fitted_collection(X)
+    def _to_timeline(self, sequences):
+        """Every sequence resampled linearly to ``n_timepoints_``."""
         check_memory(
             8 * len(sequences) * self.n_timepoints_ * self.n_channels_,
             f"{len(sequences)} sequences resampled to n_timepoints={self.n_timepoints_}",
         )
-        return np.stack([_resample(s, self.n_timepoints_) for s in sequences])
+        return [_resample(s, self.n_timepoints_) for s in sequences]
 
-    def align(self, a, b):
-        """The uniform path between two sequences and its cost.
-
-        Parameters
-        ----------
-        a : array-like of shape (n,) or (n, n_channels)
-            First sequence.
-        b : array-like of shape (m,) or (m, n_channels)
-            Second sequence, with the same channels as ``a``.
-
-        Returns
-        -------
-        alignment : Alignment
-            ``distance`` is the square root of the summed squared Euclidean
-            cost along the path, as for :func:`alignkit.dtw`.
-        """
-        a, b = check_pair(a, b)
+    def _align_checked(self, a, b):
+        """The uniform path between two sequences and its cost."""
         path = uniform_path(len(a), len(b))
         cost = float(np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2))
         return Alignment(path, np.sqrt(cost), (len(a), len(b)))

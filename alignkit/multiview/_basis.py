@@ -16,6 +16,7 @@ Private: :func:`alignkit.multiview.gctw` is the public entry point.
 """
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import optimize
@@ -65,7 +66,7 @@ def _check_spec(spec, index):
     return (family, int(n_bases), *(float(v) for v in values[1:]))
 
 
-def check_bases(bases):
+def check_bases(bases: Sequence[tuple]) -> tuple[tuple, ...]:
     """Validate a basis specification.
 
     Parameters
@@ -107,7 +108,7 @@ def _family_columns(spec, n_latent):
     return np.tanh(slope * (x[:, None] - centres[None, :]))
 
 
-def basis_bank(n_latent, n_frames, bases):
+def basis_bank(n_latent: int, n_frames: int, bases: Sequence[tuple]) -> np.ndarray:
     """The bank ``Q`` of monotone warps from the latent timeline onto a sequence.
 
     Parameters
@@ -144,7 +145,7 @@ def basis_bank(n_latent, n_frames, bases):
     return (columns - low) / span * (n_frames - 1)
 
 
-def interpolate_frames(sequence, positions):
+def interpolate_frames(sequence: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Linear interpolation of a sequence at fractional frame positions.
 
     Parameters
@@ -171,7 +172,9 @@ def interpolate_frames(sequence, positions):
     return sequence[lower] * (1.0 - fraction) + sequence[lower + 1] * fraction
 
 
-def simplex_qp(hessian, linear, start, block_sizes):
+def simplex_qp(
+    hessian: np.ndarray, linear: np.ndarray, start: np.ndarray, block_sizes: Sequence[int]
+) -> np.ndarray:
     """Minimise ``x^T H x / 2 + f^T x`` over a product of simplices.
 
     Parameters
@@ -220,7 +223,7 @@ def simplex_qp(hessian, linear, start, block_sizes):
     return weights / (sums.T @ (sums @ weights))
 
 
-def fit_weights(bank, warp):
+def fit_weights(bank: np.ndarray, warp: np.ndarray) -> np.ndarray:
     """Least-squares weights on the simplex whose combination is closest to a warp.
 
     Parameters
@@ -250,7 +253,12 @@ def _split(weights, banks):
     return [weights[begin:end] for begin, end in zip(edges[:-1], edges[1:])]
 
 
-def warp_energy(projected, banks, weights, smoothness=0.0):
+def warp_energy(
+    projected: Sequence[np.ndarray],
+    banks: Sequence[np.ndarray],
+    weights: np.ndarray,
+    smoothness: float = 0.0,
+) -> float:
     """The temporal objective of GTW at given weights, projections held fixed.
 
     Parameters
@@ -286,7 +294,12 @@ def warp_energy(projected, banks, weights, smoothness=0.0):
     return float((residual + smoothness * penalty) / len(total))
 
 
-def gauss_newton_system(projected, banks, weights, smoothness=0.0):
+def gauss_newton_system(
+    projected: Sequence[np.ndarray],
+    banks: Sequence[np.ndarray],
+    weights: np.ndarray,
+    smoothness: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """The QP ``(H, f)`` of one Gauss-Newton step, linearised at ``weights``.
 
     Each warped sequence is linearised as ``Y_i(Q_i (a_i + d_i)) ~ v_i + G_i
@@ -341,7 +354,12 @@ def gauss_newton_system(projected, banks, weights, smoothness=0.0):
     return hessian / n_latent, np.concatenate(linear) / n_latent
 
 
-def gauss_newton_step(projected, banks, weights, smoothness=0.0):
+def gauss_newton_step(
+    projected: Sequence[np.ndarray],
+    banks: Sequence[np.ndarray],
+    weights: np.ndarray,
+    smoothness: float = 0.0,
+) -> np.ndarray:
     """One constrained Gauss-Newton step on the warp weights, with a line search.
 
     Solves the QP of :func:`gauss_newton_system` over the simplices, then

@@ -31,8 +31,10 @@ correlations.
 """
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import linalg
 
 from ..exceptions import InvalidInputError
@@ -76,7 +78,7 @@ def _check_reg(reg):
     return float(reg)
 
 
-def resolve_n_components(n_components, correlations):
+def resolve_n_components(n_components: int | float, correlations: ArrayLike) -> int:
     """Number of canonical components to keep.
 
     Parameters
@@ -160,7 +162,9 @@ def _check_block(block, k, reg):
         )
 
 
-def multiset_cca(views, reg=0.0, n_components=0.95):
+def multiset_cca(
+    views: Sequence[ArrayLike], reg: float = 0.0, n_components: int | float = 0.95
+) -> tuple[list[np.ndarray], np.ndarray, int]:
     """Multi-set CCA of views that share one timeline.
 
     Parameters
@@ -225,7 +229,9 @@ def multiset_cca(views, reg=0.0, n_components=0.95):
     return projections, correlations, n_kept
 
 
-def ctw_objective(views, projections, reg=0.0):
+def ctw_objective(
+    views: Sequence[ArrayLike], projections: Sequence[ArrayLike], reg: float = 0.0
+) -> float:
     """The (G)CTW objective of warped views under given projections.
 
     Parameters
@@ -266,7 +272,9 @@ def ctw_objective(views, projections, reg=0.0):
     return residual / len(arrays[0]) + reg / (1.0 - reg) * penalty
 
 
-def linear_cca(h_a, h_b, reg_a, reg_b, n_components):
+def linear_cca(
+    h_a: np.ndarray, h_b: np.ndarray, reg_a: float, reg_b: float, n_components: int
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]:
     """Two-view CCA with a ridge per view: projections, means and correlations.
 
     With centred views, ``S_aa = H_a^T H_a / (L - 1) + reg_a I`` (and so for

@@ -8,13 +8,15 @@ Gauss-Newton steps on non-negative combinations of monotone basis warps
 """
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, Real, StrOptions, validate_params
 from ..exceptions import InvalidInputError, WindowError
 from ..kernels._numba._asymmetric import asymmetric_dtw
-from ..validation import check_sequence, check_window
+from ..validation import WindowLike, check_sequence, check_window
 from ._basis import basis_bank, check_bases, fit_weights, gauss_newton_step, interpolate_frames
 from ._cca import ctw_objective, multiset_cca
 
@@ -83,15 +85,15 @@ class MultiAlignment:
 
     def __init__(
         self,
-        paths,
-        projections,
-        correlations,
-        objective_history,
-        n_iter,
-        converged,
-        stop_reason,
-        lengths,
-        weights=None,
+        paths: np.ndarray,
+        projections: list[np.ndarray],
+        correlations: np.ndarray,
+        objective_history: ArrayLike,
+        n_iter: int,
+        converged: bool,
+        stop_reason: str,
+        lengths: Sequence[int],
+        weights: list[np.ndarray] | None = None,
     ):
         paths = np.asarray(paths)
         lengths = tuple(int(n) for n in lengths)
@@ -125,7 +127,7 @@ class MultiAlignment:
         )
 
     @property
-    def rounded_paths(self):
+    def rounded_paths(self) -> np.ndarray:
         """The paths rounded to frames: int64 array of shape (n_latent, n_sequences)."""
         if np.issubdtype(self.paths.dtype, np.integer):
             return self.paths.astype(np.int64, copy=False)
@@ -139,7 +141,7 @@ class MultiAlignment:
             raise InvalidInputError(f"{name}={value} is out of range for {n_sequences} sequences")
         return int(value) % n_sequences
 
-    def path_between(self, first, second):
+    def path_between(self, first: int, second: int) -> np.ndarray:
         """The warping path between two of the sequences, implied by their warps.
 
         Parameters
@@ -170,7 +172,7 @@ class MultiAlignment:
         columns = [self._check_index(first, "first"), self._check_index(second, "second")]
         return _continuous(self.rounded_paths[:, columns])
 
-    def warp(self, sequences):
+    def warp(self, sequences: Sequence[ArrayLike]) -> list[np.ndarray]:
         """Resample sequences onto the latent timeline along their warps.
 
         Parameters
@@ -392,19 +394,19 @@ def _iterate(sequences, engine, n_components, reg, max_iter, tol):
     }
 )
 def gctw(
-    sequences,
+    sequences: Sequence[ArrayLike],
     *,
-    warping="dtw",
-    n_components=0.95,
-    reg=0.0,
-    n_timepoints=None,
-    max_iter=50,
-    tol=0.0,
-    warm_start=True,
-    bases=(("pol", 3, 0.4), ("tan", 3, 0.6, 1.0)),
-    smoothness=0.0,
-    window=None,
-):
+    warping: str = "dtw",
+    n_components: int | float = 0.95,
+    reg: float = 0.0,
+    n_timepoints: int | None = None,
+    max_iter: int = 50,
+    tol: float = 0.0,
+    warm_start: bool = True,
+    bases: Sequence[tuple] = (("pol", 3, 0.4), ("tan", 3, 0.6, 1.0)),
+    smoothness: float = 0.0,
+    window: WindowLike = None,
+) -> MultiAlignment:
     """Generalised canonical time warping of m >= 2 sequences of different modalities.
 
     Parameters

@@ -27,6 +27,8 @@ aligner and the check.
 
 import inspect
 import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +51,10 @@ from ._contract import (
     check_readonly_memmap_input,
 )
 from ._inputs import CheckInput, aligner_family, make_check_input
+
+if TYPE_CHECKING:
+    import pytest
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "CheckInput",
@@ -125,7 +131,12 @@ def _aligner_id(aligner):
     return re.sub(r"\s", "", f"{type(aligner).__name__}({','.join(shown)})")
 
 
-def aligner_checks_generator(aligner, *, expected_failed_checks=None, mark=None):
+def aligner_checks_generator(
+    aligner: "BaseEstimator",
+    *,
+    expected_failed_checks: dict[str, str] | None = None,
+    mark: str | None = None,
+) -> Iterator[tuple[Any, Callable[..., None]]]:
     """Yield ``(aligner, check)`` for every check that applies to ``aligner``.
 
     The alignkit counterpart of scikit-learn's ``estimator_checks_generator``
@@ -178,7 +189,9 @@ def aligner_checks_generator(aligner, *, expected_failed_checks=None, mark=None)
             raise ValueError(f"mark must be None, 'xfail' or 'skip', got {mark!r}")
 
 
-def check_aligner(aligner, expected_failed_checks=None):
+def check_aligner(
+    aligner: "BaseEstimator", expected_failed_checks: dict[str, str] | None = None
+) -> None:
     """Run every aligner contract check that applies to ``aligner``.
 
     The checks depend on the aligner's family (see :mod:`alignkit.testing`).
@@ -212,7 +225,10 @@ def check_aligner(aligner, expected_failed_checks=None):
         check(estimator)
 
 
-def parametrize_with_aligner_checks(aligners, expected_failed_checks=None):
+def parametrize_with_aligner_checks(
+    aligners: Sequence["BaseEstimator"],
+    expected_failed_checks: Callable[["BaseEstimator"], dict[str, str]] | None = None,
+) -> "pytest.MarkDecorator":
     """A pytest decorator that runs every applicable aligner check on every aligner.
 
     The decorated test takes two arguments, ``aligner`` and ``check``, and

@@ -5,6 +5,8 @@ instance, works on clones, and raises AssertionError naming the aligner and
 the check.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.base import clone, is_classifier
 
@@ -12,6 +14,9 @@ from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ._inputs import make_check_input, seeded_clone
 from ._report import aligner_check, require
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "check_get_params_clone",
@@ -46,7 +51,7 @@ def _changed(params, other):
 
 
 @aligner_check
-def check_get_params_clone(aligner):
+def check_get_params_clone(aligner: "BaseEstimator") -> None:
     """``get_params`` rebuilds an equal aligner; ``clone`` and ``set_params`` keep every parameter.
 
     Parameters
@@ -75,7 +80,7 @@ def check_get_params_clone(aligner):
 
 
 @aligner_check
-def check_fit_transform(aligner):
+def check_fit_transform(aligner: "BaseEstimator") -> None:
     """``fit`` returns self; ``transform`` gives one common timeline as a 3-D float array.
 
     Sequence aligners only. On univariate and on three-channel collections
@@ -126,7 +131,7 @@ def check_fit_transform(aligner):
 
 
 @aligner_check
-def check_align(aligner):
+def check_align(aligner: "BaseEstimator") -> None:
     """``align(a, b)`` after ``fit`` returns a valid :class:`~alignkit.Alignment`.
 
     ``a`` and ``b`` differ in length (and, for paired aligners, in channel
@@ -184,7 +189,7 @@ def check_align(aligner):
 
 
 @aligner_check
-def check_pipeline(aligner):
+def check_pipeline(aligner: "BaseEstimator") -> None:
     """The aligner stands first in a Pipeline: aligner, Flatten, LogisticRegression.
 
     Sequence aligners only.
@@ -248,7 +253,7 @@ def _expect_invalid_input(aligner, action, what):
 
 
 @aligner_check
-def check_rejects_nan(aligner):
+def check_rejects_nan(aligner: "BaseEstimator") -> None:
     """``fit``, ``transform``, ``predict`` and ``align`` reject input holding NaN.
 
     Each must raise :class:`~alignkit.exceptions.InvalidInputError`; the
@@ -287,7 +292,7 @@ def check_rejects_nan(aligner):
 
 
 @aligner_check
-def check_classifier(aligner):
+def check_classifier(aligner: "BaseEstimator") -> None:
     """An image aligner that predicts labels is a scikit-learn classifier.
 
     ``is_classifier`` is True; after ``fit``, ``classes_`` holds the sorted

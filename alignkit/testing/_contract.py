@@ -12,6 +12,7 @@ import inspect
 import os
 import pickle
 import tempfile
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
@@ -20,6 +21,9 @@ from sklearn.exceptions import NotFittedError
 
 from ._inputs import make_check_input, seeded_clone
 from ._report import aligner_check, assert_same_outputs, describe_difference, require
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "check_fit_returns_self",
@@ -40,7 +44,7 @@ _SKLEARN_FITTED = {"transform", "predict", "predict_proba", "predict_log_proba",
 
 
 @aligner_check
-def check_fit_returns_self(aligner):
+def check_fit_returns_self(aligner: "BaseEstimator") -> None:
     """``fit`` on the family's input returns the aligner itself.
 
     Parameters
@@ -65,7 +69,7 @@ def check_fit_returns_self(aligner):
 
 
 @aligner_check
-def check_fit_idempotent(aligner):
+def check_fit_idempotent(aligner: "BaseEstimator") -> None:
     """Fitting twice with the same ``random_state`` gives the same outputs.
 
     The same aligner refitted, and a second clone fitted, must reproduce the
@@ -99,7 +103,7 @@ def check_fit_idempotent(aligner):
 
 
 @aligner_check
-def check_dont_overwrite_input(aligner):
+def check_dont_overwrite_input(aligner: "BaseEstimator") -> None:
     """``fit``, the fitted methods and ``align`` leave their input arrays unchanged.
 
     Parameters
@@ -139,7 +143,7 @@ def _arrays(value):
 
 
 @aligner_check
-def check_readonly_memmap_input(aligner):
+def check_readonly_memmap_input(aligner: "BaseEstimator") -> None:
     """Read-only memory-mapped input (``joblib.load(..., mmap_mode="r")``) works.
 
     ``fit``, the fitted methods and ``align`` on memory-mapped copies of the
@@ -185,7 +189,7 @@ def check_readonly_memmap_input(aligner):
 
 
 @aligner_check
-def check_pickle(aligner):
+def check_pickle(aligner: "BaseEstimator") -> None:
     """A fitted aligner gives the same outputs after pickle and after ``joblib.dump``/``load``.
 
     The outputs compared are ``transform`` (and ``predict``,
@@ -248,7 +252,7 @@ def _fitted_methods(aligner):
 
 
 @aligner_check
-def check_not_fitted(aligner):
+def check_not_fitted(aligner: "BaseEstimator") -> None:
     """Every public method that needs ``fit`` raises ``NotFittedError`` before it.
 
     The methods are the aligner's own public methods (``transform``,
@@ -292,7 +296,7 @@ def check_not_fitted(aligner):
 
 
 @aligner_check
-def check_n_jobs_invariance(aligner):
+def check_n_jobs_invariance(aligner: "BaseEstimator") -> None:
     """``n_jobs`` of None, 1 and 2 give the same outputs.
 
     Only for aligners with an ``n_jobs`` parameter.

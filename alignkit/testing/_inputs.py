@@ -22,12 +22,16 @@ aligner runs in about a second.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import get_tags
 
 from ..core.registry import class_tags
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["CheckInput", "aligner_family", "make_check_input", "seeded_clone"]
 
@@ -40,7 +44,7 @@ _OUTPUT_METHODS = {
 }
 
 
-def aligner_family(aligner):
+def aligner_family(aligner: "BaseEstimator") -> str:
     """The family of an aligner, read from its class's registry and input tags.
 
     Parameters
@@ -101,7 +105,7 @@ class CheckInput:
     pair: tuple
     output_methods: tuple
 
-    def fit(self, estimator):
+    def fit(self, estimator: "BaseEstimator") -> Any:
         """Fit ``estimator`` on this input.
 
         Parameters
@@ -118,7 +122,7 @@ class CheckInput:
             return estimator.fit(self.X)
         return estimator.fit(self.X, self.y)
 
-    def outputs(self, estimator, X=None):
+    def outputs(self, estimator: "BaseEstimator", X: Any = None) -> dict[str, Any]:
         """The outputs of a fitted aligner on ``X`` (default: this input's ``X``).
 
         Parameters
@@ -179,7 +183,7 @@ def _images():
     return images, labels
 
 
-def make_check_input(aligner, multivariate=False):
+def make_check_input(aligner: "BaseEstimator", multivariate: bool = False) -> CheckInput:
     """The input the checks feed ``aligner``, chosen by its family.
 
     Parameters
@@ -220,7 +224,7 @@ def make_check_input(aligner, multivariate=False):
     return CheckInput(family, images, y, None, methods)
 
 
-def seeded_clone(aligner):
+def seeded_clone(aligner: "BaseEstimator") -> "BaseEstimator":
     """An unfitted clone of ``aligner``, with ``random_state=0`` where it was None.
 
     Parameters

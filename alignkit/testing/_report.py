@@ -1,6 +1,8 @@
 """How a check reports: an AssertionError naming the aligner and the check."""
 
 import functools
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ def _prefix(aligner, check):
     return f"{type(aligner).__name__} failed {check}"
 
 
-def require(condition, aligner, check, message):
+def require(condition: object, aligner: Any, check: str, message: str) -> None:
     """Raise :class:`CheckFailure` naming ``aligner`` and ``check`` unless ``condition``.
 
     An explicit raise, not ``assert``: the checks must also run under ``python -O``.
@@ -30,7 +32,7 @@ def require(condition, aligner, check, message):
         raise CheckFailure(f"{_prefix(aligner, check)}: {message}")
 
 
-def aligner_check(function):
+def aligner_check(function: Callable[[Any], None]) -> Callable[[Any], None]:
     """Make ``function(aligner)`` a check whose every failure names the aligner and itself.
 
     An error raised by the aligner's own code (a TypeError in ``fit``, an
@@ -52,7 +54,7 @@ def aligner_check(function):
     return check
 
 
-def describe_difference(left, right, rtol, atol):
+def describe_difference(left: Any, right: Any, rtol: float, atol: float) -> str | None:
     """What differs between two outputs (arrays, floats, or lists of them), or None."""
     if isinstance(left, (list, tuple)) or isinstance(right, (list, tuple)):
         if not isinstance(left, (list, tuple)) or not isinstance(right, (list, tuple)):
@@ -77,7 +79,15 @@ def describe_difference(left, right, rtol, atol):
     return None
 
 
-def assert_same_outputs(aligner, check, what, outputs, expected, rtol=1e-7, atol=1e-10):
+def assert_same_outputs(
+    aligner: Any,
+    check: str,
+    what: str,
+    outputs: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+) -> None:
     """Require two dicts of method outputs to agree, naming the method that differs."""
     for method, value in expected.items():
         problem = describe_difference(outputs[method], value, rtol, atol)

@@ -322,7 +322,7 @@ def test_invalid_parameter_error_is_an_input_value_and_type_error():
         (make_nonlinear_views, {"nonlinearity": -1.0}, r"'nonlinearity' parameter .* \[0.0, inf\)"),
         (make_nonlinear_views, {"noise": np.nan}, r"'noise' parameter .* Got nan instead"),
         (make_nonlinear_views, {"n_channels": (3,)}, r"'n_channels' parameter .* must be a pair"),
-        (make_nonlinear_views, {"n_channels": 3}, r"'n_channels' .* array-like. Got 3 instead"),
+        (make_nonlinear_views, {"n_channels": 3}, r"'n_channels' .* pair .* Got 3 instead"),
         (make_nonlinear_views, {"n_channels": (3, 0)}, r"'n_channels\[1\]' .* \[1, inf\)"),
         (make_nonlinear_views, {"n_channels": (3, 2.0)}, r"'n_channels\[1\]' .* Got 2.0 instead"),
         (make_warped_spirals, {"speed": (0.0, 0.5)}, r"'speed\[0\]' parameter .* \(0.0, inf\)"),

@@ -194,7 +194,7 @@ def test_registration_recovers_known_affine_maps(registration):
     model, X, Y, truth, placement = registration
     identity = _corner_error(np.tile(np.eye(3), (len(X), 1, 1)), truth, placement)
     network = _corner_error(model.predict_transform(X, targets=Y), truth, placement)
-    # A smaller, quicker run than the protocol (tests/estimators/test_stn_protocol.py). Measured
+    # A smaller, quicker run than the protocol (test_stn_protocol.py). Measured
     # over random_state 0-3: identity 3.29 px, network 1.30-1.38 px (0.39-0.42 of the
     # identity's), refined 0.085-0.089 px with every pair under 1 px.
     assert identity.mean() > 2.5  # the distortions are real
@@ -305,8 +305,13 @@ def test_transform_none_is_the_plain_cnn():
         ),
         ({"mode": "both"}, "labels", "'mode' parameter of STNAligner must be a str among"),
         ({"padding_mode": "wrap"}, "labels", "padding_mode"),
-        ({"tps_grid": (1, 4), "transformation": "tps"}, "labels", "tps_grid"),
-        ({"output_size": (0, 5)}, "labels", "output_size"),
+        (
+            {"tps_grid": (1, 4), "transformation": "tps"},
+            "labels",
+            r"'tps_grid\[0\]' parameter of STNAligner must be an int in the range \[2, inf\)",
+        ),
+        ({"tps_grid": (4,)}, "labels", "'tps_grid' parameter of STNAligner must be a pair"),
+        ({"output_size": (0, 5)}, "labels", r"'output_size\[0\]' parameter of STNAligner"),
         (
             {"learning_rate": 0.0},
             "labels",

@@ -6,8 +6,10 @@ the edge-padded sequence: no Python loop over timepoints.
 """
 
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from alignkit.exceptions import InvalidInputError
 from alignkit.validation import check_sequence
@@ -26,13 +28,13 @@ def _check_int(value, name, low, high, owner, why=""):
 
 
 def check_descriptor_params(
-    subsequence_length,
-    descriptor,
-    paa_segments=5,
-    n_intervals=5,
-    compound_weight=1.0,
-    owner="shape_descriptors",
-):
+    subsequence_length: int,
+    descriptor: str,
+    paa_segments: int = 5,
+    n_intervals: int = 5,
+    compound_weight: float = 1.0,
+    owner: str = "shape_descriptors",
+) -> dict[str, Any]:
     """Validate descriptor parameters; return them as a dict for :func:`shape_descriptors`.
 
     Only the parameters the chosen descriptor uses are checked, so that, for
@@ -172,7 +174,7 @@ def _descriptor_matrix(
     )
 
 
-def descriptors_of(sequence, params):
+def descriptors_of(sequence: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Descriptors of a validated ``(n_timepoints, n_channels)`` float64 sequence.
 
     ``params`` comes from :func:`check_descriptor_params`; nothing is checked here.
@@ -187,14 +189,14 @@ def descriptors_of(sequence, params):
 
 
 def shape_descriptors(
-    sequence,
-    subsequence_length=15,
-    descriptor="raw",
+    sequence: ArrayLike,
+    subsequence_length: int = 15,
+    descriptor: str = "raw",
     *,
-    paa_segments=5,
-    n_intervals=5,
-    compound_weight=1.0,
-):
+    paa_segments: int = 5,
+    n_intervals: int = 5,
+    compound_weight: float = 1.0,
+) -> np.ndarray:
     """Shape descriptor of every timepoint of a sequence (Zhao & Itti, 2018).
 
     The sequence is padded at both ends by repeating its first and last

@@ -4,12 +4,12 @@ from functools import partial
 
 import numpy as np
 from joblib import Parallel, effective_n_jobs
+from numpy.typing import ArrayLike
 
 from alignkit import Alignment, dtw
 from alignkit.base import SequenceAligner
 from alignkit.core.parallel import delayed
 from alignkit.exceptions import InvalidInputError
-from alignkit.validation import check_collection, check_sequence, check_window
 
 from ._descriptors import check_descriptor_params, descriptors_of
 
@@ -151,14 +151,14 @@ class ShapeDTWAligner(SequenceAligner):
 
     def __init__(
         self,
-        subsequence_length=15,
-        descriptor="raw",
-        paa_segments=5,
-        n_intervals=5,
-        compound_weight=1.0,
-        window=None,
-        reference="medoid",
-        n_jobs=None,
+        subsequence_length: int = 15,
+        descriptor: str = "raw",
+        paa_segments: int = 5,
+        n_intervals: int = 5,
+        compound_weight: float = 1.0,
+        window: int | float | tuple | None = None,
+        reference: str | ArrayLike = "medoid",
+        n_jobs: int | None = None,
     ):
         self.subsequence_length = subsequence_length
         self.descriptor = descriptor
@@ -179,44 +179,18 @@ class ShapeDTWAligner(SequenceAligner):
             owner=type(self).__name__,
         )
 
-    def fit(self, X, y=None):
-        """Learn the reference sequence.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences (see :func:`alignkit.validation.check_collection`).
-        y : None
-            Ignored; present for Pipeline compatibility.
-
-        Returns
-        -------
-        self : ShapeDTWAligner
-        """
+    def _fit_timeline(self, X):
+        """Learn the reference sequence."""
         self.descriptor_params_ = self._descriptor_params()
-        self.window_ = check_window(self.window)
-        if self.window_.mask is not None:
+        self._fit_window()
+        if isinstance(self.reference, str) and self.reference != "medoid":
             raise InvalidInputError(
-                "ShapeDTWAligner window cannot be a mask (sequence lengths vary); "
-                "use a radius, a fraction or ('itakura', max_slope)"
+                f"ShapeDTWAligner reference must be 'medoid' or an array, got {self.reference!r}"
             )
-        if isinstance(self.reference, str):
-            if self.reference != "medoid":
-                raise InvalidInputError(
-                    "ShapeDTWAligner reference must be 'medoid' or an array, "
-                    f"got {self.reference!r}"
-                )
-            sequences = check_collection(X, name="X")
-            self.reference_index_ = self._medoid_index(sequences)
-            self.reference_ = sequences[self.reference_index_]
-        else:
-            self.reference_ = check_sequence(self.reference, name="reference")
-            check_collection(X, name="X", n_channels=self.reference_.shape[1])
-            self.reference_index_ = None
-        self.n_channels_ = self.reference_.shape[1]
-        return self
+        self._fit_reference(X, self._medoid)
 
-    def _medoid_index(self, sequences):
+    def _medoid(self, sequences):
+        """The medoid of the checked collection under squared shapeDTW, and its index."""
         count = len(sequences)
         features = [descriptors_of(sequence, self.descriptor_params_) for sequence in sequences]
         pairs = [(i, j) for i in range(count) for j in range(i + 1, count)]
@@ -226,22 +200,11 @@ class ShapeDTWAligner(SequenceAligner):
             rows, columns = np.asarray(pairs).T
             costs[rows, columns] = _parallel_map(cost, pairs, self.n_jobs)
         costs += costs.T
-        return int(np.argmin(costs.sum(axis=1)))
+        index = int(np.argmin(costs.sum(axis=1)))
+        return sequences[index], index
 
-    def transform(self, X):
-        """Warp every sequence onto the reference timeline along its shapeDTW path.
-
-        Parameters
-        ----------
-        X : list of array-like, or ndarray
-            Collection of sequences with ``n_channels_`` channels.
-
-        Returns
-        -------
-        X_aligned : ndarray of shape (n_sequences, n_timepoints, n_channels)
-            ``n_timepoints`` is ``len(reference_)`` and ``n_channels`` is ``n_channels_``.
-        """
-        sequences = self._check_fitted_collection(X)
+    def _to_timeline(self, sequences):
+        """Every sequence warped onto the reference timeline along its shapeDTW path."""
         features = [descriptors_of(sequence, self.descriptor_params_) for sequence in sequences]
         warp = partial(
             _warp_onto,
@@ -251,30 +214,11 @@ class ShapeDTWAligner(SequenceAligner):
             reference_features=descriptors_of(self.reference_, self.descriptor_params_),
             window=self.window_,
         )
-        return np.stack(_parallel_map(warp, list(range(len(sequences))), self.n_jobs))
+        return _parallel_map(warp, list(range(len(sequences))), self.n_jobs)
 
-    def align(self, a, b):
-        """Align one pair with shapeDTW (fitting is not needed).
-
-        Parameters
-        ----------
-        a : array-like of shape (n,) or (n, n_channels)
-        b : array-like of shape (m,) or (m, n_channels)
-
-        Returns
-        -------
-        alignment : Alignment
-            The shapeDTW path, and as distance the square root of the summed
-            squared differences of the original ``a`` and ``b`` along it.
-        """
+    def _align_checked(self, a, b):
+        """The shapeDTW path of a checked pair; its distance is that of ``a`` and ``b``."""
         params = self._descriptor_params()
-        a = check_sequence(a, name="a")
-        b = check_sequence(b, name="b", n_channels=a.shape[1])
         return _shape_alignment(
             a, b, descriptors_of(a, params), descriptors_of(b, params), self.window
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        return tags

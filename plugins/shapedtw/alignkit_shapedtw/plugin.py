@@ -1,5 +1,7 @@
 """alignkit hook implementations of alignkit-shapedtw (entry point ``alignkit: shapedtw``)."""
 
+from typing import Any
+
 from alignkit import AlignerSpec, hookimpl
 
 from ._estimator import ShapeDTWAligner
@@ -8,7 +10,7 @@ __all__ = ["alignkit_register_aligners"]
 
 
 @hookimpl
-def alignkit_register_aligners(registry):
+def alignkit_register_aligners(registry: Any) -> None:
     """Register :class:`~alignkit_shapedtw.ShapeDTWAligner` under the name ``"shapedtw"``.
 
     The plugin loader fills in the spec's distribution (``alignkit-shapedtw``)
