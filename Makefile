@@ -8,7 +8,7 @@ KERNEL_HASH := $(shell cat alignkit/kernels/_numba/*.py | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
-.PHONY: install demo test test-slow lint docs bench bench-ctw bench-torch repro-stn repro-glimpse clean
+.PHONY: install demo test test-slow lint docs bench bench-ctw bench-torch bench-parallel repro-stn repro-glimpse clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
 	python3 -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-ctw: $(STAMP)
 
 bench-torch: $(STAMP)
 	$(PY) benchmarks/bench_torch.py
+
+bench-parallel: $(STAMP)
+	$(PY) benchmarks/bench_parallel.py --contention
 
 repro-stn: $(STAMP)
 	$(PY) benchmarks/repro_stn.py
