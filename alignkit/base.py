@@ -186,7 +186,7 @@ class SequenceAligner(BaseAligner):
 
     def _fit_timeline(self, X):
         """Check the parameters and ``X``, and learn the timeline and ``n_channels_``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _fit_timeline")
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit_timeline (abstract)")
 
     def align(self, a: ArrayLike, b: ArrayLike) -> "Alignment":
         """Align one pair with the aligner's parameters (fitting is not needed).
@@ -209,7 +209,7 @@ class SequenceAligner(BaseAligner):
 
     def _align_checked(self, a, b):
         """The :class:`~alignkit.Alignment` of a checked pair."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _align_checked")
+        raise NotImplementedError(f"{type(self).__name__} must implement _align_checked (abstract)")
 
     def transform(self, X: CollectionLike) -> np.ndarray:
         """Put every sequence on the fitted timeline.
@@ -230,7 +230,7 @@ class SequenceAligner(BaseAligner):
 
     def _to_timeline(self, sequences):
         """The checked sequences, each put on the fitted timeline (a list of arrays)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _to_timeline")
+        raise NotImplementedError(f"{type(self).__name__} must implement _to_timeline (abstract)")
 
 
 def _check_side(sequence, name, n_channels):
@@ -361,7 +361,7 @@ class PairedAligner(BaseAligner):
         return check_pairs(X, self.n_channels_)
 
     def _align_fitted(self, pairs):
-        raise NotImplementedError(f"{type(self).__name__} must implement _align_fitted")
+        raise NotImplementedError(f"{type(self).__name__} must implement _align_fitted (abstract)")
 
     def _align_unfitted(self, a, b):
         raise NotFittedError(

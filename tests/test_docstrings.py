@@ -17,14 +17,13 @@ import inspect
 import re
 
 import pytest
+from numpydoc import docscrape
+from numpydoc import validate as numpydoc_validate
 from test_common import CONFORMANCE, HAS_TORCH
 from test_common import _one_torch_thread as _one_torch_thread  # autouse: tiny torch fits
 
 import alignkit
 from alignkit.testing import make_check_input
-
-numpydoc_validate = pytest.importorskip("numpydoc.validate")
-docscrape = pytest.importorskip("numpydoc.docscrape")
 
 _PUBLIC_MODULES = (
     "base",
