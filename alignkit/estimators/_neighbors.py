@@ -478,8 +478,10 @@ class DTWDistances(TransformerMixin, BaseEstimator):
 
     ``transform(X)`` returns the ``(n_sequences, n_train)`` matrix of DTW
     distances from each sequence of ``X`` to each training sequence: the
-    input of scikit-learn estimators with ``metric="precomputed"`` or
-    ``kernel="precomputed"``, in a Pipeline.
+    input of scikit-learn estimators with ``metric="precomputed"`` (k-NN,
+    DBSCAN, ...), in a Pipeline. These are distances, not similarities: do
+    not pass them to ``SVC(kernel="precomputed")``, which expects a kernel
+    (large values for similar sequences); a DTW distance matrix is not one.
 
     Parameters
     ----------
