@@ -12,11 +12,11 @@ Attributes section.
 
 import ast
 import dataclasses
-import importlib
 import inspect
 import re
 
 import pytest
+from _public import public_objects
 from numpydoc import docscrape
 from numpydoc import validate as numpydoc_validate
 from test_common import CONFORMANCE, HAS_TORCH
@@ -24,19 +24,6 @@ from test_common import _one_torch_thread as _one_torch_thread  # autouse: tiny 
 
 import alignkit
 from alignkit.testing import make_check_input
-
-_PUBLIC_MODULES = (
-    "base",
-    "distances",
-    "multiview",
-    "datasets",
-    "metrics",
-    "plotting",
-    "testing",
-    "callbacks",
-    "preprocessing",
-    "validation",
-)
 
 # What "complete" means: a docstring; a one-line summary that starts with a
 # capital and ends with a period; every parameter documented, in signature
@@ -60,25 +47,6 @@ _CHECKED_CODES = {
 }
 
 
-def _public_objects():
-    """Qualified name -> class or function, for every public name."""
-    found = {}
-    named = [(alignkit, name) for name in alignkit.__all__]
-    for module_name in _PUBLIC_MODULES:
-        module = importlib.import_module(f"alignkit.{module_name}")
-        named += [(module, name) for name in module.__all__]
-    for module, name in named:
-        try:
-            obj = getattr(module, name)
-        except ImportError:
-            if HAS_TORCH:
-                raise
-            continue  # a torch-only name (SoftDTWLoss): checked where torch is installed
-        if inspect.isclass(obj) or inspect.isfunction(obj):
-            found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
-    return found
-
-
 def _with_methods(objects):
     """Add the public methods each public class defines itself.
 
@@ -97,7 +65,7 @@ def _with_methods(objects):
     return names
 
 
-PUBLIC = _public_objects()
+PUBLIC = public_objects()
 PUBLIC_CLASSES = {name: obj for name, obj in PUBLIC.items() if inspect.isclass(obj)}
 DOCUMENTED = sorted(_with_methods(PUBLIC))
 

@@ -1,52 +1,17 @@
 """Every public function and method has type hints on its signature.
 
 The public names are those of ``alignkit.__all__`` and of the ``__all__`` of
-the public subpackages and modules below, with the constructor, the public
+the public subpackages and modules listed in ``_public.py``, with the constructor, the public
 methods and the properties that their classes define. Every parameter but
 ``self``/``cls`` and ``*args``/``**kwargs`` is annotated, and so is the return,
 except that of ``__init__``: PEP 484 lets a constructor with annotated
 parameters leave out ``-> None``, and scikit-learn style constructors do.
 """
 
-import importlib
 import inspect
 import re
 
-from test_common import HAS_TORCH
-
-import alignkit
-
-_PUBLIC_MODULES = (
-    "base",
-    "distances",
-    "multiview",
-    "datasets",
-    "metrics",
-    "validation",
-    "testing",
-    "plotting",
-    "preprocessing",
-    "callbacks",
-)
-
-
-def _public_objects():
-    """Qualified name -> class or function, for every public name."""
-    found = {}
-    named = [(alignkit, name) for name in alignkit.__all__]
-    for module_name in _PUBLIC_MODULES:
-        module = importlib.import_module(f"alignkit.{module_name}")
-        named += [(module, name) for name in module.__all__]
-    for module, name in named:
-        try:
-            obj = getattr(module, name)
-        except ImportError:
-            if HAS_TORCH:
-                raise
-            continue  # a torch-only name (SoftDTWLoss): checked where torch is installed
-        if inspect.isclass(obj) or inspect.isfunction(obj):
-            found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
-    return found
+from _public import public_objects
 
 
 def _own_callables(qualified, cls):
@@ -71,7 +36,7 @@ def _own_callables(qualified, cls):
 
 def _callables():
     names = {}
-    for qualified, obj in _public_objects().items():
+    for qualified, obj in public_objects().items():
         if inspect.isclass(obj):
             names.update(_own_callables(qualified, obj))
         else:
