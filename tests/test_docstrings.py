@@ -19,7 +19,7 @@ import pytest
 from _public import public_objects
 from numpydoc import docscrape
 from numpydoc import validate as numpydoc_validate
-from test_common import CONFORMANCE, HAS_TORCH
+from test_common import CONFORMANCE
 from test_common import _one_torch_thread as _one_torch_thread  # autouse: tiny torch fits
 
 import alignkit
@@ -69,23 +69,6 @@ PUBLIC = public_objects()
 PUBLIC_CLASSES = {name: obj for name, obj in PUBLIC.items() if inspect.isclass(obj)}
 DOCUMENTED = sorted(_with_methods(PUBLIC))
 
-# Names whose docstrings fail a checked code today, with the codes: listed in
-# the lead's report so the owners of the files can complete them.
-_INCOMPLETE = {}
-
-
-def _documented_cases():
-    cases = []
-    for name in DOCUMENTED:
-        codes = _INCOMPLETE.get(name)
-        marks = (
-            [pytest.mark.xfail(strict=True, reason=f"docstring incomplete: {codes}")]
-            if codes
-            else []
-        )
-        cases.append(pytest.param(name, marks=marks, id=name))
-    return cases
-
 
 def test_the_public_names_are_found():
     assert "alignkit.estimators._dtw.DTWAligner" in PUBLIC
@@ -94,11 +77,9 @@ def test_the_public_names_are_found():
     assert "alignkit.testing.check_aligner" in PUBLIC
     assert "alignkit.distances._dtw.dtw" in PUBLIC
     assert len(PUBLIC) > 70
-    stale = sorted(set(_INCOMPLETE) - set(DOCUMENTED))  # only torch-only names, without torch
-    assert not stale or not HAS_TORCH and all(n.startswith("alignkit.losses.") for n in stale)
 
 
-@pytest.mark.parametrize("name", _documented_cases())
+@pytest.mark.parametrize("name", DOCUMENTED)
 def test_docstring_is_complete(name):
     result = numpydoc_validate.validate(name)
     errors = [(code, message) for code, message in result["errors"] if code in _CHECKED_CODES]
