@@ -24,8 +24,10 @@ from alignkit.preprocessing import Flatten
 from alignkit.testing import check_get_params_clone
 
 torch = pytest.importorskip("torch")
-canonical_correlations = pytest.importorskip("alignkit.kernels._torch._cca").canonical_correlations
 torch.set_num_threads(1)
+
+# Imported after the torch guard: a failure to import alignkit's own kernel is an error, not a skip.
+from alignkit.kernels._torch._cca import canonical_correlations  # noqa: E402
 
 FAST = {
     "max_epochs": 3,
