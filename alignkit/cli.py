@@ -1,4 +1,4 @@
-"""The ``alignkit`` command: ``alignkit demo``, ``alignkit align A B`` and ``alignkit list``.
+"""The ``alignkit`` command: ``demo``, ``align``, ``pairwise``, ``search`` and ``list``.
 
 Run ``alignkit --help`` or ``alignkit COMMAND --help`` for the options. Errors
 the user can fix (unreadable files, bad windows, invalid sequences) are
@@ -80,37 +80,111 @@ def _window_type(text):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _parse_fields(line):
-    """The numbers of one text line, or the 1-based column and text of the first non-number."""
-    fields = [field.strip() for field in line.split(",")] if "," in line else line.split()
-    values = []
-    for column, field in enumerate(fields, start=1):
-        try:
-            values.append(float(field))
-        except ValueError:
-            return None, (column, field)
-    return values, None
+_DELIMITERS = {
+    ",": ",",
+    ";": ";",
+    "tab": "\t",
+    "\\t": "\t",
+    "\t": "\t",
+    "space": None,
+    "whitespace": None,
+}
 
 
-def _read_text(path):
+def _delimiter_of(text, delimiter, decimal):
+    """The column separator: the one asked for, or the first of ; tab , found in ``text``."""
+    if delimiter is not None:
+        return _DELIMITERS[delimiter]
+    for candidate in (";", "\t", ","):
+        if candidate in text and not (candidate == "," and decimal == ","):
+            return candidate
+    return None  # runs of whitespace
+
+
+def _split(line, delimiter):
+    if delimiter is None:
+        return line.split()
+    return [field.strip() for field in line.split(delimiter)]
+
+
+def _number(field, decimal):
+    if decimal == ",":
+        if "." in field:
+            raise ValueError(field)
+        field = field.replace(",", ".")
+    return float(field)
+
+
+def _column_indices(columns, header, path):
+    """0-based indices of ``--columns`` tokens: 1-based numbers or header names."""
+    indices = []
+    for token in columns:
+        if token.isdigit():
+            if int(token) < 1:
+                raise InvalidInputError(f"--columns: column numbers start at 1, got {token}")
+            indices.append(int(token) - 1)
+        elif header is None:
+            raise InvalidInputError(
+                f"--columns: {path} has no header row, so column {token!r} can only be "
+                "given by its number (1 is the first column)"
+            )
+        elif token not in header:
+            raise InvalidInputError(
+                f"--columns: {path} has no column {token!r}; its header names "
+                f"{', '.join(repr(name) for name in header)}"
+            )
+        else:
+            indices.append(header.index(token))
+    return indices
+
+
+def _read_text(path, columns=None, delimiter=None, decimal="."):
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
         raise InvalidInputError(f"{path} is neither a .npy file nor a text (CSV) file") from None
-    rows = []
-    first = True
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        values, bad = _parse_fields(line)
-        if values is None:
-            if first:  # a header row of column names
-                first = False
+    content = [
+        (number, line)
+        for number, line in enumerate(lines, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not content:
+        raise InvalidInputError(f"{path} holds no rows of numbers")
+    sep = _delimiter_of("".join(line for _, line in content), delimiter, decimal)
+    rows, header, indices = [], None, None
+    for position, (number, line) in enumerate(content):
+        fields = _split(line, sep)
+        if indices is None and columns is not None:
+            if position == 0:
+                header = fields if _first_non_number(fields, decimal) is not None else None
+            indices = _column_indices(columns, header, path)
+            if header is not None:
                 continue
-            column, field = bad
-            what = "is empty" if field == "" else f"holds {field!r}, not a number"
-            raise InvalidInputError(f"{path}, line {number}, column {column} {what}")
-        first = False
+        elif position == 0 and _first_non_number(fields, decimal) is not None:
+            header = fields  # a header row of column names
+            continue
+        if indices is not None:
+            missing = [k + 1 for k in indices if k >= len(fields)]
+            if missing:
+                raise InvalidInputError(
+                    f"{path}, line {number} has {len(fields)} columns, so --columns "
+                    f"{missing[0]} does not exist"
+                )
+            chosen = [(k + 1, fields[k]) for k in indices]
+        else:
+            chosen = list(enumerate(fields, start=1))
+        values = []
+        for column, field in chosen:
+            try:
+                values.append(_number(field, decimal))
+            except ValueError:
+                what = "is empty" if field == "" else f"holds {field!r}, not a number"
+                hint = ""
+                if decimal == "." and "," in field:
+                    hint = " (for a decimal comma, pass --decimal ,)"
+                raise InvalidInputError(
+                    f"{path}, line {number}, column {column} {what}{hint}"
+                ) from None
         if rows and len(values) != len(rows[0]):
             raise InvalidInputError(
                 f"{path}, line {number} has {len(values)} columns but the rows before it "
@@ -122,7 +196,22 @@ def _read_text(path):
     return np.array(rows)
 
 
-def read_sequence(path: str | os.PathLike) -> np.ndarray:
+def _first_non_number(fields, decimal):
+    for field in fields:
+        try:
+            _number(field, decimal)
+        except ValueError:
+            return field
+    return None
+
+
+def read_sequence(
+    path: str | os.PathLike,
+    *,
+    columns: Sequence[str] | None = None,
+    delimiter: str | None = None,
+    decimal: str = ".",
+) -> np.ndarray:
     """Read one sequence from a ``.npy`` file or a CSV / whitespace-separated text file.
 
     Parameters
@@ -131,9 +220,18 @@ def read_sequence(path: str | os.PathLike) -> np.ndarray:
         A NumPy ``.npy`` file (recognised by its content, whatever its name)
         holding an array of shape ``(n_timepoints,)`` or ``(n_timepoints,
         n_channels)``; or a text file with one row per timepoint and one
-        column per channel, separated by commas or whitespace. A first row
-        that is not numeric (a header) is skipped, as are blank lines and
-        lines starting with ``#``.
+        column per channel. A first row that is not numeric (a header) is
+        skipped, as are blank lines and lines starting with ``#``.
+    columns : list of str, default=None
+        The columns to read from a text file, in order: 1-based numbers
+        (``"2"``) or header names (``"value"``). None reads every column; a
+        ``.npy`` array is always read whole.
+    delimiter : {",", ";", "tab", "whitespace"}, default=None
+        The column separator of a text file. None takes the first of ``;``,
+        tab and ``,`` found in the file (``,`` only when ``decimal`` is
+        ``"."``), else runs of whitespace.
+    decimal : {".", ","}, default="."
+        The decimal mark of a text file.
 
     Returns
     -------
@@ -144,20 +242,29 @@ def read_sequence(path: str | os.PathLike) -> np.ndarray:
     OSError
         If the file cannot be opened.
     InvalidInputError
-        If the content is not numbers, rows have different lengths, or the
-        sequence is empty or not finite (the message names the file).
+        If the content is not numbers, rows have different lengths, a column
+        does not exist, or the sequence is empty or not finite (the message
+        names the file).
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> from alignkit.cli import read_sequence
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = path.write_text("x,y\\n1,2\\n3,4\\n")
-    >>> read_sequence(path).tolist()
-    [[1.0, 2.0], [3.0, 4.0]]
+    >>> _ = path.write_text("time;x;y\\n0;1,5;2\\n1;3;4,25\\n")
+    >>> read_sequence(path, columns=["x", "y"], decimal=",").tolist()
+    [[1.5, 2.0], [3.0, 4.25]]
     """
     from .validation import check_sequence
 
+    if delimiter is not None and delimiter not in _DELIMITERS:
+        raise InvalidInputError(
+            f"--delimiter: unknown delimiter {delimiter!r}; use one of , ; tab whitespace"
+        )
+    if decimal not in (".", ","):
+        raise InvalidInputError(f"--decimal: the decimal mark is '.' or ',', got {decimal!r}")
+    if decimal == "," and delimiter == ",":
+        raise InvalidInputError("--decimal , needs another --delimiter than ','")
     with open(path, "rb") as handle:
         is_npy = handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC
     if is_npy:
@@ -166,7 +273,7 @@ def read_sequence(path: str | os.PathLike) -> np.ndarray:
         except ValueError as exc:
             raise InvalidInputError(f"{path} is not a readable .npy array: {exc}") from None
     else:
-        array = _read_text(path)
+        array = _read_text(path, columns, delimiter, decimal)
     return check_sequence(array, name=str(path))
 
 
@@ -257,33 +364,306 @@ def _run_demo(args):
     return 0
 
 
-def _run_align(args):
-    from .distances import dtw
-
-    a = read_sequence(args.a)
-    b = read_sequence(args.b)
-    if a.shape[1] != b.shape[1]:
-        raise InvalidInputError(
-            f"{args.a} has {a.shape[1]} channel(s) but {args.b} has {b.shape[1]}; "
-            "both sequences must have the same channels"
+def _read_inputs(args, *paths):
+    return [
+        read_sequence(
+            path,
+            columns=args.columns,
+            delimiter=args.delimiter,
+            decimal=args.decimal,
         )
-    alignment = dtw(a, b, window=args.window, squared=args.squared)
-    kind = "summed squared cost" if args.squared else "square root of the summed squared cost"
-    # With --out - the path is standard output, so the summary goes to standard error.
+        for path in paths
+    ]
+
+
+def _literal(text):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word: a string option such as mlp
+
+
+def _parse_params(items):
+    params = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(
+                f"--param {item!r}: write it as NAME=VALUE (e.g. n_components=2)"
+            )
+        params[key.strip()] = _literal(value.strip())
+    return params
+
+
+_DTW_ONLY = (
+    ("squared", "--squared"),
+    ("step_pattern", "--step-pattern"),
+    ("open_begin", "--open-begin"),
+    ("open_end", "--open-end"),
+)
+
+
+def _aligner_for(args):
+    """The estimator to align with, and how to name it, or None for the dtw function."""
+    from .core.registry import get_registry
+
+    if args.model is not None:
+        if args.aligner is not None or args.param:
+            raise InvalidInputError(
+                "--model takes a fitted aligner as it is: drop --aligner/--param"
+            )
+        import joblib
+
+        try:
+            model = joblib.load(args.model)
+        except (OSError, EOFError):
+            raise
+        except Exception as exc:  # unpickling runs arbitrary code: report it in one line
+            raise InvalidInputError(
+                f"--model {args.model} is not a pickled aligner ({type(exc).__name__}: {exc})"
+            ) from None
+        if not callable(getattr(model, "align", None)):
+            raise InvalidInputError(
+                f"--model {args.model} holds a {type(model).__name__}, which has no align(a, b)"
+            )
+        return model, f"{type(model).__name__} from {args.model}"
+    name = args.aligner or "dtw"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=PluginWarning)
+        spec = get_registry().get(name)
+    params = _parse_params(args.param)
+    if name == "dtw" and not params:
+        return None, "dtw"
+    for attribute, flag in _DTW_ONLY:
+        if getattr(args, attribute) not in (None, False):
+            raise InvalidInputError(f"{flag} is an option of --aligner dtw, not of {name!r}")
+    if "implicit" in spec.tags:
+        raise InvalidInputError(
+            f"aligner {name!r} learns its alignment in training: fit it in Python, save it "
+            f"with joblib.dump(aligner, 'model.pkl') and pass --model model.pkl"
+        )
+    aligner = spec.estimator()
+    known = aligner.get_params(deep=False)
+    if args.window is not None:
+        if "window" not in known:
+            raise InvalidInputError(f"--window: aligner {name!r} has no window parameter")
+        params["window"] = args.window
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise InvalidInputError(
+            f"--param {unknown[0]}: aligner {name!r} has no such parameter; its parameters "
+            f"are {', '.join(sorted(known))}"
+        )
+    aligner.set_params(**params)
+    if hasattr(aligner, "_parameter_constraints"):
+        from .core.params import check_estimator_params
+
+        check_estimator_params(aligner)  # align() of an unfitted aligner may not check them
+    return aligner, name
+
+
+def _channel_check(args, a, b, path_a, path_b, aligner):
+    from .base import PairedAligner
+
+    if isinstance(aligner, PairedAligner) or a.shape[1] == b.shape[1]:
+        return
+    raise InvalidInputError(
+        f"{path_a} has {a.shape[1]} channel(s) but {path_b} has {b.shape[1]}; both sequences "
+        "must have the same channels (a time or index column? pick the value columns with "
+        "--columns; a decimal comma? pass --decimal ,)"
+    )
+
+
+def _write_rows(out, fmt, record, header, rows, report):
+    """Write ``rows`` (ints/floats) as CSV under ``header``, or ``record`` as JSON."""
+    import json
+
+    handle = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
+    try:
+        if fmt == "json":
+            json.dump(record, handle)
+            handle.write("\n")
+        else:
+            handle.write(",".join(header) + "\n")
+            for row in rows:
+                handle.write(",".join(repr(value) for value in row) + "\n")
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    if out != "-":
+        print(f"wrote the {'record' if fmt == 'json' else 'rows'} to {out}", file=report)
+
+
+def _format_of(args):
+    if args.format is not None:
+        return args.format
+    return "json" if args.out is not None and args.out.lower().endswith(".json") else "csv"
+
+
+def _run_align(args):
+    aligner, label = _aligner_for(args)
+    a, b = _read_inputs(args, args.a, args.b)
+    _channel_check(args, a, b, args.a, args.b, aligner)
+    if aligner is None:
+        from .distances import dtw
+
+        alignment = dtw(
+            a,
+            b,
+            window=args.window,
+            squared=args.squared,
+            step_pattern=args.step_pattern or "symmetric1",
+            open_begin=args.open_begin,
+            open_end=args.open_end,
+        )
+        if args.squared:
+            kind = "summed squared cost"
+        elif args.step_pattern in (None, "symmetric1"):
+            kind = "square root of the summed squared cost"
+        else:
+            kind = f"square root of the {args.step_pattern} step pattern's weighted cost"
+    else:
+        alignment = aligner.align(a, b)
+        kind = f"as {type(aligner).__name__}.align defines it"
+    # With --out - the output is standard output, so the summary goes to standard error.
     report = sys.stderr if args.out == "-" else sys.stdout
+    if label != "dtw":
+        print(f"aligner: {label}", file=report)
     print(f"a: {args.a} ({_shape_text(a)})", file=report)
     print(f"b: {args.b} ({_shape_text(b)})", file=report)
-    print(f"window: {_describe_window(args.window, len(a), len(b))}", file=report)
+    if aligner is None:
+        print(f"window: {_describe_window(args.window, len(a), len(b))}", file=report)
+        if args.step_pattern not in (None, "symmetric1"):
+            print(f"step pattern: {args.step_pattern}", file=report)
+        if args.open_begin or args.open_end:
+            ends = [n for n, on in (("begin", args.open_begin), ("end", args.open_end)) if on]
+            print(f"open {' and '.join(ends)}", file=report)
     print(f"distance: {alignment.distance!r} ({kind})", file=report)
     print(f"path length: {len(alignment)}", file=report)
     if args.plot is not None:
         _save_figure(args.plot, alignment, a, b)
         print(f"wrote the figure to {args.plot}", file=report)
     if args.out is not None:
-        out = sys.stdout if args.out == "-" else args.out
-        np.savetxt(out, alignment.path, fmt="%d", delimiter=",", header="i,j", comments="")
-        if args.out != "-":
-            print(f"wrote the path to {args.out}", file=report)
+        record = {
+            "aligner": label,
+            "a": str(args.a),
+            "b": str(args.b),
+            "distance": alignment.distance,
+            "path": alignment.path.tolist(),
+        }
+        _write_rows(args.out, _format_of(args), record, ("i", "j"), alignment.path.tolist(), report)
+    return 0
+
+
+class _Progress:
+    """A one-line progress bar on standard error."""
+
+    def __init__(self, total, label, enabled):
+        self.total, self.label, self.enabled, self.done = total, label, enabled, 0
+        self.shown = -1
+
+    def advance(self, amount):
+        self.done += amount
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / self.total) if self.total else width
+        percent = 100 * self.done // self.total if self.total else 100
+        bar = "#" * filled + "." * (width - filled)
+        text = f"{self.label} [{bar}] {self.done}/{self.total} pairs {percent}%"
+        if sys.stderr.isatty():  # one line, redrawn
+            end = "\n" if self.done >= self.total else ""
+            print(f"\r{text}", end=end, file=sys.stderr, flush=True)
+        elif percent // 10 > self.shown or self.done >= self.total:  # a log: every 10%
+            self.shown = percent // 10
+            print(text, file=sys.stderr, flush=True)
+
+
+def _run_pairwise(args):
+    from .distances import pairwise_distances
+    from .validation import check_window
+
+    sequences = _read_inputs(args, *args.files)
+    channels = sequences[0].shape[1]
+    for path, sequence in zip(args.files, sequences):
+        if sequence.shape[1] != channels:
+            raise InvalidInputError(
+                f"{path} has {sequence.shape[1]} channel(s) but {args.files[0]} has {channels}; "
+                "every sequence must have the same channels"
+            )
+    check_window(args.window)
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise InvalidInputError(f"--out {args.out}: write the matrix to a .npy or .csv file")
+    n = len(sequences)
+    distances = np.zeros((n, n))
+    progress = _Progress(n * (n - 1) // 2, "pairwise", not args.quiet)
+    # Row blocks of the upper triangle, so that the bar moves and Ctrl-C stops between blocks.
+    step = max(1, min(64, n // 20 or 1))
+    for start in range(0, n - 1, step):
+        stop = min(n, start + step)
+        block = pairwise_distances(
+            sequences[start:stop],
+            sequences[start:],
+            window=args.window,
+            squared=args.squared,
+            n_jobs=args.n_jobs,
+        )
+        for row in range(start, stop):
+            values = block[row - start, row - start + 1 :]
+            distances[row, row + 1 :] = values
+            distances[row + 1 :, row] = values
+        progress.advance(sum(n - 1 - row for row in range(start, stop)))
+    if n == 1:
+        progress.advance(0)
+    if suffix == ".npy":
+        np.save(args.out, distances)
+    else:
+        np.savetxt(args.out, distances, delimiter=",", fmt="%.17g")
+    print(f"{n} sequences, {n * (n - 1) // 2} pairs: wrote the {n} x {n} matrix to {args.out}")
+    return 0
+
+
+def _run_search(args):
+    from .distances import subsequence_search
+
+    query, series = _read_inputs(args, args.query, args.series)
+    if query.shape[1] != series.shape[1]:
+        raise InvalidInputError(
+            f"{args.query} has {query.shape[1]} channel(s) but {args.series} has "
+            f"{series.shape[1]}; the query and the series must have the same channels"
+        )
+    matches = subsequence_search(
+        query,
+        series,
+        k=args.k,
+        window=args.window,
+        exclusion_zone=args.exclusion_zone,
+        znormalize=args.znormalize,
+        squared=args.squared,
+    )
+    report = sys.stderr if args.out == "-" else sys.stdout
+    print(f"query: {args.query} ({_shape_text(query)})", file=report)
+    print(f"series: {args.series} ({_shape_text(series)})", file=report)
+    print(f"{len(matches)} match{'es' if len(matches) != 1 else ''}:", file=report)
+    print(f"  {'RANK':>4}  {'START':>8}  {'END':>8}  DISTANCE", file=report)
+    for rank, match in enumerate(matches, start=1):
+        print(f"  {rank:>4}  {match.start:>8}  {match.end:>8}  {match.distance!r}", file=report)
+    if args.out is not None:
+        rows = [(rank, m.start, m.end, m.distance) for rank, m in enumerate(matches, start=1)]
+        record = {
+            "query": str(args.query),
+            "series": str(args.series),
+            "matches": [
+                {"rank": rank, "start": start, "end": end, "distance": distance}
+                for rank, start, end, distance in rows
+            ],
+        }
+        _write_rows(
+            args.out, _format_of(args), record, ("rank", "start", "end", "distance"), rows, report
+        )
     return 0
 
 
@@ -317,6 +697,37 @@ def _run_list(args):
     return 0
 
 
+def _add_reading(parser):
+    group = parser.add_argument_group("reading text files")
+    group.add_argument(
+        "--columns",
+        type=lambda text: [token.strip() for token in text.split(",") if token.strip()],
+        metavar="COLS",
+        help="the columns of text files to read, comma-separated: 1-based numbers or header "
+        "names (default: all; .npy files are read whole), e.g. --columns 2,3 or --columns x,y",
+    )
+    group.add_argument(
+        "--delimiter",
+        choices=sorted(_DELIMITERS),
+        metavar="D",
+        help="column separator: , ; tab or whitespace (default: the first of ; tab , found)",
+    )
+    group.add_argument(
+        "--decimal", default=".", choices=(".", ","), help="decimal mark (default: .)"
+    )
+
+
+def _add_output(parser, what):
+    parser.add_argument(
+        "--out", metavar="PATH", help=f"write {what} to PATH; '-' is standard output"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        help="format of --out (default: json for a .json file, else csv)",
+    )
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="alignkit",
@@ -344,23 +755,90 @@ def _build_parser():
     align = commands.add_parser(
         "align",
         help="align two sequences read from CSV or NPY files",
-        description="Align sequence A with sequence B by DTW. Each file is a .npy array or a "
-        "text file with one row per timepoint and one column per channel (comma or whitespace "
-        "separated; a header row is skipped).",
+        description="Align sequence A with sequence B, by DTW or by any registered aligner "
+        "that aligns a pair without training (--aligner), or with a fitted, pickled one "
+        "(--model). Each file is a .npy array or a text file with one row per timepoint and "
+        "one column per channel (a header row is skipped).",
     )
     align.add_argument("a", metavar="A", help="first sequence (.csv, .txt or .npy)")
-    align.add_argument("b", metavar="B", help="second sequence, with the same channels")
+    align.add_argument("b", metavar="B", help="second sequence")
+    align.add_argument(
+        "--aligner", metavar="NAME", help="a registered aligner (alignkit list; default: dtw)"
+    )
+    align.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a constructor parameter of --aligner (repeatable), e.g. --param n_components=2",
+    )
+    align.add_argument(
+        "--model", metavar="FILE", help="a fitted aligner saved with joblib.dump (or pickle)"
+    )
     align.add_argument("--window", type=_window_type, default=None, metavar="W", help=window_help)
+    align.add_argument(
+        "--step-pattern",
+        metavar="NAME",
+        help="a dtw-python step pattern for dtw, e.g. symmetric2, asymmetric (default: symmetric1)",
+    )
+    align.add_argument(
+        "--open-begin", action="store_true", help="dtw: a may match a suffix of b's start"
+    )
+    align.add_argument("--open-end", action="store_true", help="dtw: a may match a prefix of b")
     align.add_argument(
         "--squared",
         action="store_true",
-        help="report the summed squared cost instead of its square root",
+        help="dtw: report the summed squared cost instead of its square root",
     )
-    align.add_argument(
-        "--out", metavar="PATH", help="write the path as CSV (header i,j); '-' is standard output"
-    )
+    _add_reading(align)
+    _add_output(align, "the path (pairs i,j)")
     align.add_argument("--plot", metavar="PATH", help="draw the alignment to an image file")
     align.set_defaults(handler=_run_align)
+
+    pairwise = commands.add_parser(
+        "pairwise",
+        help="DTW distances between every two of several sequences",
+        description="Compute the matrix of DTW distances between every two of the sequences "
+        "in FILES and write it to a .npy or .csv file, with a progress bar on stderr.",
+    )
+    pairwise.add_argument("files", nargs="+", metavar="FILE", help="sequences (.csv, .txt or .npy)")
+    pairwise.add_argument(
+        "--out", required=True, metavar="PATH", help="where to write the matrix (.npy or .csv)"
+    )
+    pairwise.add_argument(
+        "--window", type=_window_type, default=None, metavar="W", help=window_help
+    )
+    pairwise.add_argument("--squared", action="store_true", help="summed squared costs")
+    pairwise.add_argument(
+        "--n-jobs", type=int, default=None, metavar="N", help="parallel workers (-1: all cores)"
+    )
+    pairwise.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_reading(pairwise)
+    pairwise.set_defaults(handler=_run_pairwise)
+
+    search = commands.add_parser(
+        "search",
+        help="the best DTW matches of a query inside a long series",
+        description="Find the k best non-overlapping DTW matches of QUERY inside SERIES "
+        "(alignkit.subsequence_search).",
+    )
+    search.add_argument("query", metavar="QUERY", help="the short sequence to look for")
+    search.add_argument("series", metavar="SERIES", help="the long sequence to search")
+    search.add_argument("-k", type=int, default=1, help="number of matches (default: 1)")
+    search.add_argument("--window", type=_window_type, default=None, metavar="W", help=window_help)
+    search.add_argument(
+        "--exclusion-zone",
+        type=int,
+        default=None,
+        metavar="Z",
+        help="timepoints between two matches' starts (default: half the query's length)",
+    )
+    search.add_argument(
+        "--znormalize", action="store_true", help="z-normalise the query and every window"
+    )
+    search.add_argument("--squared", action="store_true", help="summed squared costs")
+    _add_reading(search)
+    _add_output(search, "the matches (rank,start,end,distance)")
+    search.set_defaults(handler=_run_search)
 
     listing = commands.add_parser(
         "list",
@@ -408,4 +886,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except (AlignkitError, OSError, ImportError) as exc:
         print(f"alignkit: error: {_error_text(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("alignkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback: one line, and how to get the traceback
+        if os.environ.get("ALIGNKIT_DEBUG"):
+            raise
+        print(
+            f"alignkit: error: {type(exc).__name__}: {exc} (an unexpected error: please report "
+            "it; ALIGNKIT_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 2

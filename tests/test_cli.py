@@ -278,3 +278,228 @@ def test_installed_console_script_reports_version():
     result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.strip() == f"alignkit {importlib.metadata.version('alignkit')}"
+
+
+# --- issue 16, item 2: any aligner, text-file options, JSON, pairwise and search --------------
+
+
+def test_align_with_a_registered_aligner_and_params(tmp_path, capsys, pair):
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    out_file = tmp_path / "path.csv"
+    argv = ["align", file_a, file_b, "--aligner", "uniform", "--param", "n_timepoints=50"]
+    assert main([*argv, "--out", str(out_file)]) == 0
+    captured = capsys.readouterr()
+    expected = alignkit.UniformAligner(n_timepoints=50).align(a, b)
+    np.testing.assert_array_equal(_read_path(out_file), expected.path)
+    assert float(_printed(captured.out, "distance")) == pytest.approx(expected.distance)
+    assert "aligner: uniform" in captured.out
+
+
+def test_align_ctw_takes_sequences_with_different_channels(tmp_path, capsys, pair):
+    a, b = pair
+    wide = np.column_stack([b, np.random.default_rng(2).standard_normal(len(b))])  # 3 channels
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", wide)
+    out_file = tmp_path / "path.json"
+    argv = ["align", file_a, file_b, "--aligner", "ctw", "--param", "n_components=1"]
+    assert main([*argv, "--out", str(out_file)]) == 0, capsys.readouterr().err
+    import json
+
+    record = json.loads(out_file.read_text())
+    expected = alignkit.CTWAligner(n_components=1).align(a, wide)
+    assert record["aligner"] == "ctw"
+    np.testing.assert_array_equal(np.array(record["path"]), expected.path)
+    assert record["distance"] == pytest.approx(expected.distance)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--aligner", "soft_attention"], r"learns its alignment in training.*--model"),
+        (["--aligner", "uniform", "--window", "3"], r"--window: aligner 'uniform' has no window"),
+        (["--aligner", "uniform", "--param", "bogus=1"], r"--param bogus: aligner 'uniform'"),
+        (["--aligner", "uniform", "--param", "n_timepoints"], r"NAME=VALUE"),
+        (["--aligner", "uniform", "--squared"], r"--squared is an option of --aligner dtw"),
+        (["--aligner", "nope"], r"no aligner is registered under the name 'nope'"),
+        (["--aligner", "uniform", "--param", "n_timepoints=0"], r"n_timepoints"),
+    ],
+)
+def test_align_aligner_errors_are_one_line(tmp_path, capsys, pair, extra, match):
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    assert main(["align", file_a, file_b, *extra]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_align_with_a_fitted_pickled_model(tmp_path, capsys, pair):
+    import joblib
+
+    a, b = pair
+    model = alignkit.DTWAligner(window=3).fit([a, b])
+    joblib.dump(model, tmp_path / "model.pkl")
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    out_file = tmp_path / "path.csv"
+    argv = ["align", file_a, file_b, "--model", str(tmp_path / "model.pkl")]
+    assert main([*argv, "--out", str(out_file)]) == 0
+    captured = capsys.readouterr()
+    assert "DTWAligner from" in captured.out
+    np.testing.assert_array_equal(_read_path(out_file), model.align(a, b).path)
+
+    joblib.dump({"not": "an aligner"}, tmp_path / "dict.pkl")
+    assert main(["align", file_a, file_b, "--model", str(tmp_path / "dict.pkl")]) == 2
+    assert "holds a dict, which has no align" in capsys.readouterr().err
+    (tmp_path / "junk.pkl").write_bytes(b"\x80\x05junk")
+    assert main(["align", file_a, file_b, "--model", str(tmp_path / "junk.pkl")]) == 2
+    assert "is not a pickled aligner" in capsys.readouterr().err
+
+
+def test_text_columns_delimiter_and_decimal_comma(tmp_path, capsys, pair):
+    a, b = pair
+    rows = ["time;x;y"] + [f"{t};{x:.6f};{y:.6f}".replace(".", ",") for t, (x, y) in enumerate(a)]
+    (tmp_path / "eu.csv").write_text("\n".join(rows) + "\n")
+    np.save(tmp_path / "b.npy", b)
+    rounded = np.round(a, 6)
+    out_file = tmp_path / "path.csv"
+    for columns in ("x,y", "2,3"):
+        argv = ["align", str(tmp_path / "eu.csv"), str(tmp_path / "b.npy"), "--decimal", ","]
+        assert main([*argv, "--columns", columns, "--out", str(out_file)]) == 0
+        capsys.readouterr()
+        np.testing.assert_array_equal(_read_path(out_file), alignkit.dtw(rounded, b).path)
+    # Without --decimal the comma is named in the error; a time column in the error's hint.
+    argv = ["align", str(tmp_path / "eu.csv"), str(tmp_path / "b.npy")]
+    assert main(argv) == 2
+    assert "pass --decimal ," in capsys.readouterr().err
+    assert main([*argv, "--decimal", ","]) == 2
+    err = capsys.readouterr().err
+    assert "has 3 channel(s)" in err and "--columns" in err
+    assert main([*argv, "--decimal", ",", "--columns", "z"]) == 2
+    assert "has no column 'z'" in capsys.readouterr().err
+    # An explicit delimiter: whitespace-separated with a tab.
+    (tmp_path / "tab.txt").write_text("\n".join(f"{x:.17g}\t{y:.17g}" for x, y in a) + "\n")
+    argv = ["align", str(tmp_path / "tab.txt"), str(tmp_path / "b.npy"), "--delimiter", "tab"]
+    assert main([*argv, "--out", str(out_file)]) == 0
+    np.testing.assert_array_equal(_read_path(out_file), alignkit.dtw(a, b).path)
+
+
+def test_dtw_options_step_pattern_and_open_end(tmp_path, capsys, pair):
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a[:15])
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    out_file = tmp_path / "path.csv"
+    argv = ["align", file_a, file_b, "--step-pattern", "asymmetric", "--open-end"]
+    assert main([*argv, "--out", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    expected = alignkit.dtw(a[:15], b, step_pattern="asymmetric", open_end=True)
+    np.testing.assert_array_equal(_read_path(out_file), expected.path)
+    assert float(_printed(out, "distance")) == pytest.approx(expected.distance)
+    assert main(["align", file_a, file_b, "--step-pattern", "bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_json_to_standard_output(tmp_path, capsys, pair):
+    import json
+
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    assert main(["align", file_a, file_b, "--out", "-", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    record = json.loads(captured.out)
+    expected = alignkit.dtw(a, b)
+    assert record["path"] == expected.path.tolist()
+    assert record["distance"] == expected.distance
+    assert "distance:" in captured.err  # the summary went to standard error
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_pairwise_writes_the_matrix_with_progress(tmp_path, capsys, suffix):
+    rng = np.random.default_rng(3)
+    sequences = [np.cumsum(rng.standard_normal(20 + k)) for k in range(7)]
+    files = []
+    for k, sequence in enumerate(sequences):
+        np.save(tmp_path / f"s{k}.npy", sequence)
+        files.append(str(tmp_path / f"s{k}.npy"))
+    out_file = tmp_path / f"D{suffix}"
+    assert main(["pairwise", *files, "--window", "4", "--out", str(out_file)]) == 0
+    captured = capsys.readouterr()
+    matrix = np.load(out_file) if suffix == ".npy" else np.loadtxt(out_file, delimiter=",")
+    expected = np.array(
+        [[alignkit.dtw_distance(x, y, window=4) for y in sequences] for x in sequences]
+    )
+    np.testing.assert_allclose(matrix, expected, rtol=1e-12, atol=0)
+    assert "21/21 pairs 100%" in captured.err
+    assert "7 sequences, 21 pairs" in captured.out
+    assert main(["pairwise", *files, "--out", str(tmp_path / "D.txt")]) == 2
+    assert ".npy or .csv" in capsys.readouterr().err
+    np.save(tmp_path / "wide.npy", np.zeros((20, 2)))
+    assert main(["pairwise", files[0], str(tmp_path / "wide.npy"), "--out", str(out_file)]) == 2
+    assert "has 2 channel(s)" in capsys.readouterr().err
+
+
+def test_search_prints_and_writes_the_matches(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    series = np.cumsum(rng.standard_normal(600))
+    query = series[300:340] + 0.01 * rng.standard_normal(40)
+    np.save(tmp_path / "series.npy", series)
+    np.save(tmp_path / "query.npy", query)
+    out_file = tmp_path / "m.csv"
+    argv = ["search", str(tmp_path / "query.npy"), str(tmp_path / "series.npy"), "-k", "3"]
+    assert main([*argv, "--window", "4", "--out", str(out_file)]) == 0
+    capsys.readouterr()
+    expected = alignkit.subsequence_search(query, series, k=3, window=4)
+    lines = out_file.read_text().splitlines()
+    assert lines[0] == "rank,start,end,distance"
+    for line, (rank, match) in zip(lines[1:], enumerate(expected, start=1), strict=True):
+        fields = line.split(",")
+        assert [int(fields[0]), int(fields[1]), int(fields[2])] == [rank, match.start, match.end]
+        assert float(fields[3]) == match.distance
+    assert main([*argv, "-k", "0"]) == 2
+    assert "'k'" in capsys.readouterr().err
+
+
+def test_unexpected_errors_are_one_line_and_interrupts_exit_130(
+    tmp_path, capsys, pair, monkeypatch
+):
+    import alignkit.distances
+
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(alignkit.distances, "dtw", broken)
+    monkeypatch.delenv("ALIGNKIT_DEBUG", raising=False)
+    assert main(["align", file_a, file_b]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("alignkit: error: RuntimeError: kaboom") and err.count("\n") == 1
+    monkeypatch.setenv("ALIGNKIT_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="kaboom"):
+        main(["align", file_a, file_b])
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(alignkit.distances, "dtw", interrupted)
+    assert main(["align", file_a, file_b]) == 130
+    assert capsys.readouterr().err == "alignkit: interrupted\n"
+
+
+def test_align_with_a_plugin_aligner(tmp_path, capsys, pair):
+    pytest.importorskip("alignkit_shapedtw")  # the plugin of plugins/shapedtw, installed by make
+    from alignkit_shapedtw import ShapeDTWAligner
+
+    a, b = pair
+    file_a = _write_csv(tmp_path / "a.csv", a)
+    file_b = _write_csv(tmp_path / "b.csv", b)
+    out_file = tmp_path / "path.csv"
+    assert main(["align", file_a, file_b, "--aligner", "shapedtw", "--out", str(out_file)]) == 0
+    capsys.readouterr()
+    np.testing.assert_array_equal(_read_path(out_file), ShapeDTWAligner().align(a, b).path)

@@ -332,6 +332,8 @@ class Registry:
         close = difflib.get_close_matches(str(name).lower(), known, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
+        else:
+            message += "."
         message += f" Known aligners: {', '.join(map(repr, known)) or 'none'}."
         if self.failures:
             skipped = ", ".join(repr(failure.name) for failure in self.failures)
