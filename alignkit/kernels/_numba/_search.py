@@ -1,0 +1,385 @@
+"""Exact z-normalised subsequence search under banded DTW: the UCR Suite's cascade.
+
+One pass over the start positions of a series keeps the best-so-far distance and
+drops a window as soon as a lower bound reaches it (Rakthanmanon et al., KDD 2012):
+
+1. LB_Kim: the first and last cells of every path, then the cheapest of the
+   cells next to them (three layers at each end);
+2. LB_Keogh of the z-normalised window against the query's envelope, visiting the
+   query's timepoints in decreasing magnitude (the largest terms first), with
+   early abandoning;
+3. LB_Keogh of the query against the window's envelope (the series' envelope,
+   computed once, z-normalised per window);
+4. DTW with early abandoning: a row is abandoned when its smallest cell plus the
+   tightest bound's remaining terms reaches the best-so-far.
+
+Every bound is a true lower bound of the banded DTW of the two z-normalised
+sequences, so the result is exact: the same window and distance as computing every
+DTW. Costs are summed squared differences over the channels (dependent DTW).
+
+The running sums of a window restart at every multiple of ``EPOCH``, as in the UCR
+Suite, so that rounding does not build up along a long series; they are sums of the
+differences to the value at the restart, which keeps the squares small (the UCR Suite
+sums raw squares, whose rounding grows with the series' level). A window's statistics
+depend only on its start, so any split of the scan gives the same distances.
+"""
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+
+from ._flags import JIT_OPTIONS, VECTOR_JIT_OPTIONS
+
+EPOCH = 8192  # a multiple of BLOCK
+BLOCK = 256
+FLAT = 1e-10  # a window whose std is below FLAT * max(1, |mean|) is constant: it becomes 0
+
+# Indices into the statistics array.
+STAT_WINDOWS, STAT_KIM, STAT_EQ, STAT_EC, STAT_ABANDONED, STAT_DTW = range(6)
+N_STATS = 6
+
+
+# One source for both layouts: a univariate series is passed 1-D, so that Numba compiles
+# the channel loops away; a multivariate one 2-D ``(n_timepoints, n_channels)``.
+def _get(array, t, c):
+    """``array[t, c]``, or ``array[t]`` for a 1-D array."""
+
+
+def _put(array, t, c, value):
+    """Set ``array[t, c]``, or ``array[t]`` for a 1-D array."""
+
+
+def _channels(array):
+    """The number of channels: 1 for a 1-D array."""
+
+
+@overload(_get, inline="always")
+def _get_overload(array, t, c):
+    if array.ndim == 1:
+        return lambda array, t, c: array[t]
+    return lambda array, t, c: array[t, c]
+
+
+@overload(_put, inline="always")
+def _put_overload(array, t, c, value):
+    if array.ndim == 1:
+
+        def put_1d(array, t, c, value):
+            array[t] = value
+
+        return put_1d
+
+    def put_2d(array, t, c, value):
+        array[t, c] = value
+
+    return put_2d
+
+
+@overload(_channels, inline="always")
+def _channels_overload(array):
+    if array.ndim == 1:
+        return lambda array: 1
+    return lambda array: array.shape[1]
+
+
+@njit(**JIT_OPTIONS)
+def series_envelope(series, radius):
+    """Sliding min and max of ``series[t - radius : t + radius + 1]``, per channel."""
+    length = series.shape[0]
+    channels = _channels(series)
+    lower = np.empty_like(series)
+    upper = np.empty_like(series)
+    max_queue = np.empty(length, dtype=np.int64)
+    min_queue = np.empty(length, dtype=np.int64)
+    for c in range(channels):
+        max_head = max_tail = min_head = min_tail = 0
+        pushed = 0
+        for t in range(length):
+            stop = min(length, t + radius + 1)
+            while pushed < stop:
+                value = _get(series, pushed, c)
+                while max_tail > max_head and _get(series, max_queue[max_tail - 1], c) <= value:
+                    max_tail -= 1
+                max_queue[max_tail] = pushed
+                max_tail += 1
+                while min_tail > min_head and _get(series, min_queue[min_tail - 1], c) >= value:
+                    min_tail -= 1
+                min_queue[min_tail] = pushed
+                min_tail += 1
+                pushed += 1
+            while max_queue[max_head] < t - radius:
+                max_head += 1
+            while min_queue[min_head] < t - radius:
+                min_head += 1
+            _put(upper, t, c, _get(series, max_queue[max_head], c))
+            _put(lower, t, c, _get(series, min_queue[min_head], c))
+    return lower, upper
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _cell(window, i, query, j):
+    total = 0.0
+    for c in range(_channels(query)):
+        diff = _get(window, i, c) - _get(query, j, c)
+        total += diff * diff
+    return total
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _norm(series, t, c, mean, scale, w):
+    """The z-normalised value of ``series[t, c]`` in window ``w`` of the block."""
+    return (_get(series, t, c) - _get(mean, w, c)) * _get(scale, w, c)
+
+
+@njit(**JIT_OPTIONS)
+def _kim_layers(series, start, query, mean, scale, w, bound, bsf, buffer):
+    """LB_Kim's next layers: ``bound`` (first and last cells) plus the cheapest cells of
+    the two layers after the first cell and before the last (windows of 6 or more)."""
+    n = query.shape[0]
+    if n < 6:
+        return bound
+    channels = _channels(query)
+    for offset in range(3):
+        for c in range(channels):
+            _put(buffer, offset, c, _norm(series, start + offset, c, mean, scale, w))
+            end = n - 1 - offset
+            _put(buffer, end, c, _norm(series, start + end, c, mean, scale, w))
+    for layer in (1, 2):
+        for from_end in (False, True):
+            best = np.inf
+            for step in range(layer + 1):
+                for i, j in ((layer, step), (step, layer)):
+                    if from_end:
+                        i, j = n - 1 - i, n - 1 - j
+                    value = _cell(buffer, i, query, j)
+                    if value < best:
+                        best = value
+            bound += best
+            if bound >= bsf:
+                return bound
+    return bound
+
+
+@njit(**JIT_OPTIONS)
+def _keogh_query_envelope(series, start, order, lower, upper, mean, scale, w, bsf, terms):
+    """LB_Keogh of the window against the query's envelope, largest query terms first."""
+    n = lower.shape[0]
+    channels = _channels(lower)
+    bound = 0.0
+    for rank in range(n):
+        i = order[rank]
+        term = 0.0
+        for c in range(channels):
+            value = _norm(series, start + i, c, mean, scale, w)
+            high = _get(upper, i, c)
+            low = _get(lower, i, c)
+            if value > high:
+                diff = value - high
+                term += diff * diff
+            elif value < low:
+                diff = value - low
+                term += diff * diff
+        terms[i] = term
+        bound += term
+        if bound >= bsf:
+            return bound
+    return bound
+
+
+@njit(**JIT_OPTIONS)
+def _keogh_data_envelope(query, order, env_lower, env_upper, start, mean, scale, w, bsf, terms):
+    """LB_Keogh of the query against the window's envelope (the series', z-normalised)."""
+    n = query.shape[0]
+    channels = _channels(query)
+    bound = 0.0
+    for rank in range(n):
+        i = order[rank]
+        term = 0.0
+        for c in range(channels):
+            high = _norm(env_upper, start + i, c, mean, scale, w)
+            low = _norm(env_lower, start + i, c, mean, scale, w)
+            value = _get(query, i, c)
+            if value > high:
+                diff = value - high
+                term += diff * diff
+            elif value < low:
+                diff = value - low
+                term += diff * diff
+        terms[i] = term
+        bound += term
+        if bound >= bsf:
+            return bound
+    return bound
+
+
+@njit(**JIT_OPTIONS)
+def _dtw_abandoning(window, query, radius, remaining, bsf, previous, current):
+    """Banded DTW of two length-n sequences, abandoned when it cannot beat ``bsf``.
+
+    ``remaining[i]`` bounds the cost of rows ``i..n-1`` from below (0 past the end).
+    The rows are stored in ``2 * radius + 1`` cells, column ``j`` of row ``i`` at
+    ``j - i + radius``.
+    """
+    n = query.shape[0]
+    width = 2 * radius + 1
+    for k in range(width):
+        previous[k] = np.inf
+    for i in range(n):
+        for k in range(width):
+            current[k] = np.inf
+        row_min = np.inf
+        lo = max(0, i - radius)
+        hi = min(n - 1, i + radius)
+        for j in range(lo, hi + 1):
+            k = j - i + radius
+            if i == 0 and j == 0:
+                best = 0.0
+            else:
+                best = np.inf
+                if i > 0:
+                    up = previous[k + 1] if k + 1 < width else np.inf  # (i - 1, j)
+                    if up < best:
+                        best = up
+                    diagonal = previous[k]  # (i - 1, j - 1)
+                    if j > 0 and diagonal < best:
+                        best = diagonal
+                if k > 0 and j > 0:
+                    left = current[k - 1]  # (i, j - 1)
+                    if left < best:
+                        best = left
+            value = best + _cell(window, j, query, i)
+            current[k] = value
+            if value < row_min:
+                row_min = value
+        if row_min + remaining[min(i + radius + 1, n)] >= bsf:
+            return np.inf
+        previous, current = current, previous
+    return previous[radius]
+
+
+@njit(**VECTOR_JIT_OPTIONS)
+def _block_bounds(series, block, count, n, offset, sums, squares, query, mean, scale, kim):
+    """Mean, inverse std and first-and-last LB_Kim of the ``count`` windows of a block.
+
+    Branch-free, so that Numba vectorises it over the windows.
+    """
+    channels = _channels(query)
+    for w in range(count):
+        kim[w] = 0.0
+    for c in range(channels):
+        first_q = _get(query, 0, c)
+        last_q = _get(query, n - 1, c)
+        for w in range(count):
+            shift = _get(sums, w, c) / n
+            variance = max(_get(squares, w, c) / n - shift * shift, 0.0)
+            std = np.sqrt(variance)
+            average = _get(offset, w, c) + shift
+            inverse = 1.0 / std
+            flat = std < FLAT * max(1.0, abs(average))
+            inverse = 0.0 if flat else inverse
+            _put(mean, w, c, average)
+            _put(scale, w, c, inverse)
+            head = (_get(series, block + w, c) - average) * inverse - first_q
+            tail = (_get(series, block + w + n - 1, c) - average) * inverse - last_q
+            kim[w] += head * head + (tail * tail if n > 1 else 0.0)
+
+
+@njit(**JIT_OPTIONS)
+def search_best(
+    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked, bsf
+):
+    """Best window start in ``[first, last)`` (ties: the earliest) and its squared distance.
+
+    ``query`` is z-normalised; ``q_lower``/``q_upper`` its envelope; ``env_*`` the
+    series' envelope; ``blocked[s]`` skips start ``s``; ``bsf`` is an initial
+    threshold (``inf``, or a known distance to beat). Returns ``(start, distance,
+    stats)``; ``start`` is -1 when no window beats ``bsf``.
+    """
+    n = query.shape[0]
+    channels = _channels(query)
+    stats = np.zeros(N_STATS, dtype=np.int64)
+    # Per-window statistics of one block of starts (1-D for a univariate series).
+    offsets = np.empty_like(series[:BLOCK])
+    sums = np.empty_like(series[:BLOCK])
+    squares = np.empty_like(series[:BLOCK])
+    mean = np.empty_like(series[:BLOCK])
+    scale = np.empty_like(series[:BLOCK])
+    kim = np.empty(BLOCK)
+    running_offset = np.zeros(channels)
+    running_sums = np.zeros(channels)
+    running_squares = np.zeros(channels)
+    buffer = np.empty_like(query)
+    window = np.empty_like(query)
+    terms_eq = np.zeros(n)
+    terms_ec = np.zeros(n)
+    remaining = np.zeros(n + 1)
+    previous = np.empty(2 * radius + 1)
+    current = np.empty(2 * radius + 1)
+    best_start = -1
+    for block in range(first - first % EPOCH, last, BLOCK):
+        count = min(BLOCK, last - block)
+        for w in range(count):
+            start = block + w
+            if start % EPOCH == 0:
+                # Restart the running sums at fixed positions, so that a window's statistics
+                # do not depend on where the scan began; sum the differences to the
+                # window's first value, which keeps the squares small on a long series.
+                for c in range(channels):
+                    running_offset[c] = _get(series, start, c)
+                    running_sums[c] = 0.0
+                    running_squares[c] = 0.0
+                    for t in range(start, start + n):
+                        value = _get(series, t, c) - running_offset[c]
+                        running_sums[c] += value
+                        running_squares[c] += value * value
+            else:
+                for c in range(channels):
+                    old = _get(series, start - 1, c) - running_offset[c]
+                    new = _get(series, start + n - 1, c) - running_offset[c]
+                    running_sums[c] += new - old
+                    running_squares[c] += new * new - old * old
+            for c in range(channels):
+                _put(offsets, w, c, running_offset[c])
+                _put(sums, w, c, running_sums[c])
+                _put(squares, w, c, running_squares[c])
+        if block + count <= first:
+            continue
+        _block_bounds(series, block, count, n, offsets, sums, squares, query, mean, scale, kim)
+        for w in range(max(0, first - block), count):
+            start = block + w
+            if blocked[start]:
+                continue
+            stats[STAT_WINDOWS] += 1
+            if kim[w] >= bsf:
+                stats[STAT_KIM] += 1
+                continue
+            if _kim_layers(series, start, query, mean, scale, w, kim[w], bsf, buffer) >= bsf:
+                stats[STAT_KIM] += 1
+                continue
+            bound_eq = _keogh_query_envelope(
+                series, start, order, q_lower, q_upper, mean, scale, w, bsf, terms_eq
+            )
+            if bound_eq >= bsf:
+                stats[STAT_EQ] += 1
+                continue
+            bound_ec = _keogh_data_envelope(
+                query, order, env_lower, env_upper, start, mean, scale, w, bsf, terms_ec
+            )
+            if bound_ec >= bsf:
+                stats[STAT_EC] += 1
+                continue
+            terms = terms_eq if bound_eq > bound_ec else terms_ec
+            remaining[n] = 0.0
+            for i in range(n - 1, -1, -1):
+                remaining[i] = remaining[i + 1] + terms[i]
+            for t in range(n):
+                for c in range(channels):
+                    _put(window, t, c, _norm(series, start + t, c, mean, scale, w))
+            distance = _dtw_abandoning(window, query, radius, remaining, bsf, previous, current)
+            if distance < bsf:
+                stats[STAT_DTW] += 1
+                bsf = distance
+                best_start = start
+            else:
+                stats[STAT_ABANDONED] += 1
+    return best_start, bsf, stats

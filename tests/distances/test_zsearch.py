@@ -1,0 +1,119 @@
+"""The UCR-style z-normalised search against brute force (issue 14, item 1)."""
+
+import numpy as np
+import pytest
+
+from alignkit.distances._zsearch import STAT_NAMES, znormalize, znormalized_search
+from alignkit.kernels._numba import _search
+
+
+def _banded_dtw(x, y, radius):
+    """Plain O(n^2) DTW of two equal-length sequences in a Sakoe-Chiba band (squared cost)."""
+    n = len(x)
+    cost = np.full((n + 1, n + 1), np.inf)
+    cost[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(max(1, i - radius), min(n, i + radius) + 1):
+            local = float(((x[i - 1] - y[j - 1]) ** 2).sum())
+            cost[i, j] = local + min(cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1])
+    return cost[n, n]
+
+
+def _brute_force(query, series, radius, k, zone):
+    n = len(query)
+    query_z = znormalize(query)
+    costs = np.array(
+        [
+            _banded_dtw(query_z, znormalize(series[s : s + n]), radius)
+            for s in range(len(series) - n + 1)
+        ]
+    )
+    blocked = np.zeros(len(costs), dtype=bool)
+    found = []
+    for start in np.lexsort((np.arange(len(costs)), costs)):
+        if len(found) == k:
+            break
+        if blocked[start]:
+            continue
+        found.append((costs[start], int(start)))
+        blocked[max(start - n - zone + 1, 0) : start + n + zone] = True
+    return found
+
+
+def _walk(rng, length, channels=1):
+    return np.cumsum(rng.standard_normal((length, channels)), axis=0)
+
+
+@pytest.mark.parametrize(
+    ("length", "n", "radius", "channels", "k"),
+    [
+        (300, 12, 2, 1, 1),
+        (400, 20, 3, 1, 3),
+        (250, 16, 15, 2, 2),
+        (200, 7, 0, 1, 2),
+        (120, 5, 1, 3, 1),
+    ],
+)
+def test_matches_brute_force(length, n, radius, channels, k):
+    rng = np.random.default_rng(length + n)
+    series = _walk(rng, length, channels)
+    query = series[length // 2 : length // 2 + n] + 0.3 * rng.standard_normal((n, channels))
+    zone = n // 2
+    expected = _brute_force(query, series, radius, k, zone)
+    found, stats = znormalized_search(query, series, radius, k, zone)
+    assert [start for _, start in found] == [start for _, start in expected]
+    np.testing.assert_allclose([d for d, _ in found], [d for d, _ in expected], rtol=1e-9)
+    assert stats["windows"] >= len(series) - n + 1
+    assert set(STAT_NAMES) <= set(stats)
+
+
+def test_seeded_long_series_matches_the_unpruned_scan():
+    # Long enough for the coarse seed (4096 coarse windows) and several epochs.
+    rng = np.random.default_rng(7)
+    series = _walk(rng, 60_000)
+    query = series[41_000:41_064] + 0.5 * rng.standard_normal((64, 1))
+    found, stats = znormalized_search(query, series, 5, 2, 32)
+    # Every window's DTW, z-normalised by numpy, by alignkit's exhaustive DTW.
+    from alignkit.distances import dtw_distance
+
+    n = len(query)
+    query_z = znormalize(query)
+    windows = np.lib.stride_tricks.sliding_window_view(series[:, 0], n)
+    normalised = (windows - windows.mean(axis=1, keepdims=True)) / windows.std(
+        axis=1, keepdims=True
+    )
+    costs = np.array([dtw_distance(query_z, w, window=5, squared=True) for w in normalised])
+    order = np.lexsort((np.arange(len(costs)), costs))
+    assert found[0][1] == order[0]
+    assert found[0][0] == pytest.approx(costs[order[0]], rel=1e-9)
+    # Pruning did the work: almost no window reached a full DTW.
+    assert stats["dtw_completed"] < 0.01 * stats["windows"]
+    assert stats["pruned_by_kim"] + stats["pruned_by_keogh_eq"] > 0.5 * stats["windows"]
+
+
+def test_threads_give_the_same_matches():
+    rng = np.random.default_rng(3)
+    series = _walk(rng, 40_000, 2)
+    query = series[9_000:9_040] + 0.2 * rng.standard_normal((40, 2))
+    one, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=1)
+    two, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=2)
+    assert one == two  # the same starts and bit-identical distances
+
+
+def test_constant_windows_are_zeros_after_normalisation():
+    # A flat stretch z-normalises to zeros (as alignkit's exhaustive search does).
+    rng = np.random.default_rng(4)
+    series = _walk(rng, 200)
+    series[100:130] = 5.0
+    query = np.zeros((10, 1))  # a flat query is zeros too: it matches a flat window exactly
+    found, _ = znormalized_search(query, series, 2, 1, 5)
+    assert found[0] == (0.0, 100)
+
+
+def test_series_envelope_is_the_sliding_min_and_max():
+    rng = np.random.default_rng(5)
+    series = rng.standard_normal(50)
+    lower, upper = _search.series_envelope(series, 3)
+    for t in range(50):
+        chunk = series[max(0, t - 3) : t + 4]
+        assert lower[t] == chunk.min() and upper[t] == chunk.max()
