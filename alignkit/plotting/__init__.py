@@ -5,7 +5,22 @@ first called, and a missing matplotlib raises an :class:`ImportError` that
 names the ``alignkit[plot]`` extra.
 """
 
-from ._alignment import plot_alignment
-from ._cost_matrix import plot_cost_matrix
+from ._alignment import AlignmentDisplay, plot_alignment
+from ._attention_maps import AttentionMapDisplay
+from ._cost_matrix import CostMatrixDisplay, plot_cost_matrix
+from ._history import TrainingHistoryDisplay
+from ._multiview import CanonicalVariatesDisplay, MultiAlignmentDisplay
+from ._spatial import GlimpseDisplay, SamplingGridDisplay
 
-__all__ = ["plot_alignment", "plot_cost_matrix"]
+__all__ = [
+    "AlignmentDisplay",
+    "AttentionMapDisplay",
+    "CanonicalVariatesDisplay",
+    "CostMatrixDisplay",
+    "GlimpseDisplay",
+    "MultiAlignmentDisplay",
+    "SamplingGridDisplay",
+    "TrainingHistoryDisplay",
+    "plot_alignment",
+    "plot_cost_matrix",
+]

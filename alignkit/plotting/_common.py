@@ -50,23 +50,29 @@ def check_pair(alignment, a, b):
     return sequences
 
 
-def check_channels(channels, n_channels):
-    """Resolve ``channels`` (int, sequence of int or ``"all"``) to a list of indices."""
+def check_channels(channels, n_channels, owner="the sequences", argument="channels", hint=""):
+    """Resolve ``channels`` (int, sequence of int or ``"all"``) to a list of indices.
+
+    ``owner`` names the sequence the indices are checked against, ``argument``
+    the parameter, both for the error messages; ``hint`` ends the message of
+    a channel that does not exist.
+    """
     if isinstance(channels, str):
         if channels != "all":
             raise InvalidInputError(
-                f"channels must be an int, a list of ints or 'all', got {channels!r}"
+                f"{argument} must be an int, a list of ints or 'all', got {channels!r}"
             )
         return list(range(n_channels))
     selected = [channels] if isinstance(channels, numbers.Integral) else list(channels)
     if not selected:
-        raise InvalidInputError("channels is empty; pick at least one channel")
+        raise InvalidInputError(f"{argument} is empty; pick at least one channel")
     for channel in selected:
         if isinstance(channel, bool) or not isinstance(channel, numbers.Integral):
-            raise InvalidInputError(f"channels must hold ints, got {channel!r}")
+            raise InvalidInputError(f"{argument} must hold ints, got {channel!r}")
         if not 0 <= channel < n_channels:
             raise InvalidInputError(
-                f"channel {channel} does not exist; the sequences have {n_channels} channel(s)"
+                f"{argument}: channel {channel} does not exist; {owner} has {n_channels} "
+                f"channel(s){hint}"
             )
     return [int(channel) for channel in selected]
 
@@ -90,5 +96,37 @@ def check_true_path(true_path, shape):
     return path.astype(np.int64)
 
 
+def check_channel_pair(channels, channels_b, a, b):
+    """The channels of ``a`` and of ``b`` to draw.
+
+    ``channels`` applies to both sequences unless ``channels_b`` names those
+    of ``b``; ``"all"`` is each sequence's own channels, so that sequences
+    with different channel counts are drawn whole.
+    """
+    hint = ""
+    if channels_b is None and a.shape[1] != b.shape[1]:
+        hint = (
+            f" (a has {a.shape[1]}, b has {b.shape[1]}; pass b's channels as channels_b, "
+            "or channels='all' to draw each sequence's own)"
+        )
+    argument_b = "channels" if channels_b is None else "channels_b"
+    channels_b = channels if channels_b is None else channels_b
+    selected_a = check_channels(channels, a.shape[1], "a", "channels", hint)
+    selected_b = check_channels(channels_b, b.shape[1], "b", argument_b, hint)
+    return selected_a, selected_b
+
+
+def new_axes(plt, ax, figsize):
+    """The figure and axes to draw on: ``ax``'s, or a new figure in constrained layout.
+
+    Constrained layout makes room for the legends, colour bars and their
+    labels, so that ``savefig`` never clips them.
+    """
+    if ax is None:
+        figure, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return figure, ax
+    return ax.figure, ax
+
+
 def default_title(alignment):
-    return f"distance {alignment.distance:.4g}, {len(alignment.path)} matched pairs"
+    return f"distance {alignment.distance:.4g}, {len(alignment.path)} pairs"

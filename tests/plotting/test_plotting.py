@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import alignkit
+import alignkit.plotting
 from alignkit.exceptions import InvalidInputError
 
 plt = importlib.import_module("matplotlib.pyplot")
@@ -129,6 +130,8 @@ def test_plot_alignment_rejects_bad_arguments(pair, alignment, kwargs, match):
         (plot_alignment, {"max_lines": 2.0}, r"'max_lines' parameter of plot_alignment .* Got 2.0"),
         (plot_alignment, {"max_lines": True}, r"'max_lines' parameter of plot_alignment"),
         (plot_alignment, {"offset": np.nan}, r"'offset' parameter of plot_alignment .* Got nan"),
+        # An infinite offset used to pass and fail inside matplotlib ("Axis limits cannot be inf").
+        (plot_alignment, {"offset": np.inf}, r"'offset' parameter of plot_alignment .* Got inf"),
         (plot_alignment, {"offset": "1.5"}, r"'offset' parameter of plot_alignment"),
         (plot_alignment, {"labels": "ab"}, r"'labels' parameter of plot_alignment"),
         (plot_alignment, {"title": 3}, r"'title' parameter of plot_alignment"),
@@ -227,6 +230,63 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, pair, alignment, functi
         function(alignment, a, b)
 
 
-def test_importing_plotting_does_not_import_matplotlib():
-    code = "import sys, alignkit.plotting; sys.exit('matplotlib' in sys.modules)"
+def test_plot_alignment_draws_every_channel_of_sequences_with_different_counts():
+    # Issue 16: channels="all" drew 12 of b's 17 channels, and channels=[14] blamed "the sequences".
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((30, 12)), rng.standard_normal((36, 17))
+    alignment = alignkit.UniformAligner().align(a[:, 0], b[:, 0])
+    ax = plot_alignment(alignment, a, b, channels="all")
+    assert len(ax.lines) == 12 + 17
+    with pytest.raises(InvalidInputError, match="a has 12 channel.*b has 17"):
+        plot_alignment(alignment, a, b, channels=[14])
+
+
+def test_plot_alignment_shades_many_matches_instead_of_a_blob():
+    a, b = np.sin(np.linspace(0, 20, 5000)), np.sin(np.linspace(0, 20, 5200))
+    alignment = alignkit.UniformAligner().align(a, b)
+    ax = plot_alignment(alignment, a, b)
+    assert not ax.collections  # no LineCollection of 5,200 lines
+    (density,) = ax.images
+    np.testing.assert_array_equal(density.get_array().sum(axis=1), len(alignment))
+
+
+def test_plot_cost_matrix_draws_an_itakura_window_without_cost_matrix(pair):
+    a, b = pair
+    window = ("itakura", 2.0)
+    ax = plot_cost_matrix(alignkit.dtw(a, b, window=window), window=window)
+    (shade,) = ax.images  # the cells outside the window, over the bare grid
+    allowed = np.isfinite(alignkit.dtw(a, b, window=window, return_cost_matrix=True).cost_matrix)
+    np.testing.assert_array_equal(np.ma.getmaskarray(shade.get_array()), allowed)
+
+
+def test_plot_cost_matrix_of_attention_draws_the_attention():
+    # Issue 16: an AttentionAlignment drew only its hard path, titled "distance 41.7".
+    attention = np.full((6, 5), 0.1) + 0.5 * np.eye(6, 5)
+    attention /= attention.sum(axis=1, keepdims=True)
+    path, cost = alignkit.attention_path(attention)
+    ax = plot_cost_matrix(alignkit.AttentionAlignment(path, cost, (5, 6), attention.T))
+    (image,) = ax.images
+    np.testing.assert_array_equal(image.get_array(), attention.T)
+    assert ax.get_title().startswith("attention")
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: alignkit.plotting.TrainingHistoryDisplay([1.0]).plot(),
+        lambda: alignkit.plotting.GlimpseDisplay(np.zeros((4, 4)), [[0.0, 0.0]]).plot(),
+    ],
+)
+def test_displays_name_the_extra_without_matplotlib(monkeypatch, draw):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install alignkit\[plot\]"):
+        draw()
+
+
+def test_importing_plotting_does_not_import_matplotlib_or_numba():
+    code = (
+        "import sys, alignkit.plotting; "
+        "sys.exit('matplotlib' in sys.modules or 'numba' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
