@@ -5,6 +5,13 @@ that receives both collections packed into flat arrays (one pickle per task,
 not per pair) and runs a jitted loop over its pairs. Without ``Y`` only the
 upper triangle is computed and the blocks hold about the same number of
 pairs. Any joblib backend works, Dask distributed included.
+
+Two bounds hold for every call. Memory: the whole call (the matrix, the
+packed inputs, each worker's copies and blocks) is estimated against
+``max_memory`` before anything large is allocated. Ctrl-C: no kernel call
+runs more than about ``_CELLS_PER_TASK`` DP cells per thread (a fraction of a
+second), so a ``KeyboardInterrupt`` is raised between calls within a second
+or so, whichever engine runs.
 """
 
 import numpy as np
@@ -14,12 +21,21 @@ from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
 from ..core.window import Window
 from ..exceptions import WindowError
-from ..validation import CollectionLike, WindowLike, check_collection, check_window
+from ..validation import CollectionLike, WindowLike, check_collection, check_memory, check_window
 
 __all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
 
 # Blocks per worker: enough for balanced load and a useful progress report.
 _BLOCKS_PER_WORKER = 4
+
+# DP cells one kernel call may compute per thread before it returns to Python
+# (about 0.3 s at 1 ns a cell): Ctrl-C is seen between calls, at the cost of
+# one thread-pool launch (or one joblib task) per 3e8 cells a thread.
+_CELLS_PER_TASK = 3 * 10**8
+
+# Bytes of the O(n) buffers one pairwise DP holds (bounds, three diagonals),
+# per timepoint of the longer sequence of a pair.
+_DP_BYTES_PER_TIMEPOINT = 64
 
 
 def pack(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -102,9 +118,12 @@ def pairwise_distances(
     engine : {"joblib", "numba"}, default="joblib"
         ``"joblib"`` runs blocks as joblib tasks (processes by default, or a
         cluster through :func:`joblib.parallel_config`). ``"numba"`` runs
-        ``n_jobs`` threads of numba's pool inside this process, one chunk of
-        rows with about the same number of pairs each (no pickling, no
-        process start-up; ``verbose`` and ``block_size`` do not apply).
+        ``n_jobs`` threads of numba's pool inside this process, in rounds of
+        one chunk per thread with about the same number of DP cells each (no
+        pickling, no process start-up; ``verbose`` and ``block_size`` do not
+        apply). Either way no kernel call runs for more than a fraction of a
+        second (unless ``block_size`` asks for bigger blocks), so Ctrl-C
+        stops a long call within a second or two.
 
     Returns
     -------
@@ -118,6 +137,11 @@ def pairwise_distances(
         If a collection is empty or invalid, or the channels differ.
     WindowError
         If the window is malformed or a mask.
+    AlignkitMemoryError
+        If the whole call would need more than ``max_memory`` bytes: the
+        ``(n_sequences_X, n_sequences_Y)`` matrix, the packed inputs and each
+        worker's scratch (with joblib workers, a copy of the inputs and up to
+        three blocks of rows), estimated before anything large is allocated.
 
     See Also
     --------
@@ -149,7 +173,7 @@ def pairwise_distances(
         block_size=block_size,
         engine=engine,
     )
-    return distances if squared else np.sqrt(distances)
+    return distances if squared else np.sqrt(distances, out=distances)
 
 
 def pairwise_costs(
@@ -174,23 +198,82 @@ def pairwise_costs(
     symmetric = y_sequences is None
     if symmetric:
         y_sequences = x_sequences
+    x_lengths = np.array([len(s) for s in x_sequences], dtype=np.int64)
+    y_lengths = np.array([len(s) for s in y_sequences], dtype=np.int64)
+    n_workers = max(1, effective_n_jobs(n_jobs))
+    work = _pair_work(x_lengths, y_lengths, symmetric)
+    if engine == "numba":
+        blocks = None
+    elif block_size is not None:
+        blocks = _row_blocks(len(x_lengths), len(y_lengths), symmetric, None, block_size)
+    else:
+        n_blocks = max(_BLOCKS_PER_WORKER * n_workers, -(-int(work[-1]) // _CELLS_PER_TASK))
+        blocks = _row_blocks(len(x_lengths), len(y_lengths), symmetric, n_blocks, None)
+    _check_call_memory(x_sequences, y_sequences, symmetric, n_workers, blocks)
     x_flat, x_off = pack(x_sequences)
     y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
-    spec = window_spec(window, int(np.diff(x_off).max()), int(np.diff(y_off).max()))
+    spec = window_spec(window, int(x_lengths.max()), int(y_lengths.max()))
     if engine == "numba":
-        distances = _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_jobs)
-        _check_finite_costs(distances, x_sequences, y_sequences, symmetric)
-        return distances
-    n_blocks = _BLOCKS_PER_WORKER * max(1, effective_n_jobs(n_jobs))
-    blocks = _row_blocks(len(x_sequences), len(y_sequences), symmetric, n_blocks, block_size)
-    parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
-        for start, stop in blocks
-    )
-    distances = np.concatenate(parts, axis=0)
-    distances = distances + distances.T if symmetric else distances
+        distances = _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_workers, work)
+    else:
+        distances = np.zeros((len(x_lengths), len(y_lengths)))
+        tasks = Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered")(
+            delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
+            for start, stop in blocks
+        )
+        for start, stop, part in tasks:
+            distances[start:stop] = part
+    if symmetric:
+        _mirror_upper_triangle(distances)
     _check_finite_costs(distances, x_sequences, y_sequences, symmetric)
     return distances
+
+
+def _pair_work(x_lengths, y_lengths, symmetric):
+    """Cumulative DP cells over the rows: row ``a`` costs ``w[a + 1] - w[a]``.
+
+    A pair ``(a, b)`` is counted as ``len(x[a]) * len(y[b])`` cells.
+    """
+    columns = np.concatenate([[0], np.cumsum(y_lengths)])
+    first = np.minimum(np.arange(len(x_lengths)) + 1, len(y_lengths)) if symmetric else 0
+    row_work = x_lengths * (columns[-1] - columns[first])
+    return np.concatenate([[0], np.cumsum(row_work)])
+
+
+def _check_call_memory(x_sequences, y_sequences, symmetric, n_workers, blocks):
+    """Refuse a call whose matrix, packed inputs and per-worker scratch exceed ``max_memory``.
+
+    With the joblib engine (``blocks`` given) each worker may hold its own
+    copy of the packed inputs (a process pool pickles them), the block it
+    computes and two finished blocks waiting in this process (joblib
+    dispatches two tasks per worker ahead); numba threads share the inputs
+    and the matrix.
+    """
+    n_x, n_y = len(x_sequences), len(y_sequences)
+    n_channels = x_sequences[0].shape[1]
+    packed = 8 * n_channels * sum(len(s) for s in x_sequences)
+    if not symmetric:
+        packed += 8 * n_channels * sum(len(s) for s in y_sequences)
+    longest = max(max(len(s) for s in x_sequences), max(len(s) for s in y_sequences))
+    scratch = _DP_BYTES_PER_TIMEPOINT * longest
+    if blocks is not None:
+        scratch += packed + 3 * 8 * n_y * max(stop - start for start, stop in blocks)
+    n_bytes = 8 * n_x * n_y + packed + n_workers * scratch
+    check_memory(
+        n_bytes,
+        f"the pairwise distance matrix of {n_x} by {n_y} sequences "
+        f"(the matrix, the packed inputs and the scratch of {n_workers} worker(s))",
+    )
+
+
+def _mirror_upper_triangle(distances, rows_per_step=1024):
+    """Copy the strict upper triangle onto the zero lower one, in place (no n x n temporary)."""
+    n = distances.shape[0]
+    for start in range(0, n, rows_per_step):
+        stop = min(start + rows_per_step, n)
+        distances[start:stop, :start] = distances[:start, start:stop].T
+        block = distances[start:stop, start:stop]
+        block += np.triu(block, k=1).T
 
 
 def _dtw_block(*args):
@@ -198,32 +281,62 @@ def _dtw_block(*args):
 
     joblib pickles a Numba dispatcher by value, and the copy a worker rebuilds
     compiles again without the cache (seconds per worker); this function is
-    pickled by reference instead.
+    pickled by reference instead. Returns ``(row_start, row_stop, block)``:
+    blocks arrive in any order.
     """
     from ..kernels._numba._pruned import dtw_block
 
-    return dtw_block(*args)
+    return args[-3], args[-2], dtw_block(*args)
 
 
 def _check_finite_costs(distances, x_sequences, y_sequences, symmetric):
     """Name the first pair whose summed squared cost overflowed float64."""
     from ._dtw import check_cost_finite
 
-    if np.isfinite(distances).all():
+    # Costs are sums of squares (never NaN): the largest is finite unless one overflowed.
+    if np.isfinite(distances.max(initial=0.0)):
         return
     i, j = np.argwhere(~np.isfinite(distances))[0]
     name_b = f"X[{j}]" if symmetric else f"Y[{j}]"
     check_cost_finite(distances[i, j], f"X[{i}]", name_b, x_sequences[i], y_sequences[j])
 
 
-def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_jobs):
-    from ..kernels._numba._threaded import dtw_matrix_threads
+def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_threads, work):
+    """The matrix on ``n_threads`` numba threads, in rounds of at most ``_CELLS_PER_TASK`` each.
+
+    Each round is cut into ``n_threads`` chunks of about the same estimated
+    work (cuts fall between pairs, not only between rows), and returns to
+    Python, where a pending ``KeyboardInterrupt`` is raised.
+    """
+    from ..kernels._numba._threaded import dtw_pairs_threads
 
     n_x, n_y = len(x_off) - 1, len(y_off) - 1
-    chunks = _row_blocks(n_x, n_y, symmetric, max(1, effective_n_jobs(n_jobs)), None)
-    edges = np.array([start for start, _ in chunks] + [chunks[-1][1]], dtype=np.int64)
-    distances = dtw_matrix_threads(x_flat, x_off, y_flat, y_off, *spec, edges, symmetric)
-    return distances + distances.T if symmetric else distances
+    distances = np.zeros((n_x, n_y))
+    n_rounds = max(1, -(-int(work[-1]) // (n_threads * _CELLS_PER_TASK)))
+    cuts = _work_cuts(np.diff(x_off), np.diff(y_off), symmetric, work, n_rounds * n_threads)
+    for first in range(0, n_rounds * n_threads, n_threads):
+        dtw_pairs_threads(
+            x_flat, x_off, y_flat, y_off, *spec, cuts[first : first + n_threads + 1],
+            symmetric, distances,
+        )  # fmt: skip
+    return distances
+
+
+def _work_cuts(x_lengths, y_lengths, symmetric, work, n_chunks):
+    """``(row, column)`` of the first pair of each of ``n_chunks`` equal-work chunks, and the end.
+
+    Pairs are in row-major order; pair ``(a, b)`` costs ``len(x[a]) *
+    len(y[b])`` cells and row ``a`` spans ``[work[a], work[a + 1])``.
+    """
+    n_x, n_y = len(x_lengths), len(y_lengths)
+    columns = np.concatenate([[0], np.cumsum(y_lengths)])
+    targets = work[-1] * (np.arange(n_chunks) / n_chunks)  # floats: no int64 overflow
+    rows = np.clip(np.searchsorted(work, targets, side="right") - 1, 0, n_x - 1)
+    first = np.minimum(rows + 1, n_y) if symmetric else np.zeros_like(rows)
+    within = (targets - work[rows]) / x_lengths[rows] + columns[first]
+    cols = np.clip(np.searchsorted(columns, within, side="right") - 1, first, n_y)
+    cuts = np.stack([rows, cols], axis=1)
+    return np.ascontiguousarray(np.vstack([cuts, [[n_x - 1, n_y]]]), dtype=np.int64)
 
 
 def medoid_index(

@@ -39,6 +39,20 @@ _BACKEND = """backend : {"numba", "torch", "auto"}, default="numba"
 
 _GAMMA = {"gamma": [Interval(Real, 0, np.inf, closed="neither")]}
 
+# Bytes a call allocates per cell of the window and per entry of the n x m
+# matrix, by backend and call: the peak resident growth measured at n = m =
+# 1500, checked against max_memory once per call, before the first of them.
+_MEMORY = {
+    ("numba", "value"): (0, 0),  # three anti-diagonals: O(n)
+    ("numba", "grad"): (24, 0),  # the three soft-min weights of every cell
+    ("numba", "alignment"): (24, 8),  # the weights and the dense expected alignment
+    ("torch", "value"): (24, 0),  # the diagonal plan's cell indices (and their temporaries)
+    ("torch", "grad"): (40, 0),  # the plan and the weights
+    # The dense cost matrix and its gradient; the gathered cells, the plan, the
+    # weights and the expected alignment with its scaled copy.
+    ("torch", "alignment"): (64, 16),
+}
+
 
 def window_arrays(window: Window, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-decreasing row bounds and a dense mask (shape (0, 0) when there is none)."""
@@ -51,6 +65,26 @@ def window_arrays(window: Window, n: int, m: int) -> tuple[np.ndarray, np.ndarra
     lo = np.zeros(n, dtype=np.int64)
     hi = np.full(n, m, dtype=np.int64)
     return lo, hi, np.ascontiguousarray(window.mask, dtype=np.bool_)
+
+
+def check_soft_memory(call: str, backend: str, n_cells: int, n: int, m: int) -> None:
+    """Refuse a soft-DTW call whose whole allocation would exceed ``max_memory``.
+
+    ``call`` is ``"value"``, ``"grad"`` or ``"alignment"``, ``n_cells`` the
+    number of cells of the window, ``n`` and ``m`` the lengths.
+    """
+    per_cell, per_entry = _MEMORY[backend, call]
+    n_bytes = per_cell * n_cells + per_entry * n * m
+    if n_bytes:
+        check_memory(
+            n_bytes,
+            f"soft-DTW ({call}, {backend} backend) of sequences of lengths {n} and {m}",
+        )
+
+
+def _n_cells(bounds):
+    lo, hi, _ = bounds
+    return int(np.sum(hi - lo))
 
 
 def _prepare(a, b, window):
@@ -68,28 +102,59 @@ def _prepare_backward(a, b, window, backend, device, what):
     return a, b, window, bounds, *_backend(backend, device, a, b, what)
 
 
-def _finite(value, n, m):
-    if not np.isfinite(value):
+def _finite(value, a, b, mask=None, names=("a", "b")):
+    """``value`` as a float; ``inf`` means a mask without a path, or an overflowing cost.
+
+    A band always holds a path, so an infinite value there (or under a mask
+    that admits one) is a summed squared cost beyond float64: the error names
+    ``names`` and the magnitude of their values.
+    """
+    if np.isfinite(value):
+        return float(value)
+    if mask is not None and mask.size and not _mask_admits_path(mask):
+        n, m = mask.shape
         raise WindowError(
             f"the window admits no continuous warping path from (0, 0) to ({n - 1}, {m - 1})"
         )
+    from ._dtw import check_cost_finite
+
+    check_cost_finite(value, *names, a, b)
     return float(value)
 
 
+def _mask_admits_path(mask):
+    """Whether a dense mask holds a continuous path: soft-DTW of zeros is finite exactly then."""
+    from ..kernels._numba import _soft_dtw
+
+    n, m = mask.shape
+    lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m, dtype=np.int64)
+    mask = np.ascontiguousarray(mask, dtype=np.bool_)
+    zeros_a, zeros_b = np.zeros((n, 1)), np.zeros((m, 1))
+    return bool(np.isfinite(_soft_dtw.soft_dtw_value(zeros_a, zeros_b, lo, hi, mask, 1.0)))
+
+
 def soft_value_and_weights(
-    a: np.ndarray, b: np.ndarray, gamma: float, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray
+    a: np.ndarray,
+    b: np.ndarray,
+    gamma: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    mask: np.ndarray,
+    call: str = "grad",
+    names: tuple[str, str] = ("a", "b"),
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Forward pass on validated inputs: ``(value, weights, ranges)`` for the backward kernels.
 
     Private driver shared with :mod:`alignkit.distances`; inputs are not
-    checked again.
+    checked again. The memory of the whole ``call`` (``"grad"``, or
+    ``"alignment"`` when the dense expected alignment follows) is checked
+    first; ``names`` name ``a`` and ``b`` if their cost overflows.
     """
     from ..kernels._numba import _soft_dtw
 
-    n_cells = int(np.sum(hi - lo))
-    check_memory(24 * n_cells, f"soft-DTW weights for sequences of lengths {len(a)} and {len(b)}")
+    check_soft_memory(call, "numba", int(np.sum(hi - lo)), len(a), len(b))
     value, weights, ranges = _soft_dtw.soft_dtw_forward(a, b, lo, hi, mask, gamma)
-    return _finite(value, len(a), len(b)), weights, ranges
+    return _finite(value, a, b, mask, names), weights, ranges
 
 
 def _backend(backend, device, a, b, what):
@@ -117,7 +182,11 @@ def _torch_value(a, b, gamma, window, device):
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
     with torch.no_grad():
         value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
-    return _finite(value.item(), len(a), len(b))
+    return _finite(value.item(), a, b, _host_mask(mask))
+
+
+def _host_mask(mask):
+    return None if mask is None else mask[0].cpu().numpy()
 
 
 def _torch_grad(a, b, gamma, window, device):
@@ -126,7 +195,7 @@ def _torch_grad(a, b, gamma, window, device):
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
     x.requires_grad_(True)
     value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
-    _finite(value.item(), len(a), len(b))
+    _finite(value.item(), a, b, _host_mask(mask))
     (grad,) = torch.autograd.grad(value.sum(), x)
     return float(value.item()), grad[0].cpu().numpy()
 
@@ -141,7 +210,7 @@ def _torch_alignment(a, b, gamma, window, device):
         cost = diff * diff if cost is None else cost + diff * diff
     cost.requires_grad_(True)
     value = soft_dtw_batch_cost(cost, gamma=gamma, window=window, mask=mask)
-    _finite(value.item(), len(a), len(b))
+    _finite(value.item(), a, b, _host_mask(mask))
     (expected,) = torch.autograd.grad(value.sum(), cost)
     return float(value.item()), expected[0].cpu().numpy()
 
@@ -178,10 +247,15 @@ def soft_dtw(
     Raises
     ------
     InvalidInputError
-        If a sequence is invalid, the channels differ, or ``gamma`` is not a
-        finite positive number.
+        If a sequence is invalid, the channels differ, ``gamma`` is not a
+        finite positive number, or the summed squared cost overflows float64
+        (values around 1e154 and beyond).
     WindowError
         If the window is malformed or admits no path.
+    AlignkitMemoryError
+        With ``backend="torch"``, if the cell indices would need more than
+        ``max_memory`` bytes (24 bytes per cell of the window; the Numba
+        backend needs O(n) memory).
 
     See Also
     --------
@@ -232,11 +306,12 @@ def soft_dtw_value(
     """The driver of :func:`soft_dtw`: validated inputs, a parsed window, a resolved backend."""
     from ..kernels._numba import _soft_dtw
 
-    if backend == "torch":
-        return _torch_value(a, b, gamma, window, device)
     lo, hi, mask = window_arrays(window, len(a), len(b))
+    if backend == "torch":
+        check_soft_memory("value", "torch", int(np.sum(hi - lo)), len(a), len(b))
+        return _torch_value(a, b, gamma, window, device)
     value = _soft_dtw.soft_dtw_value(a, b, lo, hi, mask, gamma)
-    return _finite(value, len(a), len(b))
+    return _finite(value, a, b, mask)
 
 
 @validate_params(_GAMMA)
@@ -279,13 +354,15 @@ def soft_dtw_alignment(
     Raises
     ------
     InvalidInputError
-        If a sequence is invalid, the channels differ, or ``gamma`` is not a
-        finite positive number.
+        If a sequence is invalid, the channels differ, ``gamma`` is not a
+        finite positive number, or the summed squared cost overflows float64
+        (values around 1e154 and beyond).
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
-        If the matrices would need more than ``max_memory`` bytes (32 bytes
-        per cell of the window).
+        If the whole call would need more than ``max_memory`` bytes: with
+        Numba 24 bytes per cell of the window plus 8 per entry of the
+        ``(n, m)`` matrix, with torch 64 and 16; checked before any allocation.
 
     Notes
     -----
@@ -317,11 +394,10 @@ def soft_dtw_alignment(
         a, b, window, backend, device, "soft_dtw_alignment"
     )
     gamma = float(gamma)
-    check_memory(8 * len(a) * len(b), "the soft-DTW alignment matrix")
     if backend == "torch":
-        check_memory(40 * len(a) * len(b), "the torch soft-DTW alignment")
+        check_soft_memory("alignment", "torch", _n_cells(bounds), len(a), len(b))
         return _torch_alignment(a, b, gamma, window, device)
-    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds)
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds, call="alignment")
     return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
 
 
@@ -360,13 +436,15 @@ def soft_dtw_grad(
     Raises
     ------
     InvalidInputError
-        If a sequence is invalid, the channels differ, or ``gamma`` is not a
-        finite positive number.
+        If a sequence is invalid, the channels differ, ``gamma`` is not a
+        finite positive number, or the summed squared cost overflows float64
+        (values around 1e154 and beyond).
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
-        If the soft-min weights would need more than ``max_memory`` bytes (24
-        bytes per cell of the window).
+        If the whole call would need more than ``max_memory`` bytes (24 bytes
+        per cell of the window with Numba, 40 with torch); checked before any
+        allocation.
 
     Notes
     -----
@@ -392,8 +470,7 @@ def soft_dtw_grad(
     )
     gamma = float(gamma)
     if backend == "torch":
-        lo, hi, _ = bounds
-        check_memory(24 * int(np.sum(hi - lo)), "the torch soft-DTW weights")
+        check_soft_memory("grad", "torch", _n_cells(bounds), len(a), len(b))
         return _torch_grad(a, b, gamma, window, device)
     value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds)
     return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
@@ -432,10 +509,14 @@ def soft_dtw_divergence(
     Raises
     ------
     InvalidInputError
-        If a sequence is invalid, the channels differ, or ``gamma`` is not a
-        finite positive number.
+        If a sequence is invalid, the channels differ, ``gamma`` is not a
+        finite positive number, or the summed squared cost overflows float64
+        (values around 1e154 and beyond).
     WindowError
         If the window is malformed or a mask.
+    AlignkitMemoryError
+        With ``backend="torch"``, if the largest of the three terms would need
+        more than ``max_memory`` bytes (24 bytes per cell of its window).
 
     Notes
     -----
@@ -466,6 +547,12 @@ def soft_dtw_divergence(
         )
     parsed = check_window(window)
     backend, device = _backend(backend, device, a, b, "soft_dtw_divergence")
+    if backend == "torch":  # the three terms run one after the other: the largest counts
+        n_cells, n, m = max(
+            (_n_cells(window_arrays(parsed, len(x), len(y))), len(x), len(y))
+            for x, y in ((a, b), (a, a), (b, b))
+        )
+        check_soft_memory("value", "torch", n_cells, n, m)
     options = {"gamma": float(gamma), "window": parsed, "backend": backend, "device": device}
     cross = soft_dtw_value(a, b, **options)
     return cross - 0.5 * (soft_dtw_value(a, a, **options) + soft_dtw_value(b, b, **options))

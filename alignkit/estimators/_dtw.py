@@ -10,7 +10,7 @@ from ..base import SequenceAligner
 from ..core.parallel import map_sequences
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..core.results import Alignment
-from ..distances._dtw import dtw_alignment
+from ..distances._dtw import check_cost_finite, dtw_alignment
 from ..distances._pairwise import medoid_of
 from ..exceptions import InvalidInputError
 from ..kernels.dispatch import resolve_backend
@@ -66,9 +66,11 @@ def _torch_warp(sequences, reference, window, device):
         totals, paths, path_lengths = dtw_batch(
             x, y, lengths, window=window, squared=True, return_paths=True
         )
-        for sequence, path, total in zip(
-            sequences[start:stop], paths_to_list(paths, path_lengths), totals.tolist()
+        for k, (sequence, path, total) in enumerate(
+            zip(sequences[start:stop], paths_to_list(paths, path_lengths), totals.tolist())
         ):
+            # A band always holds a path: an infinite total is an overflowing cost.
+            check_cost_finite(total, f"X[{start + k}]", "reference_", sequence, reference)
             alignment = Alignment(path, total, (len(sequence), len(reference)))
             out.append(alignment.warp_to_b(sequence))
     return out
@@ -88,6 +90,11 @@ def _torch_medoid(sequences, window, device):
         totals = dtw_batch(x, y, x_lengths, y_lengths, window=window, squared=True)
         costs[first[start:stop], second[start:stop]] = totals.cpu().numpy()
     costs += costs.T
+    # A band always holds a path: an infinite total is a summed squared cost
+    # beyond float64, and argmin over infinite sums would pick any sequence.
+    if not np.isfinite(costs.max(initial=0.0)):
+        i, j = np.argwhere(~np.isfinite(costs))[0]
+        check_cost_finite(costs[i, j], f"X[{i}]", f"X[{j}]", sequences[i], sequences[j])
     return int(np.argmin(costs.sum(axis=1)))
 
 

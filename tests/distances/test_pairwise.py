@@ -122,3 +122,79 @@ def test_invalid_arguments_are_named():
         pairwise_distances(X, block_size=0)
     with pytest.raises(TypeError, match="block_size"):
         pairwise_distances(X, block_size=2.5)
+
+
+def _estimate_from_message(call):
+    """The bytes a call says it needs, read from its error under ``max_memory=0``."""
+    import re
+
+    from alignkit import config_context
+    from alignkit.exceptions import AlignkitMemoryError
+
+    with config_context(max_memory=0), pytest.raises(AlignkitMemoryError) as error:
+        call()
+    return int(re.search(r"needs about ([\d,]+) bytes", str(error.value)).group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize(("engine", "n_jobs"), [("joblib", 1), ("joblib", 2), ("numba", 2)])
+@pytest.mark.parametrize("cross", [False, True])
+def test_memory_of_the_whole_call_is_checked_before_allocating(engine, n_jobs, cross, monkeypatch):
+    # Issue 13, item 5: pairwise_distances never consulted max_memory (30,000
+    # series ran 116 s and died with a bare MemoryError).
+    import tracemalloc
+
+    from alignkit import config_context
+    from alignkit.distances import _pairwise
+    from alignkit.exceptions import AlignkitMemoryError
+    from alignkit.kernels._numba import _pruned, _threaded
+
+    # Many short sequences: the matrix dominates, and the estimate stays under
+    # 1 MiB, where the message gives it to the byte.
+    X = _collection(10, 160, channels=2, lengths=(3, 7))
+    Y = _collection(11, 120, channels=2, lengths=(3, 7)) if cross else None
+    options = {"engine": engine, "n_jobs": n_jobs}
+
+    def call():
+        with joblib.parallel_config(backend="threading"):
+            return pairwise_distances(X, Y, **options)
+
+    expected = call()
+    estimate = _estimate_from_message(call)
+    # The matrix and the packed inputs at least, and a copy of them for each
+    # joblib worker; at most a few matrices' worth beside them.
+    n_y = len(Y) if cross else len(X)
+    packed = 8 * 2 * (sum(map(len, X)) + (sum(map(len, Y)) if cross else 0))
+    matrix = 8 * len(X) * n_y
+    copies = 1 + (n_jobs if engine == "joblib" else 0)
+    assert matrix + copies * packed <= estimate <= 4 * matrix + copies * packed
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("allocated under the cap")
+
+    with monkeypatch.context() as patch:
+        for module, name in [(_pairwise, "pack"), (_pruned, "dtw_block")]:
+            patch.setattr(module, name, refuse)
+        patch.setattr(_threaded, "dtw_pairs_threads", refuse)
+        tracemalloc.start()
+        try:
+            with config_context(max_memory=estimate - 1), pytest.raises(AlignkitMemoryError):
+                call()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < matrix / 2
+    with config_context(max_memory=estimate):
+        np.testing.assert_array_equal(call(), expected)
+
+
+def test_the_audits_thirty_thousand_series_are_refused_at_once():
+    import time
+
+    from alignkit.exceptions import AlignkitMemoryError
+
+    X = np.random.default_rng(12).normal(size=(30_000, 8))
+    started = time.perf_counter()
+    # The default max_memory is 4 GiB; the matrix alone is 30,000 ** 2 * 8 bytes (6.7 GiB).
+    with pytest.raises(AlignkitMemoryError, match=r"30000 by 30000 sequences.* 6,8\d\d MiB"):
+        pairwise_distances(X, engine="numba", n_jobs=2)
+    assert time.perf_counter() - started < 10.0

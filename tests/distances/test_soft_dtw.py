@@ -10,12 +10,13 @@
 """
 
 import importlib
+import os
 
 import numpy as np
 import pytest
 from _reference import local_cost
 
-from alignkit import dtw_distance
+from alignkit import dtw, dtw_distance
 from alignkit.distances._soft_dtw import (
     soft_dtw,
     soft_dtw_alignment,
@@ -291,3 +292,188 @@ def test_memory_limit_is_checked():
         assert np.isfinite(soft_dtw(a, b))  # O(n) memory: not limited
         with pytest.raises(AlignkitMemoryError):
             soft_dtw_grad(a, b)
+
+
+def _estimate_from_message(call):
+    """The bytes a call says it needs, read from its error under ``max_memory=0``."""
+    import re
+
+    from alignkit import config_context
+    from alignkit.exceptions import AlignkitMemoryError
+
+    with config_context(max_memory=0), pytest.raises(AlignkitMemoryError) as error:
+        call()
+    return int(re.search(r"needs about ([\d,]+) bytes", str(error.value)).group(1).replace(",", ""))
+
+
+_BACKWARD = {"alignment": soft_dtw_alignment, "grad": soft_dtw_grad}
+# Bytes per cell of the window and per entry of the n x m matrix, as documented.
+_DOCUMENTED = {
+    ("numba", "alignment"): (24, 8),
+    ("numba", "grad"): (24, 0),
+    ("torch", "alignment"): (64, 16),
+    ("torch", "grad"): (40, 0),
+}
+
+
+@pytest.mark.parametrize(("backend", "call"), sorted(_DOCUMENTED))
+@pytest.mark.parametrize("window", [None, 5])
+def test_memory_is_checked_once_per_call_before_allocating(backend, call, window, monkeypatch):
+    # Issue 13, item 5: each allocation was checked alone, so a call grew past the cap.
+    import tracemalloc
+
+    from alignkit import config_context
+    from alignkit.exceptions import AlignkitMemoryError
+
+    if backend == "torch":
+        pytest.importorskip("torch")
+    a, b = _pair(60, 45, 2, seed=3)
+    function = _BACKWARD[call]
+    expected = function(a, b, gamma=0.5, window=window, backend=backend)
+    estimate = _estimate_from_message(
+        lambda: function(a, b, gamma=0.5, window=window, backend=backend)
+    )
+    lo, hi, _ = window_bounds(window, 60, 45)
+    n_cells = sum(1 for i in range(60) for j in range(45) if lo[i] <= j < hi[i])
+    per_cell, per_entry = _DOCUMENTED[backend, call]
+    assert estimate == per_cell * n_cells + per_entry * 60 * 45
+    # Just below the estimate: refused before any kernel runs or any array is made.
+    from alignkit.kernels._numba import _soft_dtw as numba_kernels
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel ran under the cap")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(numba_kernels, "soft_dtw_forward", refuse)
+        if backend == "torch":
+            from alignkit.kernels._torch import _soft_dtw as torch_kernels
+
+            patch.setattr(torch_kernels, "soft_dtw_batch", refuse)
+            patch.setattr(torch_kernels, "soft_dtw_batch_cost", refuse)
+        tracemalloc.start()
+        try:
+            with config_context(max_memory=estimate - 1), pytest.raises(AlignkitMemoryError):
+                function(a, b, gamma=0.5, window=window, backend=backend)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * 60 * 45 / 2
+    # At the estimate: the same result as without a cap.
+    with config_context(max_memory=estimate):
+        value, array = function(a, b, gamma=0.5, window=window, backend=backend)
+    assert value == expected[0]
+    np.testing.assert_array_equal(array, expected[1])
+
+
+def test_torch_value_and_divergence_memory_is_checked():
+    pytest.importorskip("torch")
+    from alignkit import config_context
+    from alignkit.exceptions import AlignkitMemoryError
+
+    a, b = _pair(30, 50, 1, seed=2)
+    # The torch plan holds 24 bytes a cell; the divergence's largest term is (b, b).
+    assert _estimate_from_message(lambda: soft_dtw(a, b, backend="torch")) == 24 * 30 * 50
+    divergence = _estimate_from_message(lambda: soft_dtw_divergence(a, b, backend="torch"))
+    assert divergence == 24 * 50 * 50
+    with config_context(max_memory=divergence - 1), pytest.raises(AlignkitMemoryError):
+        soft_dtw_divergence(a, b, backend="torch")
+    with config_context(max_memory=divergence):
+        assert soft_dtw_divergence(a, b, backend="torch") == pytest.approx(
+            soft_dtw_divergence(a, b), rel=1e-12
+        )
+    with config_context(max_memory=0):  # the Numba value and divergence are O(n)
+        assert soft_dtw_divergence(a, b) > 0
+
+
+_RSS_SCRIPT = """
+import sys
+import numpy as np
+import alignkit
+from alignkit.distances import soft_dtw_alignment
+
+def peak():  # VmHWM: this process's own peak (ru_maxrss starts at the parent's after exec)
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
+backend, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+a, b = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+soft_dtw_alignment(a[:4], b[:4], backend=backend)
+before = peak()
+with alignkit.config_context(max_memory=int(sys.argv[3])):
+    soft_dtw_alignment(a, b, backend=backend)
+print("ran", peak() - before)
+"""
+
+
+def test_the_whole_alignment_stays_within_its_estimate():
+    # The audit's case: 1870 x 1870 grew 107 MiB under a 93 MiB cap. The peak
+    # resident growth of a fresh process is the truth the estimate must cover
+    # (measured the same way, torch's alignment grows 80 bytes a cell).
+    import subprocess
+    import sys
+
+    from alignkit import config_context
+    from alignkit.exceptions import AlignkitMemoryError
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("reads the peak resident size from Linux's /proc/self/status")
+    n = 1870
+    estimate = 32 * n * n
+    a, b = _pair(n, n, 1, seed=0)
+    with config_context(max_memory=93 * 2**20), pytest.raises(AlignkitMemoryError, match="107 MiB"):
+        soft_dtw_alignment(a, b)
+    result = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, "numba", str(n), str(estimate)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    outcome, growth = result.stdout.split()
+    assert outcome == "ran"
+    # O(n) buffers come on top of the n x m ones; memory the process freed
+    # before may be reused, so the growth can fall short of the allocation.
+    assert 0.5 * estimate < int(growth) <= estimate + 2**22
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_overflowing_squared_cost_is_reported_with_the_arguments(backend):
+    # Issue 13, item 2: values around 1e154 overflow the squared cost; soft-DTW
+    # raised a false "the window admits no continuous warping path".
+    if backend == "torch":
+        pytest.importorskip("torch")
+    a, b = np.array([0.0, 1e155, 2.0]), np.array([0.0, -1e155])
+    message = r"summed squared DTW cost between a and b overflows float64 .* 1e\+155"
+    for function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad, soft_dtw_divergence):
+        for window in (None, 1):
+            with pytest.raises(InvalidInputError, match=message):
+                function(a, b, window=window, backend=backend)
+    # A mask that admits a path: still the overflow; one that admits none: the window.
+    b = np.array([0.0, -1e155, 1.0])
+    with pytest.raises(InvalidInputError, match=message):
+        soft_dtw(a, b, window=np.ones((3, 3), dtype=bool), backend=backend)
+    blocked = np.array([[True, False, False], [False, False, True], [False, False, True]])
+    with pytest.raises(WindowError, match="no continuous warping path"):
+        soft_dtw(a, b, window=blocked, backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_large_values_that_do_not_overflow_keep_working(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    a, b = _pair(5, 4, 2, seed=6)
+    a, b = a * 1e150, b * 1e150  # squared costs near 1e300, path sums below 1.8e308
+    value, _ = reference_soft_dtw(a, b, gamma=1.0)
+    assert np.isfinite(value)
+    assert soft_dtw(a, b, backend=backend) == pytest.approx(value, rel=1e-12)
+    ours, ours_alignment = soft_dtw_alignment(a, b, backend=backend)
+    assert ours == pytest.approx(value, rel=1e-12)
+    # gamma = 1 against costs near 1e300 is hard DTW: E is the indicator of the DTW path
+    # (the reference's Algorithm 2 loses all precision at this scale).
+    path = dtw(a, b).path
+    indicator = np.zeros((5, 4))
+    indicator[path[:, 0], path[:, 1]] = 1.0
+    np.testing.assert_array_equal(ours_alignment, indicator)
+    _, grad = soft_dtw_grad(a, b, backend=backend)
+    _, numba_grad = soft_dtw_grad(a, b)
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad, numba_grad, rtol=1e-12)
