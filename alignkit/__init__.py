@@ -28,6 +28,7 @@ _LAZY = {
     "dba": "alignkit.distances",
     "dtw": "alignkit.distances",
     "dtw_distance": "alignkit.distances",
+    "from_aeon": "alignkit.validation",
     "get_aligner": "alignkit.core.registry",
     "GlimpseAligner": "alignkit.estimators._glimpse",
     "hookimpl": "alignkit.core.hookspecs",

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .exceptions import InvalidParameterError
+
 __all__ = ["get_config", "set_config", "config_context"]
 
 _DEFAULTS = {
@@ -15,6 +17,14 @@ _DEFAULTS = {
     "strict_plugins": None,
     "plugin_autoload": None,
     "max_memory": 4 * 2**30,
+    "sequence_layout": "auto",
+    "image_layout": "auto",
+}
+
+# Keys whose value is one of a few strings; set_config refuses anything else.
+_CHOICES = {
+    "sequence_layout": ("auto", "ntc", "nct"),
+    "image_layout": ("auto", "nchw", "nhwc"),
 }
 
 _local = threading.local()
@@ -48,6 +58,29 @@ def get_config() -> dict[str, Any]:
           ``None`` means yes unless ``ALIGNKIT_DISABLE_PLUGIN_AUTOLOAD`` is set.
         - ``max_memory``: bytes a single alignment may allocate before alignkit
           raises :class:`~alignkit.exceptions.AlignkitMemoryError` (default 4 GiB).
+        - ``sequence_layout``: how a 2-D sequence and a 3-D collection are read.
+          alignkit's own layout is ``(n_timepoints, n_channels)`` per sequence and
+          ``(n_sequences, n_timepoints, n_channels)`` per collection.
+
+          - ``"auto"`` (default): alignkit's layout, but a 3-D array with fewer
+            timepoints than channels, and a DTW pair (:func:`alignkit.dtw` and
+            its family) whose two sequences both have fewer timepoints than
+            channels, are refused: they look like aeon/sktime's
+            ``(n_sequences, n_channels, n_timepoints)``.
+          - ``"ntc"``: alignkit's layout, shapes trusted (short sequences of many
+            channels, such as 20 frames of 512-dimensional embeddings).
+          - ``"nct"``: aeon/sktime's layout: a 3-D array ``(n, c, t)`` is read as
+            ``(n, t, c)``, and a 2-D sequence (alone or in a list) ``(c, t)`` as
+            ``(t, c)``. 1-D sequences and 2-D arrays of univariate rows are read
+            as before.
+        - ``image_layout``: how a 4-D stack of images is read. alignkit's own
+          layout is ``(n_images, channels, height, width)``.
+
+          - ``"auto"`` (default): alignkit's layout, but a stack whose last axis
+            is 1, 3 or 4 while axis 1 is not is refused: it looks channels-last.
+          - ``"nchw"``: alignkit's layout, shapes trusted.
+          - ``"nhwc"``: channels-last ``(n_images, height, width, channels)``,
+            moved to channels-first.
 
     Examples
     --------
@@ -75,6 +108,9 @@ def set_config(**params: Any) -> None:
     ------
     TypeError
         If a key is unknown.
+    InvalidParameterError
+        If ``sequence_layout`` or ``image_layout`` is not one of its allowed
+        values (a ``ValueError`` as well).
 
     Examples
     --------
@@ -90,6 +126,12 @@ def set_config(**params: Any) -> None:
         raise TypeError(
             f"set_config got unknown key(s) {unknown}; known keys are {sorted(_DEFAULTS)}"
         )
+    for key, allowed in _CHOICES.items():
+        if key in params and not (isinstance(params[key], str) and params[key] in allowed):
+            raise InvalidParameterError(
+                f"set_config got {key}={params[key]!r}; {key} must be one of "
+                f"{', '.join(repr(value) for value in allowed)}"
+            )
     state.update(params)
 
 

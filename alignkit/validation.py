@@ -3,6 +3,12 @@
 Errors name the argument, the sequence index (for collections), the position
 and the problem. Kernels never validate; they receive what these functions
 return: float64, C-contiguous arrays of shape ``(n_timepoints, n_channels)``.
+
+The layout of the input is read from the configuration (``sequence_layout``
+and ``image_layout``, see :func:`alignkit.get_config`); under the default
+``"auto"`` a shape that looks like the other layout (aeon's channels-first
+sequences, channels-last images) is refused with a hint instead of being read
+the wrong way round.
 """
 
 import numbers
@@ -11,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._config import get_config
 from .core.window import Window
 from .exceptions import AlignkitMemoryError, InvalidInputError, NonNumericInputError, WindowError
 
@@ -22,12 +29,16 @@ __all__ = [
     "check_window",
     "check_memory",
     "window_bounds",
+    "from_aeon",
 ]
 
 # What a ``window`` argument may be (see :func:`check_window`).
 WindowLike = int | float | tuple | ArrayLike | Window | None
 # What a collection argument may be (see :func:`check_collection`).
 CollectionLike = Sequence[ArrayLike] | np.ndarray
+# Channel counts of the usual images (grey, RGB, RGBA): a last axis of one of these sizes
+# while axis 1 is another size is what a channels-last stack looks like.
+_IMAGE_CHANNELS = (1, 3, 4)
 
 
 def _where(name, index):
@@ -94,6 +105,45 @@ def _check_finite(array, name, index):
         )
 
 
+def _sequence_array(sequence, name, index, transpose):
+    """A 2-D numeric array ``(n_timepoints, n_channels)``, not yet converted or checked for NaN."""
+    array = _as_numeric_array(sequence, name, index)
+    if array.ndim == 1:
+        array = array[:, None]
+    elif array.ndim != 2:
+        axes = "(n_timepoints, n_channels)"
+        if transpose:
+            axes = "(n_channels, n_timepoints) under sequence_layout='nct'"
+        raise InvalidInputError(
+            f"{_where(name, index)} has {array.ndim} dimensions (shape {array.shape}); "
+            f"a sequence is 1-D (n_timepoints,) or 2-D {axes}"
+        )
+    elif transpose:
+        array = array.T
+    if array.shape[0] == 0:
+        raise InvalidInputError(f"{_where(name, index)} is empty (0 timepoints)")
+    if array.shape[1] == 0:
+        raise InvalidInputError(f"{_where(name, index)} has 0 channels")
+    return array
+
+
+def _finish_sequence(array, name, index, n_channels):
+    """Check the channels, convert to C-contiguous float64, refuse NaN and inf."""
+    if n_channels is not None and array.shape[1] != n_channels:
+        raise InvalidInputError(
+            f"{_where(name, index)} has {array.shape[1]} channels but {n_channels} were "
+            "expected (all sequences must have the same channels)"
+        )
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    _check_finite(array, name, index)
+    return array
+
+
+def _sequence(sequence, name, index, n_channels, transpose):
+    array = _sequence_array(sequence, name, index, transpose)
+    return _finish_sequence(array, name, index, n_channels)
+
+
 def check_sequence(
     sequence: ArrayLike,
     name: str = "sequence",
@@ -105,7 +155,9 @@ def check_sequence(
     Parameters
     ----------
     sequence : array-like of shape (n_timepoints,) or (n_timepoints, n_channels)
-        The sequence. A 1-D array is one channel.
+        The sequence. A 1-D array is one channel. Under
+        ``sequence_layout="nct"`` (see :func:`alignkit.get_config`) a 2-D
+        array is read as ``(n_channels, n_timepoints)``, aeon's layout.
     name : str, default="sequence"
         Argument name used in error messages.
     index : int, default=None
@@ -124,36 +176,42 @@ def check_sequence(
         If the sequence is empty, has no channels, is not 1-D or 2-D, is not
         numeric, holds NaN or inf, or has the wrong number of channels.
 
+    See Also
+    --------
+    check_pair : Two sequences, refused when both look channels-first.
+
     Examples
     --------
+    >>> import alignkit
     >>> from alignkit.validation import check_sequence
     >>> check_sequence([1, 2, 3]).shape
     (3, 1)
+    >>> with alignkit.config_context(sequence_layout="nct"):
+    ...     check_sequence([[1, 2, 3, 4], [5, 6, 7, 8]]).shape
+    (4, 2)
     """
-    array = _as_numeric_array(sequence, name, index)
-    if array.ndim == 1:
-        array = array[:, None]
-    elif array.ndim != 2:
-        raise InvalidInputError(
-            f"{_where(name, index)} has {array.ndim} dimensions (shape {array.shape}); "
-            "a sequence is 1-D (n_timepoints,) or 2-D (n_timepoints, n_channels)"
-        )
-    if array.shape[0] == 0:
-        raise InvalidInputError(f"{_where(name, index)} is empty (0 timepoints)")
-    if array.shape[1] == 0:
-        raise InvalidInputError(f"{_where(name, index)} has 0 channels")
-    if n_channels is not None and array.shape[1] != n_channels:
-        raise InvalidInputError(
-            f"{_where(name, index)} has {array.shape[1]} channels but {n_channels} were "
-            "expected (all sequences must have the same channels)"
-        )
-    array = np.ascontiguousarray(array, dtype=np.float64)
-    _check_finite(array, name, index)
-    return array
+    transpose = get_config()["sequence_layout"] == "nct"
+    return _sequence(sequence, name, index, n_channels, transpose)
+
+
+def _layout_hint(looks_like, fix):
+    """The end of a layout refusal: what the shape looks like, and the ways out."""
+    return (
+        f"{looks_like}: {fix}, or say so with alignkit.config_context(sequence_layout='nct'). "
+        "If these really are short sequences of many channels, say so with "
+        "alignkit.config_context(sequence_layout='ntc')"
+    )
 
 
 def check_pair(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate two sequences that must share their channels.
+
+    Under ``sequence_layout="nct"`` (see :func:`alignkit.get_config`) both
+    sequences are read as aeon/sktime's ``(n_channels, n_timepoints)``. Under
+    the default ``"auto"`` a pair is read as it is: short sequences of many
+    channels (a few frames of embeddings, shape descriptors) are legitimate
+    pairs, so only 3-D collections are checked for the other layout (see
+    :func:`check_collection`).
 
     Parameters
     ----------
@@ -165,14 +223,30 @@ def check_pair(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     a, b : ndarray of shape (n_timepoints, n_channels), dtype float64
         See :func:`check_sequence`.
 
+    Raises
+    ------
+    InvalidInputError
+        If a sequence is invalid (see :func:`check_sequence`) or the channels
+        differ.
+
+    See Also
+    --------
+    from_aeon : Convert aeon's collections to alignkit's layout.
+
     Examples
     --------
+    >>> import alignkit
     >>> from alignkit.validation import check_pair
     >>> [x.shape for x in check_pair([1, 2, 3], [1, 2])]
     [(3, 1), (2, 1)]
+    >>> with alignkit.config_context(sequence_layout="nct"):
+    ...     [x.shape for x in check_pair([[1, 2, 3]], [[1, 2, 3, 4]])]
+    [(3, 1), (4, 1)]
     """
-    a = check_sequence(a, name="a")
-    return a, check_sequence(b, name="b", n_channels=a.shape[1])
+    transpose = get_config()["sequence_layout"] == "nct"
+    a = _sequence(a, "a", None, None, transpose)
+    b_array = _sequence_array(b, "b", None, transpose)
+    return a, _finish_sequence(b_array, "b", None, a.shape[1])
 
 
 def _strip_trailing_nan(row, name, index):
@@ -182,6 +256,56 @@ def _strip_trailing_nan(row, name, index):
         raise InvalidInputError(f"{name}[{index}] is empty (every timepoint is NaN padding)")
     length = len(valid) - np.argmax(valid[::-1])
     return row[:length]
+
+
+def _collection(X, name, n_channels, layout):
+    """``check_collection`` for an explicit ``sequence_layout``."""
+    if isinstance(X, (str, bytes)) or X is None:
+        raise InvalidInputError(f"{name} must be a collection of sequences, got {type(X).__name__}")
+    transpose_items = False
+    if isinstance(X, np.ndarray) or not isinstance(X, (list, tuple)):
+        array = _as_numeric_array(X, name, None)
+        if array.ndim == 2:
+            items = [row for row in array]
+        elif array.ndim == 3:
+            array = _three_d(array, name, layout)
+            items = [_strip_trailing_nan(row, name, k) for k, row in enumerate(array)]
+        else:
+            raise InvalidInputError(
+                f"{name} has {array.ndim} dimensions (shape {array.shape}); a collection is a "
+                "list of sequences, a 3-D array (n_sequences, n_timepoints, n_channels) or a "
+                "2-D array (n_sequences, n_timepoints). Reshape your data: [X] is a collection "
+                "holding the one sequence X"
+            )
+    else:
+        items = list(X)
+        transpose_items = layout == "nct"
+    if len(items) == 0:
+        raise InvalidInputError(f"{name} is empty (0 sequences)")
+    sequences = []
+    for k, item in enumerate(items):
+        sequence = _sequence(item, name, k, n_channels, transpose_items)
+        if n_channels is None:
+            n_channels = sequence.shape[1]
+        sequences.append(sequence)
+    return sequences
+
+
+def _three_d(array, name, layout):
+    """A 3-D collection as float64 ``(n_sequences, n_timepoints, n_channels)``."""
+    n_sequences, n_timepoints, n_channels = array.shape
+    if layout == "auto" and 0 < n_timepoints < n_channels:
+        raise InvalidInputError(
+            f"{name} has shape {array.shape}: read as (n_sequences, n_timepoints, n_channels) "
+            f"that is {n_sequences} sequences of {n_timepoints} timepoints with {n_channels} "
+            "channels, fewer timepoints than channels. "
+            + _layout_hint(
+                "It looks like aeon/sktime's layout (n_sequences, n_channels, n_timepoints)",
+                f"convert it with alignkit.from_aeon({name})",
+            )
+        )
+    array = np.asarray(array, dtype=np.float64)
+    return array.transpose(0, 2, 1) if layout == "nct" else array
 
 
 def check_collection(
@@ -200,6 +324,14 @@ def check_collection(
           trailing timepoints that are NaN in every channel are padding and are
           dropped, so one array can hold sequences of different lengths;
         - a 2-D array ``(n_sequences, n_timepoints)`` of univariate rows.
+
+        The configuration key ``sequence_layout`` (see
+        :func:`alignkit.get_config`) says how shapes are read: under
+        ``"auto"`` (default) a 3-D array with fewer timepoints than channels is
+        refused, because it looks like aeon/sktime's ``(n_sequences,
+        n_channels, n_timepoints)``; ``"ntc"`` accepts it as it is; ``"nct"``
+        reads 3-D arrays as ``(n_sequences, n_channels, n_timepoints)`` and
+        2-D list items as ``(n_channels, n_timepoints)``.
     name : str, default="X"
         Argument name used in error messages.
     n_channels : int, default=None
@@ -213,42 +345,80 @@ def check_collection(
     ------
     InvalidInputError
         If the collection is empty, a sequence is invalid (see
-        :func:`check_sequence`), or channel counts differ.
+        :func:`check_sequence`), channel counts differ, or, under ``"auto"``,
+        a 3-D array has fewer timepoints than channels.
+
+    See Also
+    --------
+    from_aeon : Convert aeon's collections to alignkit's layout.
 
     Examples
     --------
     >>> import numpy as np
+    >>> import alignkit
     >>> from alignkit.validation import check_collection
     >>> [s.shape for s in check_collection(np.zeros((2, 5)))]
     [(5, 1), (5, 1)]
+    >>> with alignkit.config_context(sequence_layout="nct"):
+    ...     [s.shape for s in check_collection(np.zeros((2, 3, 50)))]
+    [(50, 3), (50, 3)]
     """
-    if isinstance(X, (str, bytes)) or X is None:
-        raise InvalidInputError(f"{name} must be a collection of sequences, got {type(X).__name__}")
-    if isinstance(X, np.ndarray) or not isinstance(X, (list, tuple)):
-        array = _as_numeric_array(X, name, None)
-        if array.ndim == 2:
-            items = [row for row in array]
-        elif array.ndim == 3:
-            array = np.asarray(array, dtype=np.float64)
-            items = [_strip_trailing_nan(row, name, k) for k, row in enumerate(array)]
-        else:
-            raise InvalidInputError(
-                f"{name} has {array.ndim} dimensions (shape {array.shape}); a collection is a "
-                "list of sequences, a 3-D array (n_sequences, n_timepoints, n_channels) or a "
-                "2-D array (n_sequences, n_timepoints). Reshape your data: [X] is a collection "
-                "holding the one sequence X"
-            )
-    else:
-        items = list(X)
-    if len(items) == 0:
-        raise InvalidInputError(f"{name} is empty (0 sequences)")
-    sequences = []
-    for k, item in enumerate(items):
-        sequence = check_sequence(item, name=name, index=k, n_channels=n_channels)
-        if n_channels is None:
-            n_channels = sequence.shape[1]
-        sequences.append(sequence)
-    return sequences
+    return _collection(X, name, n_channels, get_config()["sequence_layout"])
+
+
+def from_aeon(X: CollectionLike) -> list[np.ndarray]:
+    """Convert an aeon/sktime collection to alignkit's list of ``(n_timepoints, n_channels)``.
+
+    aeon and sktime store a collection channels first, as ``(n_cases,
+    n_channels, n_timepoints)``; alignkit stores each sequence timepoints
+    first. This function reads the input as aeon does, whatever the
+    ``sequence_layout`` configuration says, and validates it as
+    :func:`check_collection` does (the same messages, naming ``X[index]``).
+
+    Parameters
+    ----------
+    X : ndarray or list of array-like
+        One of aeon's collection types:
+
+        - ``"numpy3D"``: an array of shape ``(n_cases, n_channels,
+          n_timepoints)``; trailing timepoints that are NaN in every channel
+          are padding and are dropped, as in :func:`check_collection`;
+        - ``"np-list"``: a list of arrays of shape ``(n_channels,
+          n_timepoints_i)`` (lengths may differ; a 1-D item is one channel);
+        - ``"numpy2D"``: an array of shape ``(n_cases, n_timepoints)`` of
+          univariate series.
+
+    Returns
+    -------
+    sequences : list of ndarray of shape (n_timepoints_i, n_channels), dtype float64
+        C-contiguous arrays, ready for every alignkit function and aligner.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``X`` is empty, not one of the types above, or a sequence is empty,
+        not numeric, holds NaN or inf, or has other channels than the first.
+
+    See Also
+    --------
+    check_collection : The collections alignkit reads as they are.
+    alignkit.config_context : ``sequence_layout="nct"`` reads aeon's layout
+        everywhere, without converting first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import alignkit
+    >>> X = np.random.default_rng(0).normal(size=(6, 1, 50))  # aeon: 6 cases, 1 channel
+    >>> sequences = alignkit.from_aeon(X)
+    >>> len(sequences), sequences[0].shape
+    (6, (50, 1))
+    >>> alignkit.pairwise_distances(sequences).shape
+    (6, 6)
+    >>> [s.shape for s in alignkit.from_aeon([np.zeros((2, 7)), np.zeros((2, 4))])]
+    [(7, 2), (4, 2)]
+    """
+    return _collection(X, "X", None, "nct")
 
 
 def _check_radius(value, name):
@@ -278,7 +448,12 @@ def check_images(
     Parameters
     ----------
     X : array-like of shape (n_images, height, width) or (n_images, channels, height, width)
-        Images; a 3-D array holds one-channel images.
+        Images; a 3-D array holds one-channel images. The configuration key
+        ``image_layout`` (see :func:`alignkit.get_config`) says how a 4-D
+        array is read: under ``"auto"`` (default) a stack whose last axis is
+        1, 3 or 4 while axis 1 is not is refused, because it looks
+        channels-last; ``"nchw"`` accepts it as it is; ``"nhwc"`` reads
+        ``(n_images, height, width, channels)`` and moves the channels first.
     name : str, default="X"
         Argument name used in error messages.
     shape : tuple of int, default=None
@@ -291,16 +466,22 @@ def check_images(
     Raises
     ------
     InvalidInputError
-        If ``X`` is empty, not 3-D or 4-D, not numeric, holds NaN or inf, or
-        has another image shape than ``shape``.
+        If ``X`` is empty, not 3-D or 4-D, not numeric, holds NaN or inf, has
+        another image shape than ``shape``, or, under ``"auto"``, looks
+        channels-last.
 
     Examples
     --------
     >>> import numpy as np
+    >>> import alignkit
     >>> from alignkit.validation import check_images
     >>> check_images(np.zeros((5, 8, 8))).shape
     (5, 1, 8, 8)
+    >>> with alignkit.config_context(image_layout="nhwc"):
+    ...     check_images(np.zeros((5, 32, 32, 3))).shape
+    (5, 3, 32, 32)
     """
+    layout = get_config()["image_layout"]
     array = _as_numeric_array(X, name, None)
     if array.ndim == 3:
         array = array[:, None]
@@ -309,10 +490,14 @@ def check_images(
             f"{name} has {array.ndim} dimensions (shape {array.shape}); images are "
             "(n_images, height, width) or (n_images, channels, height, width)"
         )
+    elif layout == "nhwc":
+        array = np.moveaxis(array, -1, 1)
     if 0 in array.shape:
         raise InvalidInputError(
             f"{name} is empty: shape {array.shape} as (n_images, channels, height, width)"
         )
+    if layout == "auto":  # a 3-D stack is one channel: never ambiguous
+        _check_channels_first(array, name)
     if shape is not None and tuple(array.shape[1:]) != tuple(shape):
         raise InvalidInputError(
             f"{name} holds images of shape (channels, height, width) = {array.shape[1:]}, "
@@ -328,6 +513,20 @@ def check_images(
             f"row {row}, column {col}; images must be finite"
         )
     return array
+
+
+def _check_channels_first(array, name):
+    """Refuse a 4-D stack that looks channels-last: it would be read as many channels."""
+    n_images, channels, height, width = array.shape
+    if width in _IMAGE_CHANNELS and channels not in _IMAGE_CHANNELS:
+        raise InvalidInputError(
+            f"{name} has shape {array.shape}: read as (n_images, channels, height, width) that "
+            f"is {n_images} images of {channels} channels and {height} x {width} pixels, but "
+            f"its last axis ({width}) looks like the channels of a channels-last stack "
+            "(n_images, height, width, channels). Say so with "
+            f"alignkit.config_context(image_layout='nhwc'), or pass np.moveaxis({name}, -1, 1); "
+            "if the shape is right, say so with alignkit.config_context(image_layout='nchw')"
+        )
 
 
 def check_window(
@@ -466,8 +665,6 @@ def check_memory(n_bytes: int, what: str) -> None:
     what : str
         Description of the allocation, for the message.
     """
-    from ._config import get_config
-
     limit = get_config()["max_memory"]
     if n_bytes > limit:
         raise AlignkitMemoryError(

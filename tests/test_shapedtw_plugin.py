@@ -88,3 +88,15 @@ def test_plugin_aligner_passes_the_aligner_checks(params):
     from alignkit.testing import check_aligner
 
     check_aligner(alignkit.get_aligner("shapedtw", **params))
+
+
+def test_plugin_reads_aeon_layout_once_under_nct():
+    # Its descriptors are alignkit's layout whatever the user's input layout was: under
+    # sequence_layout="nct" only the user's sequences are transposed.
+    rng = np.random.default_rng(0)
+    a, b = np.cumsum(rng.standard_normal((2, 40, 1)), axis=1)
+    expected = shapedtw.ShapeDTWAligner().align(a, b)
+    with alignkit.config_context(sequence_layout="nct"):
+        got = shapedtw.ShapeDTWAligner().align(a.T, b.T)
+    np.testing.assert_array_equal(got.path, expected.path)
+    assert got.distance == expected.distance

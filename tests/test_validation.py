@@ -108,6 +108,13 @@ BAD_COLLECTIONS = [
     ("abc", r"^X must be a collection of sequences, got str"),
     (None, r"^X must be a collection of sequences, got NoneType"),
     (np.full((2, 3), np.inf), r"^X\[0\] holds inf at timepoint 0, channel 0"),
+    # Issue 13, item 3: aeon's (n_sequences, n_channels, n_timepoints) was read as 1-frame rows.
+    (
+        np.zeros((6, 1, 50)),
+        r"^X has shape \(6, 1, 50\): read as \(n_sequences, n_timepoints, n_channels\).*"
+        r"aeon/sktime.*alignkit\.from_aeon\(X\).*sequence_layout='ntc'",
+    ),
+    (np.zeros((2, 0, 3)), r"^X\[0\] is empty"),  # no timepoints: empty, not a layout question
 ]
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..core.params import check_param
 from ..core.results import Alignment
 from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
@@ -42,6 +43,18 @@ def _check_method(method, parsed, return_cost_matrix, pattern, open_ends):
             "method='linear' supports the symmetric1 step pattern without open ends, "
             "a mask window or return_cost_matrix; use method='matrix' for those"
         )
+
+
+def _check_flags(owner, **flags):
+    """Refuse flags that are not booleans: ``squared="no"`` is not read as true.
+
+    One check per flag instead of :func:`~alignkit.core.params.validate_params`,
+    which binds the signature on every call: these functions are called once
+    per pair.
+    """
+    for name, value in flags.items():
+        if value is not True and value is not False:
+            check_param(name, value, ["boolean"], owner)
 
 
 def _finish(total, squared):
@@ -115,6 +128,9 @@ def dtw(
 
     Raises
     ------
+    InvalidParameterError
+        If ``squared``, ``return_cost_matrix``, ``open_begin`` or
+        ``open_end`` is not a boolean.
     InvalidInputError
         If a sequence is empty, not finite, or the channels differ; if the
         step pattern is unknown, cannot join the two lengths, or does not
@@ -172,6 +188,13 @@ def dtw(
     ...              open_end=True).path.tolist()
     [[0, 0], [1, 1]]
     """
+    _check_flags(
+        "dtw",
+        squared=squared,
+        return_cost_matrix=return_cost_matrix,
+        open_begin=open_begin,
+        open_end=open_end,
+    )
     pattern = check_step_pattern(step_pattern)
     check_open_ends(pattern, open_begin, open_end)
     a, b = check_pair(a, b)
@@ -335,6 +358,17 @@ def dtw_distance(
     -------
     distance : float
 
+    Raises
+    ------
+    InvalidParameterError
+        If ``squared`` is not a boolean.
+    InvalidInputError
+        If a sequence is empty or not finite, the channels differ, the step
+        pattern or ``multivariate`` is unknown, or the summed squared cost
+        overflows float64.
+    WindowError
+        If the window is malformed or admits no path.
+
     Notes
     -----
     {definition}
@@ -348,6 +382,7 @@ def dtw_distance(
     >>> alignkit.dtw_distance([0.0, 1.0, 2.0], [0.0, 2.0], squared=True)
     1.0
     """
+    _check_flags("dtw_distance", squared=squared)
     pattern = check_step_pattern(step_pattern)
     a, b = check_pair(a, b)
     if multivariate not in ("dependent", "independent"):

@@ -217,7 +217,12 @@ def pairwise_costs(
         distances = _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_workers, work)
     else:
         distances = np.zeros((len(x_lengths), len(y_lengths)))
-        tasks = Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered")(
+        # The kernel releases the GIL: threads need no pickling and no worker start (the
+        # first call stays fast); a joblib.parallel_config backend (loky, dask) overrides
+        # this soft hint.
+        tasks = Parallel(
+            n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered", prefer="threads"
+        )(
             delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
             for start, stop in blocks
         )

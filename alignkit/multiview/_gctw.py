@@ -342,6 +342,25 @@ def _check_options(warping, n_timepoints, smoothness, window, lengths):
     return n_latent
 
 
+def _check_energy(views):
+    """Name the sequence whose warped covariance overflows float64, before the CCA.
+
+    A channel's sum of squares over the latent frames bounds every entry of
+    the views' joint covariance that involves it (Cauchy-Schwarz), so finite
+    sums mean a finite covariance; values that large still work.
+    """
+    for k, view in enumerate(views):
+        with np.errstate(over="ignore"):
+            energy = np.einsum("ij,ij->j", view, view)
+        if not np.isfinite(energy).all():
+            raise InvalidInputError(
+                f"the covariance of sequences[{k}] overflows float64: its values reach "
+                f"{np.max(np.abs(view)):.3g}, and their sum of squares over the "
+                f"{len(view)} latent frames exceeds about 1.8e308; rescale the sequences, "
+                "for example by standardising each channel"
+            )
+
+
 def _iterate(sequences, engine, n_components, reg, max_iter, tol):
     """Alternate multi-set CCA and the engine's temporal step; see gctw's Notes."""
     history, seen, accepted = [], set(), None
@@ -349,6 +368,7 @@ def _iterate(sequences, engine, n_components, reg, max_iter, tol):
     for _ in range(max_iter):
         warps = engine.warps(state)
         views = _warp_views(sequences, warps)
+        _check_energy(views)
         projections, correlations, n_components = multiset_cca(views, reg, n_components)
         objective = ctw_objective(views, projections, reg) + engine.penalty(warps)
         if history and objective > history[-1] + _RELATIVE_INCREASE * abs(history[-1]):
@@ -462,7 +482,9 @@ def gctw(
     InvalidInputError
         Fewer than 2 sequences, a sequence with NaN, inf or a single
         timepoint, a bad basis specification, options that contradict each
-        other, or a singular view covariance with the given ``reg``.
+        other, a singular view covariance with the given ``reg``, or a
+        covariance that overflows float64 (values around ``1e154``; the
+        message names the sequence).
     WindowError
         A malformed window, or one that admits no path.
 

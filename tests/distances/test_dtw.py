@@ -351,3 +351,39 @@ def test_overflowing_squared_cost_is_reported_with_the_arguments():
             pairwise_distances([b, a], [b], engine=engine)
     # Large values that do not overflow are fine.
     assert np.isfinite(alignkit.dtw_distance(a / 1e10, b / 1e10))
+
+
+@pytest.mark.parametrize("value", ["no", "", 0, 1, None, 1.0, np.array(True)])
+@pytest.mark.parametrize(
+    "function, name",
+    [
+        ("dtw_distance", "squared"),
+        ("dtw", "squared"),
+        ("dtw", "return_cost_matrix"),
+        ("dtw", "open_begin"),
+        ("dtw", "open_end"),
+    ],
+)
+def test_flags_that_are_not_booleans_are_refused(function, name, value):
+    # Issue 13, item 4: squared="no" was read by truthiness. The message is scikit-learn's
+    # for a "boolean" constraint (the oracle), with the function and the argument.
+    from sklearn.utils._param_validation import InvalidParameterError as SklearnError
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(SklearnError) as expected:
+        validate_parameter_constraints({name: ["boolean"]}, {name: value}, function)
+    with pytest.raises(InvalidParameterError) as raised:
+        getattr(alignkit, function)([0.0, 1.0, 2.0], [0.0, 2.0], **{name: value})
+    assert str(raised.value) == str(expected.value)
+    assert f"'{name}' parameter of {function}" in str(raised.value)
+
+
+def test_numpy_booleans_are_read_as_booleans():
+    a, b = [0.0, 1.0, 2.0], [0.0, 2.0]
+    assert alignkit.dtw_distance(a, b, squared=np.True_) == brute_force_dtw(a, b)
+    assert alignkit.dtw_distance(a, b, squared=np.False_) == np.sqrt(brute_force_dtw(a, b))
+    alignment = alignkit.dtw(a, b, squared=np.True_, return_cost_matrix=np.True_)
+    assert alignment.distance == brute_force_dtw(a, b)
+    np.testing.assert_allclose(alignment.cost_matrix, reference_dtw(a, b))

@@ -416,3 +416,29 @@ def test_multialignment_checks_its_paths():
         result.path_between(0, 2)
     with pytest.raises(InvalidInputError, match="lengths"):
         result.warp([np.zeros(2), np.zeros(3)])
+
+
+@pytest.mark.parametrize("warping", ["dtw", "gtw"])
+def test_overflowing_covariance_names_the_sequence(warping):
+    # Issue 13, item 2: inputs around 1e154 overflow the view covariance (LinAlgError before).
+    sequences, _ = make_warped_spirals(n_sequences=3, random_state=0)
+    huge = [sequences[0], sequences[1] * 1e154, sequences[2]]
+    with pytest.raises(
+        InvalidInputError, match=r"covariance of sequences\[1\] overflows float64.* 7\.59e\+155"
+    ):
+        gctw(huge, warping=warping, max_iter=3)
+
+
+@pytest.mark.parametrize("warping", ["dtw", "gtw"])
+@pytest.mark.parametrize("scale", [1e150, 1e-100])
+def test_large_and_small_values_that_do_not_overflow_give_the_unscaled_alignment(warping, scale):
+    # GCTW is invariant to scaling one view (CCA normalises it away): the unscaled run
+    # is the truth for a view scaled close to, but below, the overflow.
+    sequences, _ = make_warped_spirals(n_sequences=3, random_state=0)
+    reference = gctw(sequences, warping=warping, max_iter=10)
+    scaled = gctw([sequences[0], sequences[1] * scale, sequences[2]], warping=warping, max_iter=10)
+    np.testing.assert_allclose(scaled.paths, reference.paths, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(scaled.correlations, reference.correlations, rtol=1e-9)
+    np.testing.assert_allclose(
+        scaled.projections[1] * scale, reference.projections[1], rtol=1e-6, atol=1e-12
+    )

@@ -6,7 +6,7 @@ import numpy as np
 from joblib import Parallel, effective_n_jobs
 from numpy.typing import ArrayLike
 
-from alignkit import Alignment, dtw
+from alignkit import Alignment, config_context, dtw
 from alignkit.base import SequenceAligner
 from alignkit.core.parallel import delayed
 from alignkit.exceptions import InvalidInputError
@@ -18,7 +18,10 @@ __all__ = ["ShapeDTWAligner"]
 
 def _shape_alignment(a, b, features_a, features_b, window):
     """shapeDTW path of two validated sequences given their descriptors, and its distance."""
-    path = dtw(features_a, features_b, window=window, squared=True).path
+    # The descriptors are (n_timepoints, n_features) by construction, whatever layout the
+    # user's input was stated in.
+    with config_context(sequence_layout="ntc"):
+        path = dtw(features_a, features_b, window=window, squared=True).path
     squared_cost = np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2)
     return Alignment(path, np.sqrt(squared_cost), (len(a), len(b)))
 
