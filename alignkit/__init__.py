@@ -34,6 +34,8 @@ _LAZY = {
     "hookimpl": "alignkit.core.hookspecs",
     "list_aligners": "alignkit.core.registry",
     "Match": "alignkit.distances",
+    "OnlineAligner": "alignkit.distances",
+    "StreamMatcher": "alignkit.distances",
     "MultiAlignment": "alignkit.multiview",
     "SoftAttentionAligner": "alignkit.estimators._soft_attention",
     "SoftDTWLoss": "alignkit.losses",

@@ -7,12 +7,17 @@ barycenters and batch code call the drivers directly.
 - :func:`dtw`, :func:`dtw_distance`: dynamic time warping of one pair.
 - :func:`ddtw`, :func:`wdtw`, :func:`derivative`, :func:`wdtw_weights`:
   derivative and weighted DTW.
+- :func:`erp_distance`, :func:`edr_distance`, :func:`lcss_distance`,
+  :func:`msm_distance`, :func:`twe_distance`, :func:`adtw_distance` and their
+  ``*_path`` functions: the elastic distances of aeon besides DTW.
 - :func:`soft_dtw`, :func:`soft_dtw_alignment`, :func:`soft_dtw_grad`,
   :func:`soft_dtw_divergence`: soft-DTW.
 - :func:`envelope`, :func:`lb_kim`, :func:`lb_keogh`, :func:`lb_improved`:
   lower bounds.
 - :func:`pairwise_distances`: distance matrices over joblib or numba threads.
 - :func:`subsequence_search`, :class:`Match`: best matches of a query in a series.
+- :class:`StreamMatcher`, :class:`OnlineAligner`: alignment of streams (SPRING,
+  on-line time warping).
 - :func:`dba`, :func:`soft_dtw_barycenter`: barycenters.
 - :mod:`alignkit.distances.step_patterns`: dtw-python's step patterns.
 """
@@ -23,18 +28,30 @@ import importlib
 # import joblib (pairwise), scipy (barycenters) or the soft-DTW kernels.
 _MODULES = {
     "Match": "_subsequence",
+    "OnlineAligner": "_streams",
     "StepPattern": "step_patterns",
+    "StreamMatcher": "_streams",
+    "adtw_distance": "_elastic",
+    "adtw_path": "_elastic",
     "check_step_pattern": "step_patterns",
     "dba": "_barycenters",
     "ddtw": "_variants",
     "derivative": "_variants",
     "dtw": "_dtw",
     "dtw_distance": "_dtw",
+    "edr_distance": "_elastic",
+    "edr_path": "_elastic",
     "envelope": "_lower_bounds",
+    "erp_distance": "_elastic",
+    "erp_path": "_elastic",
     "lb_improved": "_lower_bounds",
     "lb_keogh": "_lower_bounds",
     "lb_kim": "_lower_bounds",
+    "lcss_distance": "_elastic",
+    "lcss_path": "_elastic",
     "medoid_index": "_pairwise",
+    "msm_distance": "_elastic",
+    "msm_path": "_elastic",
     "pairwise_distances": "_pairwise",
     "soft_dtw": "_soft_dtw",
     "soft_dtw_alignment": "_soft_dtw",
@@ -42,24 +59,38 @@ _MODULES = {
     "soft_dtw_divergence": "_soft_dtw",
     "soft_dtw_grad": "_soft_dtw",
     "subsequence_search": "_subsequence",
+    "twe_distance": "_elastic",
+    "twe_path": "_elastic",
     "wdtw": "_variants",
     "wdtw_weights": "_variants",
 }
 
 __all__ = [
     "Match",
+    "OnlineAligner",
     "StepPattern",
+    "StreamMatcher",
+    "adtw_distance",
+    "adtw_path",
     "check_step_pattern",
     "dba",
     "ddtw",
     "derivative",
     "dtw",
     "dtw_distance",
+    "edr_distance",
+    "edr_path",
     "envelope",
+    "erp_distance",
+    "erp_path",
     "lb_improved",
     "lb_keogh",
     "lb_kim",
+    "lcss_distance",
+    "lcss_path",
     "medoid_index",
+    "msm_distance",
+    "msm_path",
     "pairwise_distances",
     "soft_dtw",
     "soft_dtw_alignment",
@@ -67,6 +98,8 @@ __all__ = [
     "soft_dtw_divergence",
     "soft_dtw_grad",
     "subsequence_search",
+    "twe_distance",
+    "twe_path",
     "wdtw",
     "wdtw_weights",
 ]

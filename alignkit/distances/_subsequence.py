@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, validate_params
 from ..core.window import Window
-from ..exceptions import InvalidInputError
+from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import WindowLike, check_sequence, check_window
 from .step_patterns import (
     StepPattern,
@@ -60,6 +60,8 @@ class Match(NamedTuple):
         "exclusion_zone": [Interval(Integral, 0, None, closed="left"), None],
         "znormalize": ["boolean"],
         "squared": ["boolean"],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "return_stats": ["boolean"],
     }
 )
 def subsequence_search(
@@ -72,7 +74,9 @@ def subsequence_search(
     znormalize: bool = False,
     step_pattern: str | StepPattern = "symmetric1",
     squared: bool = False,
-) -> list[Match]:
+    n_jobs: int | None = None,
+    return_stats: bool = False,
+) -> list[Match] | tuple[list[Match], dict[str, int]]:
     """The ``k`` best non-overlapping DTW matches of a query inside a long series.
 
     Parameters
@@ -102,11 +106,25 @@ def subsequence_search(
         must allow an open begin (normalised by ``"N"`` or not normalised).
     squared : bool, default=False
         Report the summed squared cost instead of its square root.
+    n_jobs : int, default=None
+        Threads for the z-normalised search in a Sakoe-Chiba band (the
+        series is split into chunks scanned in parallel; the matches are the
+        same). ``None`` is one thread, ``-1`` all cores. Other searches use
+        one thread.
+    return_stats : bool, default=False
+        Also return how many windows each stage of the z-normalised search's
+        cascade pruned (see Notes); for the other searches the counts are of
+        the windows or ends considered.
 
     Returns
     -------
     matches : list of Match
         Best first (ties: earlier end first).
+    stats : dict
+        Only with ``return_stats=True``: ``windows`` (starts scanned, over
+        all passes), ``pruned_by_kim``, ``pruned_by_keogh_eq``,
+        ``pruned_by_keogh_ec``, ``dtw_abandoned``, ``dtw_completed`` and
+        ``passes``, plus ``method`` (``"cascade"`` or ``"exhaustive"``).
 
     Raises
     ------
@@ -163,6 +181,11 @@ def subsequence_search(
     >>> [(match.start, match.end, match.distance) for match in matches]
     [(5, 7, 0.0), (13, 16, 0.0)]
     """
+    if n_jobs == 0:
+        raise InvalidParameterError(
+            "The 'n_jobs' parameter of subsequence_search must be a nonzero int (-1: all "
+            "cores) or None. Got 0 instead."
+        )
     pattern = check_step_pattern(step_pattern)
     query = check_sequence(query, name="query")
     series = check_sequence(series, name="series", n_channels=query.shape[1])
@@ -176,7 +199,16 @@ def subsequence_search(
                 "with znormalize=True every match has the query's length"
             )
         parsed = check_window(window, shape=(n, n))
-        found = _search_windows(query, series, pattern, parsed, k, zone)
+        radius = _band_radius(parsed, n)
+        if pattern is symmetric1 and radius is not None:
+            from ._zsearch import znormalized_search
+
+            found, stats = znormalized_search(query, series, radius, k, zone, n_jobs)
+            found = [(total, _window_path(query, series, start, parsed)) for total, start in found]
+            stats["method"] = "cascade"
+        else:
+            found = _search_windows(query, series, pattern, parsed, k, zone)
+            stats = {"windows": len(series) - n + 1, "method": "exhaustive"}
     else:
         check_open_ends(pattern, True, True)
         if window is None:
@@ -184,10 +216,32 @@ def subsequence_search(
         else:
             band = _relative_band(check_window(window, shape=(n, n)), n, len(series))
             found = _search_in_band(query, series, pattern, band, k, zone)
-    return [
+        stats = {"windows": len(series), "method": "exhaustive"}
+    matches = [
         Match(int(path[0, 1]), int(path[-1, 1]), _finish(total, squared), path)
         for total, path in found
     ]
+    return (matches, stats) if return_stats else matches
+
+
+def _band_radius(window, n):
+    """The Sakoe-Chiba radius of a parsed window (``n - 1``: none), or None for other kinds."""
+    if window.mask is not None:
+        return None
+    if window.kind == "sakoe_chiba":
+        return min(window.radius_for(n, n), n - 1)
+    if window.kind == "full":
+        return n - 1
+    return None
+
+
+def _window_path(query, series, start, window):
+    """The DTW path of the z-normalised query and window ``start``, in series coordinates."""
+    n = len(query)
+    candidate = _znormalize(series[start : start + n])
+    path = align_pattern(_znormalize(query), candidate, symmetric1, window)[0]
+    path[:, 1] += start
+    return path
 
 
 def _finish(total, squared):
@@ -199,6 +253,12 @@ def _search_subsequences(query, series, pattern, k, zone):
 
     di, dj, weight, starts = pattern.kernel_arrays()
     cost, first = _steps.subsequence_profile(query, series, di, dj, weight, starts)
+    if not np.isfinite(cost).all():
+        # The ends the pattern can reach at all (all of them for symmetric1): the same
+        # search over zeros is finite there.
+        zeros = np.zeros((len(query), 1)), np.zeros((len(series), 1))
+        reachable, _ = _steps.subsequence_profile(*zeros, di, dj, weight, starts)
+        _check_profile_finite(cost, np.isfinite(reachable), query, series)
     found = []
     for start, end in _pick(cost, first, k, zone):
         # The best path ending at ``end``, open at its begin so that its first
@@ -209,6 +269,19 @@ def _search_subsequences(query, series, pattern, k, zone):
         path[:, 1] += begin
         found.append((cost[end], path))
     return found
+
+
+def _check_profile_finite(cost, reachable, query, series):
+    """Raise when the cost of a reachable end overflowed float64, instead of dropping it."""
+    overflowed = np.flatnonzero(reachable & ~np.isfinite(cost))
+    if overflowed.size:
+        largest = max(float(np.max(np.abs(query))), float(np.max(np.abs(series))))
+        raise InvalidInputError(
+            f"the summed squared DTW cost between query and series overflows float64 for the "
+            f"match ending at timepoint {overflowed[0]} of series (their values reach "
+            f"{largest:.3g}; squared differences above about 1.8e308 are inf); rescale them, "
+            "e.g. divide both by their largest absolute value"
+        )
 
 
 def _relative_band(window, n, n_series):
@@ -255,6 +328,21 @@ def _search_in_band(query, series, pattern, band, k, zone):
     cost, first = banded_subsequence_costs(
         query, series, di, dj, weight, starts, lo, hi, cell_ok, pattern is symmetric1
     )
+    if not np.isfinite(cost).all():
+        # The ends the band can reach at all: the same search over zeros is finite there.
+        reachable, _ = banded_subsequence_costs(
+            np.zeros((len(query), 1)),
+            np.zeros((len(series), 1)),
+            di,
+            dj,
+            weight,
+            starts,
+            lo,
+            hi,
+            cell_ok,
+            pattern is symmetric1,
+        )
+        _check_profile_finite(cost, np.isfinite(reachable), query, series)
     found = []
     for start, end in _pick(cost, first, k, zone):
         window = Window(mask=np.ascontiguousarray(band[:, : end - start + 1]))

@@ -40,6 +40,29 @@ def _brute_force(query, series, radius, k, zone):
     return found
 
 
+def _exhaustive(query, series, radius, k, zone):
+    """Every window's DTW by alignkit.dtw_distance (numpy z-normalisation), then greedy picks."""
+    from alignkit.distances import dtw_distance
+
+    n = len(query)
+    query_z = znormalize(query)
+    costs = np.array(
+        [
+            dtw_distance(query_z, znormalize(series[s : s + n]), window=radius, squared=True)
+            for s in range(len(series) - n + 1)
+        ]
+    )
+    blocked = np.zeros(len(costs), dtype=bool)
+    found = []
+    for start in np.lexsort((np.arange(len(costs)), costs)):
+        if len(found) == k:
+            break
+        if not blocked[start]:
+            found.append((costs[start], int(start)))
+            blocked[max(start - n - zone + 1, 0) : start + n + zone] = True
+    return found
+
+
 def _walk(rng, length, channels=1):
     return np.cumsum(rng.standard_normal((length, channels)), axis=0)
 
@@ -73,19 +96,9 @@ def test_seeded_long_series_matches_the_unpruned_scan():
     series = _walk(rng, 60_000)
     query = series[41_000:41_064] + 0.5 * rng.standard_normal((64, 1))
     found, stats = znormalized_search(query, series, 5, 2, 32)
-    # Every window's DTW, z-normalised by numpy, by alignkit's exhaustive DTW.
-    from alignkit.distances import dtw_distance
-
-    n = len(query)
-    query_z = znormalize(query)
-    windows = np.lib.stride_tricks.sliding_window_view(series[:, 0], n)
-    normalised = (windows - windows.mean(axis=1, keepdims=True)) / windows.std(
-        axis=1, keepdims=True
-    )
-    costs = np.array([dtw_distance(query_z, w, window=5, squared=True) for w in normalised])
-    order = np.lexsort((np.arange(len(costs)), costs))
-    assert found[0][1] == order[0]
-    assert found[0][0] == pytest.approx(costs[order[0]], rel=1e-9)
+    expected = _exhaustive(query, series, 5, 2, 32)
+    assert [start for _, start in found] == [start for _, start in expected]
+    np.testing.assert_allclose([d for d, _ in found], [d for d, _ in expected], rtol=1e-9)
     # Pruning did the work: almost no window reached a full DTW.
     assert stats["dtw_completed"] < 0.01 * stats["windows"]
     assert stats["pruned_by_kim"] + stats["pruned_by_keogh_eq"] > 0.5 * stats["windows"]
@@ -117,3 +130,59 @@ def test_series_envelope_is_the_sliding_min_and_max():
     for t in range(50):
         chunk = series[max(0, t - 3) : t + 4]
         assert lower[t] == chunk.min() and upper[t] == chunk.max()
+
+
+# --- through subsequence_search -----------------------------------------------------------
+
+
+def test_subsequence_search_uses_the_cascade_and_agrees_with_the_exhaustive_search():
+    from alignkit.core.window import Window
+    from alignkit.distances import subsequence_search
+    from alignkit.distances._subsequence import _search_windows
+    from alignkit.distances.step_patterns import symmetric1
+
+    rng = np.random.default_rng(11)
+    series = _walk(rng, 3000)
+    query = series[1700:1750] + 0.4 * rng.standard_normal((50, 1))
+    matches, stats = subsequence_search(
+        query, series, k=3, window=4, znormalize=True, return_stats=True
+    )
+    assert stats["method"] == "cascade"
+    exhaustive = _search_windows(query, series, symmetric1, Window(radius=4), 3, 25)
+    assert [m.start for m in matches] == [int(path[0, 1]) for _, path in exhaustive]
+    np.testing.assert_allclose(
+        [m.distance for m in matches], [np.sqrt(total) for total, _ in exhaustive], rtol=1e-9
+    )
+    for match, (_, path) in zip(matches, exhaustive):
+        np.testing.assert_array_equal(match.path, path)
+        assert match.end == match.start + 49
+    # Other windows and patterns keep the exhaustive search.
+    _, stats = subsequence_search(
+        query, series, window=("itakura", 2.0), znormalize=True, return_stats=True
+    )
+    assert stats["method"] == "exhaustive"
+
+
+def test_n_jobs_zero_is_refused_by_name():
+    from alignkit.distances import subsequence_search
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter of subsequence_search"):
+        subsequence_search([1.0, 2.0], [0.0, 1.0, 2.0], znormalize=True, n_jobs=0)
+
+
+def test_real_series_from_a_bundled_ucr_set_matches_brute_force():
+    # GunPoint's test series end to end (150 x 150 points), a query from the train split.
+    datasets = pytest.importorskip("aeon.datasets")
+    from alignkit.distances import subsequence_search
+
+    test, _ = datasets.load_gunpoint(split="test")
+    train, _ = datasets.load_gunpoint(split="train")
+    series = test[:, 0, :].reshape(-1, 1)[:6000]
+    query = train[3, 0, 20:100].reshape(-1, 1)
+    matches = subsequence_search(query, series, k=2, window=8, znormalize=True)
+    expected = _exhaustive(query, series, 8, 2, 40)
+    assert [m.start for m in matches] == [start for _, start in expected]
+    np.testing.assert_allclose(
+        [m.distance**2 for m in matches], [d for d, _ in expected], rtol=1e-9
+    )

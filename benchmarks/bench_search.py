@@ -1,0 +1,197 @@
+"""Exact z-normalised subsequence search: alignkit against the UCR Suite, side by side.
+
+The reference is the UCR Suite's C code (Rakthanmanon et al., KDD 2012) as the
+``ucrdtw`` source distribution on the package index ships it (``src/ucrdtw.c``,
+function ``ucrdtw``). The benchmark downloads that sdist (checking its SHA-256),
+compiles the C file with ``gcc -O3 -march=native`` into a shared library under
+``build/ucrdtw/`` and calls it through ctypes; nothing of it is kept in the repository.
+
+For every case (a random walk, the query a noisy copy of one of its windows, a
+Sakoe-Chiba radius given to both as an int), both must return the same location and
+the same distance (to 1e-8 relative: the two sum the window statistics in a different
+order), then both are timed on one core (CPU time of this process, the best of a few
+runs, which the other processes of a shared machine disturb less than wall time) and
+alignkit with ``n_jobs=2`` (wall time).
+
+Run ``python benchmarks/bench_search.py [--quick]``; ``--quick`` stops at 10^6 points.
+"""
+
+import argparse
+import ctypes
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import emit, environment_lines, load_average, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build" / "ucrdtw"
+SDIST = "ucrdtw-0.201.tar.gz"
+SHA256 = "7ec4736634849b692e588ad0ce4a3130221f13d476c6e2652f386cd484049ebd"
+
+
+def _sdist_url():
+    with urllib.request.urlopen("https://pypi.org/pypi/ucrdtw/0.201/json", timeout=60) as page:
+        release = json.load(page)
+    (url,) = [u["url"] for u in release["urls"] if u["filename"] == SDIST]
+    return url
+
+
+def build_ucr_suite():
+    """The compiled UCR Suite as a ctypes function, built once under build/ucrdtw/."""
+    library = BUILD / "libucrdtw.so"
+    if not library.exists():
+        BUILD.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(_sdist_url(), timeout=120) as response:
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != SHA256:
+            raise RuntimeError(f"{SDIST}: unexpected SHA-256, refusing to build it")
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for name in ("ucrdtw.c", "ucrdtw.h"):
+                member = archive.getmember(f"ucrdtw-0.201/src/{name}")
+                (BUILD / name).write_bytes(archive.extractfile(member).read())
+        subprocess.run(
+            ["gcc", "-O3", "-march=native", "-shared", "-fPIC", "ucrdtw.c", "-o", library.name]
+            + ["-lm"],
+            cwd=BUILD,
+            check=True,
+        )
+    lib = ctypes.CDLL(str(library))
+    double_p = ctypes.POINTER(ctypes.c_double)
+    lib.ucrdtw.argtypes = [
+        double_p,
+        ctypes.c_longlong,
+        double_p,
+        ctypes.c_long,
+        ctypes.c_double,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_longlong),
+        double_p,
+    ]
+    lib.ucrdtw.restype = ctypes.c_int
+
+    def ucr(series, query, radius):
+        location, distance = ctypes.c_longlong(), ctypes.c_double()
+        status = lib.ucrdtw(
+            series.ctypes.data_as(double_p),
+            len(series),
+            query.ctypes.data_as(double_p),
+            len(query),
+            float(radius),
+            0,
+            ctypes.byref(location),
+            ctypes.byref(distance),
+        )
+        if status != 0:
+            raise RuntimeError(f"ucrdtw returned {status}")
+        return int(location.value), float(distance.value)
+
+    return ucr
+
+
+def cpu_time(func, repeat):
+    """Best CPU time of this process over ``repeat`` calls, and the last result."""
+    best = np.inf
+    for _ in range(repeat):
+        start = time.process_time()
+        result = func()
+        best = min(best, time.process_time() - start)
+    return best, result
+
+
+def wall_time(func, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="series of 10^5 and 10^6 points")
+    args = parser.parse_args()
+
+    import alignkit
+
+    report = []
+    emit(report, "## Z-normalised subsequence search against the UCR Suite")
+    emit(report)
+    for line in environment_lines():
+        emit(report, line)
+    emit(report, f"- load average at the start: {load_average()}")
+    ucr = build_ucr_suite()
+    lengths = (10**5, 10**6) if args.quick else (10**6, 10**7)
+    cases = [(length, 128, 6) for length in lengths] + [(length, 256, 25) for length in lengths]
+    rows = []
+    rng = np.random.default_rng(0)
+    for length, n, radius in cases:
+        series = np.cumsum(rng.standard_normal(length))
+        where = int(rng.integers(0, length - n))
+        query = series[where : where + n] + 0.5 * rng.standard_normal(n)
+
+        def ours(jobs=None, series=series, query=query, radius=radius):
+            (match,) = alignkit.subsequence_search(
+                query, series, window=radius, znormalize=True, n_jobs=jobs
+            )
+            return match.start, match.distance
+
+        ours()  # compile outside the timings
+        repeat = 3 if length <= 10**6 else 2
+        ucr_seconds, (ucr_start, ucr_distance) = cpu_time(
+            lambda series=series, query=query, radius=radius: ucr(series, query, radius), repeat
+        )
+        our_seconds, (our_start, our_distance) = cpu_time(ours, repeat)
+        two_seconds, two = wall_time(lambda: ours(2), repeat)
+        one_seconds, _ = wall_time(lambda: ours(1), repeat)
+        same = (
+            our_start == ucr_start == two[0]
+            and abs(our_distance - ucr_distance) <= 1e-8 * ucr_distance
+            and two[1] == our_distance
+        )
+        rows.append(
+            [
+                f"10^{int(np.log10(length))}",
+                f"{n}, r = {radius}",
+                f"{ucr_start} / {ucr_distance:.10g}",
+                f"{our_start} / {our_distance:.10g}",
+                "yes" if same else "**NO**",
+                f"{ucr_seconds:.3f} s",
+                f"{our_seconds:.3f} s",
+                f"{our_seconds / ucr_seconds:.2f}x",
+                f"{one_seconds / two_seconds:.2f}x",
+            ]
+        )
+        print(rows[-1], flush=True)
+    emit(report)
+    headers = [
+        "series",
+        "query",
+        "UCR Suite: location / distance",
+        "alignkit",
+        "same",
+        "UCR Suite, 1 core",
+        "alignkit, 1 core",
+        "alignkit / UCR",
+        "alignkit 2 threads speed-up",
+    ]
+    emit(report, table(headers, rows))
+    emit(report, f"- load average at the end: {load_average()}")
+    if any(row[4] != "yes" for row in rows):
+        raise SystemExit("alignkit and the UCR Suite disagree on at least one case")
+
+
+if __name__ == "__main__":
+    main()
