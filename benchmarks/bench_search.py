@@ -42,9 +42,10 @@ SHA256 = "7ec4736634849b692e588ad0ce4a3130221f13d476c6e2652f386cd484049ebd"
 
 
 def _sdist_url():
-    with urllib.request.urlopen("https://pypi.org/pypi/ucrdtw/0.201/json", timeout=60) as page:
-        release = json.load(page)
-    (url,) = [u["url"] for u in release["urls"] if u["filename"] == SDIST]
+    with urllib.request.urlopen("https://pypi.org/pypi/ucrdtw/json", timeout=60) as page:
+        project = json.load(page)
+    files = project["releases"].get("0.201") or project["urls"]
+    (url,) = [u["url"] for u in files if u["filename"] == SDIST]
     return url
 
 

@@ -32,6 +32,7 @@ STAT_NAMES = (
 COARSEN = 4  # timepoints averaged per coarse timepoint
 MIN_COARSE_QUERY = 8  # the coarse query must stay this long to be selective
 MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth it
+MIN_CHUNK = 65_536  # starts per thread: below this, starting threads costs more than it saves
 
 
 def znormalize(array):
@@ -47,8 +48,8 @@ def znormalize(array):
 class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
-    def __init__(self, series, query, radius):
-        from ..kernels._numba._search import series_envelope
+    def __init__(self, series, query, radius, n_jobs=None):
+        from ..kernels._numba._search import series_envelope, series_envelope_into
 
         self.n = len(query)
         self.radius = min(radius, self.n - 1)
@@ -58,8 +59,16 @@ class _Problem:
         self.q_lower, self.q_upper = series_envelope(self.query, self.radius)
         magnitude = np.abs(query).sum(axis=1)
         self.order = np.argsort(-magnitude, kind="stable").astype(np.int64)
-        self.env_lower, self.env_upper = series_envelope(self.series, self.radius)
         self.count = len(series) - self.n + 1
+        self.n_jobs = n_jobs
+        self.env_lower = np.empty_like(self.series)
+        self.env_upper = np.empty_like(self.series)
+        _run_chunks(
+            lambda first, last: series_envelope_into(
+                self.series, self.radius, first, last, self.env_lower, self.env_upper
+            ),
+            _chunks(len(series), n_jobs),
+        )
 
     def scan(self, first, last, blocked, bsf):
         from ..kernels._numba._search import search_best
@@ -78,6 +87,17 @@ class _Problem:
             blocked,
             bsf,
         )
+
+
+def _run_chunks(func, chunks):
+    """``func(first, last)`` for every chunk, in threads when there are several."""
+    if len(chunks) == 1:
+        return [func(*chunks[0])]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        futures = [pool.submit(func, first, last) for first, last in chunks]
+        return [future.result() for future in futures]
 
 
 def _coarse(series, query, blocked, radius):
@@ -101,7 +121,7 @@ def _seed(series, query, radius, blocked, problem):
     if coarse is None:
         return np.inf
     series_c, query_c, blocked_c, radius_c = coarse
-    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, 1)
+    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, problem.n_jobs)
     if start_c < 0:
         return np.inf
     centre = start_c * COARSEN
@@ -114,22 +134,15 @@ def _seed(series, query, radius, blocked, problem):
 def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     """Best unblocked start, its squared distance and the scan's counts."""
     if problem is None:
-        problem = _Problem(series, query, radius)
+        problem = _Problem(series, query, radius, n_jobs)
     seed = _seed(series, query, radius, blocked, problem)
     # Beat the seed or equal it: the scan then recomputes the seed's window itself and
     # keeps the earliest of equal windows.
     threshold = np.nextafter(seed, np.inf) if np.isfinite(seed) else np.inf
-    chunks = _chunks(problem.count, n_jobs)
-    if len(chunks) == 1:
-        results = [problem.scan(0, problem.count, blocked, threshold)]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(len(chunks)) as pool:
-            futures = [
-                pool.submit(problem.scan, first, last, blocked, threshold) for first, last in chunks
-            ]
-            results = [future.result() for future in futures]
+    results = _run_chunks(
+        lambda first, last: problem.scan(first, last, blocked, threshold),
+        _chunks(problem.count, n_jobs),
+    )
     best_start, best_distance = -1, np.inf
     for start, distance, counts in results:
         if stats is not None:
@@ -140,11 +153,11 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
 
 
 def _chunks(count, n_jobs):
-    if n_jobs is None or n_jobs == 1 or count < 2 * 4096:
+    if n_jobs is None or n_jobs == 1 or count < 2 * MIN_CHUNK:
         return [(0, count)]
     from joblib import effective_n_jobs
 
-    workers = min(effective_n_jobs(n_jobs), count // 4096)
+    workers = min(effective_n_jobs(n_jobs), count // MIN_CHUNK)
     edges = np.linspace(0, count, workers + 1).astype(np.int64)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
@@ -176,7 +189,7 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None):
 
     query_z = znormalize(query)
     n = len(query)
-    problem = _Problem(series, query_z, radius)
+    problem = _Problem(series, query_z, radius, n_jobs)
     blocked = np.zeros(problem.count, dtype=np.bool_)
     counts = np.zeros(N_STATS, dtype=np.int64)
     found = []

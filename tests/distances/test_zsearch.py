@@ -104,7 +104,11 @@ def test_seeded_long_series_matches_the_unpruned_scan():
     assert stats["pruned_by_kim"] + stats["pruned_by_keogh_eq"] > 0.5 * stats["windows"]
 
 
-def test_threads_give_the_same_matches():
+def test_threads_give_the_same_matches(monkeypatch):
+    from alignkit.distances import _zsearch
+
+    monkeypatch.setattr(_zsearch, "MIN_CHUNK", 4096)  # chunks of this small test's series
+    assert len(_zsearch._chunks(40_000, 2)) == 2
     rng = np.random.default_rng(3)
     series = _walk(rng, 40_000, 2)
     query = series[9_000:9_040] + 0.2 * rng.standard_normal((40, 2))

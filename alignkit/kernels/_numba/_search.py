@@ -83,36 +83,49 @@ def _channels_overload(array):
 
 
 @njit(**JIT_OPTIONS)
-def series_envelope(series, radius):
-    """Sliding min and max of ``series[t - radius : t + radius + 1]``, per channel."""
+def series_envelope_into(series, radius, first, last, lower, upper):
+    """Sliding min and max of ``series[t - radius : t + radius + 1]`` for ``t`` in
+    ``[first, last)``, per channel, written into ``lower`` and ``upper``."""
     length = series.shape[0]
     channels = _channels(series)
-    lower = np.empty_like(series)
-    upper = np.empty_like(series)
-    max_queue = np.empty(length, dtype=np.int64)
-    min_queue = np.empty(length, dtype=np.int64)
+    span = min(length, last + radius) - max(0, first - radius) + 1
+    max_queue = np.empty(span, dtype=np.int64)
+    min_queue = np.empty(span, dtype=np.int64)
+    base = max(0, first - radius)
     for c in range(channels):
         max_head = max_tail = min_head = min_tail = 0
-        pushed = 0
-        for t in range(length):
+        pushed = base
+        for t in range(first, last):
             stop = min(length, t + radius + 1)
             while pushed < stop:
                 value = _get(series, pushed, c)
-                while max_tail > max_head and _get(series, max_queue[max_tail - 1], c) <= value:
+                while (
+                    max_tail > max_head and _get(series, max_queue[max_tail - 1] + base, c) <= value
+                ):
                     max_tail -= 1
-                max_queue[max_tail] = pushed
+                max_queue[max_tail] = pushed - base
                 max_tail += 1
-                while min_tail > min_head and _get(series, min_queue[min_tail - 1], c) >= value:
+                while (
+                    min_tail > min_head and _get(series, min_queue[min_tail - 1] + base, c) >= value
+                ):
                     min_tail -= 1
-                min_queue[min_tail] = pushed
+                min_queue[min_tail] = pushed - base
                 min_tail += 1
                 pushed += 1
-            while max_queue[max_head] < t - radius:
+            while max_queue[max_head] + base < t - radius:
                 max_head += 1
-            while min_queue[min_head] < t - radius:
+            while min_queue[min_head] + base < t - radius:
                 min_head += 1
-            _put(upper, t, c, _get(series, max_queue[max_head], c))
-            _put(lower, t, c, _get(series, min_queue[min_head], c))
+            _put(upper, t, c, _get(series, max_queue[max_head] + base, c))
+            _put(lower, t, c, _get(series, min_queue[min_head] + base, c))
+
+
+@njit(**JIT_OPTIONS)
+def series_envelope(series, radius):
+    """Sliding min and max of ``series[t - radius : t + radius + 1]``, per channel."""
+    lower = np.empty_like(series)
+    upper = np.empty_like(series)
+    series_envelope_into(series, radius, 0, series.shape[0], lower, upper)
     return lower, upper
 
 
