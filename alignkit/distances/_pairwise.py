@@ -20,7 +20,7 @@ from joblib import Parallel, effective_n_jobs
 from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
 from ..core.window import Window
-from ..exceptions import WindowError
+from ..exceptions import InvalidParameterError, WindowError
 from ..validation import CollectionLike, WindowLike, check_collection, check_memory, check_window
 
 __all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
@@ -43,6 +43,10 @@ def pack(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in sequences], out=offsets[1:])
     return np.ascontiguousarray(np.concatenate(sequences, axis=0)), offsets
+
+
+# The elastic distances of alignkit.distances._elastic that pairwise_distances computes.
+ELASTIC_METRICS = ("adtw", "edr", "erp", "lcss", "msm", "twe")
 
 
 def _row_blocks(n_rows, n_cols, symmetric, n_blocks, block_size):
@@ -76,6 +80,8 @@ def band_window(window: WindowLike, name: str = "window") -> Window:
         "verbose": ["verbose"],
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
         "engine": [StrOptions({"joblib", "numba"})],
+        "metric": [StrOptions({"dtw", *ELASTIC_METRICS})],
+        "metric_params": [dict, None],
     }
 )
 def pairwise_distances(
@@ -88,8 +94,10 @@ def pairwise_distances(
     verbose: int = 0,
     block_size: int | None = None,
     engine: str = "joblib",
+    metric: str = "dtw",
+    metric_params: dict | None = None,
 ) -> np.ndarray:
-    """DTW distances between every sequence of ``X`` and every sequence of ``Y``.
+    """DTW (or elastic) distances between every sequence of ``X`` and every one of ``Y``.
 
     Parameters
     ----------
@@ -116,14 +124,23 @@ def pairwise_distances(
         Rows of the matrix per task. ``None`` makes four tasks per worker
         with about the same number of pairs each.
     engine : {"joblib", "numba"}, default="joblib"
-        ``"joblib"`` runs blocks as joblib tasks (processes by default, or a
-        cluster through :func:`joblib.parallel_config`). ``"numba"`` runs
+        ``"joblib"`` runs blocks as joblib tasks (threads by default, since
+        the kernels release the GIL; processes or a cluster through
+        :func:`joblib.parallel_config`). ``"numba"`` runs
         ``n_jobs`` threads of numba's pool inside this process, in rounds of
         one chunk per thread with about the same number of DP cells each (no
         pickling, no process start-up; ``verbose`` and ``block_size`` do not
         apply). Either way no kernel call runs for more than a fraction of a
         second (unless ``block_size`` asks for bigger blocks), so Ctrl-C
         stops a long call within a second or two.
+    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
+        The distance. The elastic ones are
+        ``alignkit.distances.<metric>_distance`` (see
+        :doc:`/user_guide/elastic`), computed pair by pair in joblib threads
+        (``engine="joblib"`` only; ``squared`` is DTW's).
+    metric_params : dict, default=None
+        Keyword arguments of the elastic distance (for example ``{"c": 0.5}``
+        for MSM), checked once for the whole call.
 
     Returns
     -------
@@ -164,6 +181,15 @@ def pairwise_distances(
     y_sequences = (
         None if Y is None else check_collection(Y, name="Y", n_channels=x_sequences[0].shape[1])
     )
+    if metric != "dtw":
+        return _elastic_matrix(
+            x_sequences, y_sequences, metric, window, metric_params, squared, engine, n_jobs
+        )
+    if metric_params:
+        raise InvalidParameterError(
+            "The 'metric_params' parameter of pairwise_distances applies to the elastic "
+            f"metrics; metric='dtw' takes window and squared. Got {metric_params!r} instead."
+        )
     distances = pairwise_costs(
         x_sequences,
         y_sequences,
@@ -174,6 +200,60 @@ def pairwise_distances(
         engine=engine,
     )
     return distances if squared else np.sqrt(distances, out=distances)
+
+
+def _elastic_matrix(x_sequences, y_sequences, metric, window, params, squared, engine, n_jobs):
+    """The matrix of an elastic distance: one validated public call per pair, in threads."""
+    import inspect
+
+    from . import _elastic
+
+    if squared:
+        raise InvalidParameterError(
+            f"The 'squared' parameter of pairwise_distances applies to metric='dtw' only "
+            f"(the {metric.upper()} distance has no square root to leave out). Got True instead."
+        )
+    if engine != "joblib":
+        raise InvalidParameterError(
+            f"The 'engine' parameter of pairwise_distances must be 'joblib' for "
+            f"metric={metric!r}. Got {engine!r} instead."
+        )
+    function = getattr(_elastic, f"{metric}_distance")
+    params = dict(params or {})
+    accepted = set(inspect.signature(function).parameters) - {"a", "b", "window"}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'metric_params' parameter of pairwise_distances has {unknown[0]!r}, which "
+            f"{metric}_distance does not take; it takes {', '.join(sorted(accepted))}."
+        )
+    symmetric = y_sequences is None
+    y_sequences = x_sequences if symmetric else y_sequences
+    n_rows, n_cols = len(x_sequences), len(y_sequences)
+    check_memory(8 * n_rows * n_cols, f"the {n_rows} x {n_cols} {metric.upper()} matrix")
+    function(x_sequences[0], y_sequences[0], window=window, **params)  # checks params once
+
+    def rows(start, stop):
+        return start, [
+            [
+                function(x_sequences[i], y_sequences[j], window=window, **params)
+                for j in range(i + 1 if symmetric else 0, n_cols)
+            ]
+            for i in range(start, stop)
+        ]
+
+    distances = np.zeros((n_rows, n_cols))
+    blocks = _row_blocks(n_rows, n_cols, symmetric, 4 * max(1, effective_n_jobs(n_jobs)), None)
+    tasks = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator_unordered")(
+        delayed(rows)(start, stop) for start, stop in blocks
+    )
+    for start, values in tasks:
+        for offset, row in enumerate(values):
+            i = start + offset
+            distances[i, i + 1 if symmetric else 0 :] = row
+    if symmetric:
+        _mirror_upper_triangle(distances)
+    return distances
 
 
 def pairwise_costs(

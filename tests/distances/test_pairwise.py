@@ -198,3 +198,53 @@ def test_the_audits_thirty_thousand_series_are_refused_at_once():
     with pytest.raises(AlignkitMemoryError, match=r"30000 by 30000 sequences.* 6,8\d\d MiB"):
         pairwise_distances(X, engine="numba", n_jobs=2)
     assert time.perf_counter() - started < 10.0
+
+
+# --- elastic metrics (issue 15, item 3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "params"),
+    [("msm", {"c": 0.5}), ("twe", {}), ("lcss", {"epsilon": 0.5}), ("erp", {"g": 0.2})],
+)
+def test_elastic_metrics_equal_the_pair_functions(metric, params):
+    from alignkit import distances
+
+    rng = np.random.default_rng(4)
+    X = [np.cumsum(rng.standard_normal((15 + k, 2)), axis=0) for k in range(6)]
+    Y = X[:3]
+    function = getattr(distances, f"{metric}_distance")
+    got = pairwise_distances(X, metric=metric, metric_params=params, window=0.3, n_jobs=2)
+    expected = np.array([[function(x, y, window=0.3, **params) for y in X] for x in X])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    rect = pairwise_distances(X, Y, metric=metric, metric_params=params, window=0.3)
+    np.testing.assert_allclose(rect, expected[:, :3], rtol=1e-12, atol=1e-12)
+
+
+def test_elastic_metrics_match_aeon_pairwise():
+    aeon_distances = pytest.importorskip("aeon.distances")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((5, 30, 1))
+    for metric in ("msm", "twe", "lcss"):
+        ours = pairwise_distances(X, metric=metric)
+        theirs = aeon_distances.pairwise_distance(np.transpose(X, (0, 2, 1)), method=metric)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"metric": "msm", "squared": True}, "'squared' parameter .* metric='dtw' only"),
+        ({"metric": "msm", "engine": "numba"}, "'engine' parameter .* must be 'joblib'"),
+        ({"metric": "msm", "metric_params": {"g": 1.0}}, "'metric_params' .* 'g'"),
+        ({"metric_params": {"c": 1.0}}, "'metric_params' parameter .* elastic"),
+        ({"metric": "msm", "metric_params": {"c": -1.0}}, "'c' parameter of msm_distance"),
+        ({"metric": "euclid"}, "'metric' parameter of pairwise_distances"),
+    ],
+)
+def test_elastic_metric_errors_name_the_parameter(kwargs, match):
+    from alignkit.exceptions import InvalidParameterError
+
+    X = [np.arange(5.0), np.arange(6.0)]
+    with pytest.raises(InvalidParameterError, match=match):
+        pairwise_distances(X, **kwargs)
