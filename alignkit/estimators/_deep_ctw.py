@@ -18,7 +18,7 @@ from ..core.params import (
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..multiview._cca import linear_cca
 from ..validation import WindowLike
-from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin, with_torch_threads
 from ._uniform import uniform_path
 
 if TYPE_CHECKING:
@@ -254,6 +254,7 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
         n_timepoints: int | None = None,
         max_epochs: int = 100,
         device: "str | torch.device | None" = "cpu",
+        n_threads: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -374,6 +375,7 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
 
     # -- fit --------------------------------------------------------------------------
 
+    @with_torch_threads
     def fit(self, X: PairsLike, y: None = None) -> "DeepCTWAligner":
         """Train the encoders on a collection of pairs.
 
@@ -463,6 +465,7 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
 
     # -- inference --------------------------------------------------------------------
 
+    @with_torch_threads
     def _align_fitted(self, pairs):
         """Per pair: its alignment by the trained model, and both sides' canonical variates."""
         outputs = self._encode(pairs)

@@ -11,7 +11,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
 from ..validation import check_images
-from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
+from ._torch_base import (
+    TRAINING_PARAMETER_CONSTRAINTS,
+    TorchClassifierMixin,
+    TorchTrainingMixin,
+    with_torch_threads,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -171,6 +176,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         batch_size: int = 64,
         max_epochs: int = 30,
         device: "str | torch.device | None" = "cpu",
+        n_threads: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -249,6 +255,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
             )
         return array
 
+    @with_torch_threads
     def fit(
         self, X: ArrayLike, y: ArrayLike, locations: ArrayLike | None = None
     ) -> "GlimpseAligner":
@@ -389,6 +396,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         images = check_images(X, name="X", shape=self.image_shape_)
         return self._kernels("_training").as_tensor(images, self.device_)
 
+    @with_torch_threads
     def predict_proba(self, X: ArrayLike, locations: ArrayLike | None = None) -> np.ndarray:
         """Class probabilities.
 
@@ -430,6 +438,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         proba = self.predict_proba(X, locations)  # checks that fit ran before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @with_torch_threads
     def predict_locations(self, X: ArrayLike) -> np.ndarray:
         """Glimpse centres chosen by the policy means (the first is the image centre).
 
@@ -445,6 +454,7 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
         """
         return self._mean_run(X)[0]
 
+    @with_torch_threads
     def transform(self, X: ArrayLike) -> np.ndarray:
         """The final core state of each image (mean policy), as features.
 

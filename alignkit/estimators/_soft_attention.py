@@ -24,7 +24,7 @@ from ..core.params import Interval, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError
 from ..validation import CollectionLike, check_sequence
 from ._attention_alignment import AttentionAlignment, attention_path, upsample_attention
-from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin
+from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchTrainingMixin, with_torch_threads
 
 if TYPE_CHECKING:
     import torch
@@ -324,6 +324,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         n_init: int = 1,
         max_epochs: int = 60,
         device: "str | torch.device | None" = "cpu",
+        n_threads: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -378,6 +379,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
 
     # -- training -------------------------------------------------------------------
 
+    @with_torch_threads
     def fit(self, X: PairsLike, y: None = None) -> "SoftAttentionAligner":
         """Train the attention network on pairs.
 
@@ -561,6 +563,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         self.model_.train()
         return loss
 
+    @with_torch_threads
     def attention(self, X: PairsLike, upsample: bool = False) -> list[np.ndarray]:
         """Soft alignment matrices of pairs.
 
@@ -633,6 +636,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             alignments.append(AttentionAlignment(path, cost, weights.shape[::-1], weights.T))
         return alignments
 
+    @with_torch_threads
     def transform(self, X: PairsLike) -> np.ndarray | list[np.ndarray]:
         """Context vectors: the attended source annotations of every target step.
 
@@ -654,6 +658,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
             return np.stack(contexts)
         return contexts
 
+    @with_torch_threads
     def score(self, X: PairsLike, y: None = None) -> float:
         """Negative training loss on held-out pairs (higher is better).
 
@@ -684,6 +689,7 @@ class SoftAttentionAligner(TorchTrainingMixin, BaseAligner):
         tags.input_tags.three_d_array = False
         return tags
 
+    @with_torch_threads
     def predict(self, X: CollectionLike) -> list[np.ndarray]:
         """Decode targets for new sources (predict mode).
 

@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..core.params import Interval, Pair, StrOptions, check_estimator_params
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import check_images
-from ._torch_base import TRAINING_PARAMETER_CONSTRAINTS, TorchClassifierMixin, TorchTrainingMixin
+from ._torch_base import (
+    TRAINING_PARAMETER_CONSTRAINTS,
+    TorchClassifierMixin,
+    TorchTrainingMixin,
+    with_torch_threads,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -159,6 +164,7 @@ default="affine"
         refine_lr: float = 0.01,
         max_epochs: int = 30,
         device: "str | torch.device | None" = "cpu",
+        n_threads: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -207,6 +213,7 @@ default="affine"
 
     # -- fit --------------------------------------------------------------------------
 
+    @with_torch_threads
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "STNAligner":
         """Train the spatial transformer (and the classifier in task mode).
 
@@ -411,6 +418,7 @@ default="affine"
             self.transformer_, images, targets, self.paired_, steps, self.refine_lr
         )
 
+    @with_torch_threads
     def predict_transform(self, X: ArrayLike, targets: ArrayLike | None = None) -> np.ndarray:
         """Transform parameters predicted for each image.
 
@@ -440,6 +448,7 @@ default="affine"
             return spatial.to_numpy(theta.reshape(len(theta), -1, 2))
         return spatial.to_numpy(self.transformer_.generator.matrix(theta))
 
+    @with_torch_threads
     def transform(self, X: ArrayLike, targets: ArrayLike | None = None) -> np.ndarray:
         """Rectified (warped) images.
 
@@ -481,6 +490,7 @@ default="affine"
         return self.transform(X, targets=y if self.paired_ else None)
 
     @available_if(_has_labels)
+    @with_torch_threads
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (task mode only).
 

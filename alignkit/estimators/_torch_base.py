@@ -11,6 +11,8 @@
   (an ImportError naming ``alignkit[torch]`` when it is missing; construction,
   ``get_params`` and ``clone`` never need it);
 - device resolution (``device_`` from the ``device`` parameter);
+- the torch threads of ``n_threads`` around every public method that runs
+  torch (:func:`with_torch_threads`), restored after it, even when it raises;
 - seeding from ``random_state`` inside a forked torch RNG, so results are
   reproducible on the CPU and the user's global torch RNG is left untouched;
 - one epoch loop with callbacks (:mod:`alignkit.callbacks`): ``history_``,
@@ -26,7 +28,9 @@ predict classes (``classes_``, NaN labels refused).
 """
 
 import copy
+import functools
 import inspect
+import os
 import re
 import sys
 import time
@@ -34,16 +38,23 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import cpu_count
 from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..callbacks import EarlyStopping, ProgressBar
-from ..core.params import Interval
+from ..core.params import Interval, check_params
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..kernels._torch import import_torch, load, resolve_device
 
-__all__ = ["TRAINING_PARAMETER_CONSTRAINTS", "TorchClassifierMixin", "TorchTrainingMixin"]
+__all__ = [
+    "TRAINING_PARAMETER_CONSTRAINTS",
+    "TorchClassifierMixin",
+    "TorchTrainingMixin",
+    "resolve_n_threads",
+    "with_torch_threads",
+]
 
 _PAYLOAD = "_torch_payload"
 _DEVICES = "_torch_devices"
@@ -54,6 +65,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
     # A torch.device cannot be named without importing torch: resolve_device checks it in fit.
     "device": "no_validation",
+    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
@@ -76,11 +88,25 @@ device : str, torch.device or None, default={default}
     ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"``,
     ``"cuda:N"`` or ``"mps"``; ``None`` reads the ``device`` key of
     :func:`alignkit.get_config`.""",
+    "n_threads": """\
+n_threads : int or None, default={default}
+    Torch intra-op threads while ``fit``, ``predict``, ``transform``,
+    ``score`` and the other methods that run torch work; torch's own setting
+    is restored after each call (the interop threads are left alone).
+    ``None`` takes, at the start of each call and of each training epoch,
+    the physical cores :func:`joblib.cpu_count` counts (it honours CPU
+    affinity and container quotas), at most ``OMP_NUM_THREADS`` when set
+    (joblib sets it to ``cpu_count() // n_jobs`` in its worker processes, so
+    ``GridSearchCV(n_jobs=...)`` does not oversubscribe), and, on Linux, at
+    most the CPUs of its affinity that other processes leave free; at least 1. An int is used as
+    given. Results are reproducible for a fixed int; between thread counts
+    torch's float32 sums may differ in the last bits.""",
     "random_state": """\
 random_state : int, RandomState instance or None, default={default}
     Seeds the initial weights, the minibatch order, the validation split and
-    any sampling during training; an int makes fits reproducible. The
-    caller's global torch random state is left untouched.""",
+    any sampling during training; an int makes fits reproducible (bit for
+    bit at a fixed ``n_threads``). The caller's global torch random state is
+    left untouched.""",
     "verbose": """\
 verbose : int, default={default}
     If non-zero, print one line per epoch (:class:`alignkit.callbacks.ProgressBar`).""",
@@ -169,6 +195,132 @@ def _devices(state):
     return {name: value for name, value in state.items() if isinstance(value, torch.device)}
 
 
+def _environment_limit():
+    """``OMP_NUM_THREADS`` as a positive int, or None when unset or unreadable."""
+    # OpenMP allows a list for nested levels ("4,1"): the first entry is this level's.
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    try:
+        limit = int(value)
+    except ValueError:
+        return None
+    return limit if limit >= 1 else None
+
+
+def _task_running(task):
+    try:
+        with open(f"/proc/self/task/{task}/stat") as stat:
+            # The state follows the command name, in parentheses that may hold spaces.
+            return stat.read().rsplit(")", 1)[1].split()[0] == "R"
+    except OSError:  # the thread ended since the directory was listed
+        return False
+
+
+def _running_elsewhere(n_samples=3):
+    """Tasks of other processes running or waiting for a CPU now (0 off Linux).
+
+    The kernel's count of runnable tasks (``/proc/loadavg``) less this
+    process's running threads, at its lowest over a few samples, so that one
+    short-lived task does not count as a competitor.
+    """
+    counts = []
+    try:
+        for _ in range(n_samples):
+            with open("/proc/loadavg") as loadavg:
+                runnable = int(loadavg.read().split()[3].split("/")[0])
+            own = sum(_task_running(task) for task in os.listdir("/proc/self/task"))
+            counts.append(max(runnable - own, 0))
+    except (OSError, ValueError, IndexError):
+        return 0
+    return min(counts)
+
+
+def _free_cpus():
+    """The CPUs of this process's affinity that other processes leave free, rounded down.
+
+    The kernel counts running tasks over the whole machine, not per CPU: they
+    are taken to be spread evenly over its CPUs, so a process allowed 2 of 16
+    CPUs with 2 competitors gets ``floor(2 * 14 / 16) = 1``.
+    """
+    n_cpus = os.cpu_count() or 1
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else n_cpus
+    return int(affinity * max(n_cpus - _running_elsewhere(), 0) / n_cpus)
+
+
+@functools.cache
+def _physical_cores():
+    """:func:`joblib.cpu_count` of physical cores, counted once per process (about 1 ms)."""
+    return cpu_count(only_physical_cores=True)
+
+
+def resolve_n_threads(n_threads):
+    """The torch intra-op threads that ``n_threads`` asks for now.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        An int is returned as it is. ``None`` is the physical cores of
+        :func:`joblib.cpu_count`, at most ``OMP_NUM_THREADS`` when set (joblib
+        sets it in its worker processes), at most the CPUs of this process's
+        affinity that other processes leave free (Linux), and at least 1.
+
+    Returns
+    -------
+    n_threads : int
+
+    Examples
+    --------
+    >>> from alignkit.estimators._torch_base import resolve_n_threads
+    >>> resolve_n_threads(3)
+    3
+    >>> 1 <= resolve_n_threads(None) <= (os.cpu_count() or 1)
+    True
+    """
+    if n_threads is not None:
+        return int(n_threads)
+    allowed = _physical_cores()
+    limit = _environment_limit()
+    if limit is not None:
+        allowed = min(allowed, limit)
+    return max(1, min(allowed, _free_cpus()))
+
+
+def with_torch_threads(method):
+    """Run ``method`` with the torch threads of its estimator's ``n_threads``.
+
+    Decorates the public methods of a torch aligner that run torch; torch's
+    thread count is restored when the method returns or raises. Calls nest
+    (``fit_transform`` calls ``fit``): each restores what it found.
+
+    Parameters
+    ----------
+    method : callable
+        A method of a :class:`TorchTrainingMixin` subclass.
+
+    Returns
+    -------
+    wrapped : callable
+
+    Examples
+    --------
+    >>> from alignkit.estimators._torch_base import TorchTrainingMixin, with_torch_threads
+    >>> class Toy(TorchTrainingMixin):
+    ...     n_threads = 1
+    ...     @with_torch_threads
+    ...     def threads(self):
+    ...         import torch
+    ...         return torch.get_num_threads()
+    >>> Toy().threads()
+    1
+    """
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._torch_threads(method.__name__):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class TorchTrainingMixin:
     """Training machinery shared by torch aligners (see the module docstring)."""
 
@@ -208,6 +360,23 @@ class TorchTrainingMixin:
         self._import_torch()
         self.device_ = resolve_device(self.device, what=f"{type(self).__name__} device")
         return self.device_
+
+    def _torch_threads(self, method="fit"):
+        """A block with the torch threads of ``n_threads`` (checked first; see its docstring)."""
+        name = type(self).__name__
+        n_threads = getattr(self, "n_threads", None)
+        check_params(
+            {"n_threads": TRAINING_PARAMETER_CONSTRAINTS["n_threads"]},
+            {"n_threads": n_threads},
+            name,
+        )
+        training = load("_training", f"{name}.{method}")
+        return training.torch_threads(resolve_n_threads(n_threads))
+
+    def _refresh_threads(self):
+        """With ``n_threads=None``, follow the competition for CPUs (inside a threads block)."""
+        if getattr(self, "n_threads", None) is None:
+            load("_training").set_num_threads(resolve_n_threads(None))
 
     def _seed(self):
         """An int seed drawn from ``random_state`` (fresh entropy when None)."""
@@ -285,32 +454,40 @@ class TorchTrainingMixin:
             if hasattr(callback, "on_train_begin"):
                 callback.on_train_begin(self, {"max_epochs": max_epochs, "n_iter": self.n_iter_})
         logs = {}
-        for epoch in range(max_epochs):
-            start = time.perf_counter()
-            loss = float(train_epoch(epoch))
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"{type(self).__name__}: the training loss became {loss} at epoch "
-                    f"{self.n_iter_ + 1}; lower learning_rate or raise the regularisation"
-                )
-            self.n_iter_ += 1
-            logs = {"epoch": self.n_iter_, "loss": loss}
-            self.loss_curve_.append(loss)
-            if validate is not None:
-                logs["val_loss"] = float(validate())
-                self.validation_scores_.append(logs["val_loss"])
-            logs["time"] = time.perf_counter() - start
-            self.history_.append(dict(logs))
-            stop = False
-            for callback in callbacks:
-                if hasattr(callback, "on_epoch_end"):
-                    stop = bool(callback.on_epoch_end(self, logs)) or stop
-            if stop:
-                break
+        with self._torch_threads():
+            for epoch in range(max_epochs):
+                if epoch:
+                    self._refresh_threads()
+                logs = self._run_epoch(epoch, train_epoch, validate)
+                stop = False
+                for callback in callbacks:
+                    if hasattr(callback, "on_epoch_end"):
+                        stop = bool(callback.on_epoch_end(self, logs)) or stop
+                if stop:
+                    break
         for callback in callbacks:
             if hasattr(callback, "on_train_end"):
                 callback.on_train_end(self, logs)
         return self
+
+    def _run_epoch(self, epoch, train_epoch, validate):
+        """One epoch of :meth:`_run_epochs`: train, validate, record; returns its logs."""
+        start = time.perf_counter()
+        loss = float(train_epoch(epoch))
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"{type(self).__name__}: the training loss became {loss} at epoch "
+                f"{self.n_iter_ + 1}; lower learning_rate or raise the regularisation"
+            )
+        self.n_iter_ += 1
+        logs = {"epoch": self.n_iter_, "loss": loss}
+        self.loss_curve_.append(loss)
+        if validate is not None:
+            logs["val_loss"] = float(validate())
+            self.validation_scores_.append(logs["val_loss"])
+        logs["time"] = time.perf_counter() - start
+        self.history_.append(dict(logs))
+        return logs
 
     # -- snapshots for early stopping -------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The torch side of the shared training base: seeded RNG forks, payloads, devices.
+"""The torch side of the shared training base: seeded RNG forks, threads, payloads, devices.
 
 Used by :class:`alignkit.estimators._torch_base.TorchTrainingMixin` through
 :func:`alignkit.kernels._torch.load`.
@@ -6,6 +6,7 @@ Used by :class:`alignkit.estimators._torch_base.TorchTrainingMixin` through
 
 import contextlib
 import io
+import threading
 
 import numpy as np
 import torch
@@ -20,7 +21,9 @@ __all__ = [
     "is_torch_object",
     "load_payload",
     "minibatches",
+    "set_num_threads",
     "to_device",
+    "torch_threads",
 ]
 
 
@@ -70,6 +73,52 @@ def forked_rng(device, seed):
             with torch.cuda.device(devices[0]):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def set_num_threads(n_threads):
+    """Set torch's intra-op threads to ``n_threads`` (nothing to do if they already are)."""
+    if torch.get_num_threads() != n_threads:
+        torch.set_num_threads(n_threads)
+
+
+class _ThreadBlocks:
+    """Open :func:`torch_threads` blocks, per process and per thread; torch's count before."""
+
+    lock = threading.Lock()
+    n_open = 0
+    before = None
+    local = threading.local()
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with ``n_threads`` torch intra-op threads, and restore them after.
+
+    A nested block restores the count its enclosing block set. torch's count
+    is per process, so blocks open in several threads at once share it (the
+    last one to start sets it), and when the last one closes, the count from
+    before the first is restored. The interop threads are left alone: torch
+    refuses to change them once parallel work has started.
+    """
+    blocks = _ThreadBlocks
+    with blocks.lock:
+        if blocks.n_open == 0:
+            blocks.before = torch.get_num_threads()
+        blocks.n_open += 1
+        depth = getattr(blocks.local, "depth", 0)
+        blocks.local.depth = depth + 1
+        found = torch.get_num_threads()
+        set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        with blocks.lock:
+            blocks.n_open -= 1
+            blocks.local.depth = depth
+            if blocks.n_open == 0:
+                set_num_threads(blocks.before)
+            elif depth:  # back in this thread's enclosing block
+                set_num_threads(found)
 
 
 def dump_payload(objects):
