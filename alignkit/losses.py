@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .core.params import Interval, Real, StrOptions, check_params
+from .exceptions import InvalidInputError
 from .kernels._torch import import_torch, load
 from .validation import WindowLike, check_window
 
@@ -138,8 +139,23 @@ class SoftDTWLoss(torch.nn.Module):
         loss : torch.Tensor
             A scalar, or shape ``(batch,)`` with ``reduction="none"``.
         """
+        _check_batch(x, "x", x_lengths)
+        _check_batch(y, "y", y_lengths)
+        if x.shape[0] != y.shape[0] or _channels(x) != _channels(y):
+            raise InvalidInputError(
+                f"y has shape {tuple(y.shape)} but x has {tuple(x.shape)}: they must have the "
+                "same batch size and number of channels"
+            )
         options = {"gamma": self.gamma, "window": self._window}
         values = _soft_dtw.soft_dtw_batch(x, y, x_lengths, y_lengths, **options)
+        overflowed = torch.nonzero(~torch.isfinite(values))
+        if len(overflowed):
+            # A band always holds a path: an infinite value is a sum of squares beyond the dtype.
+            pair = int(overflowed[0, 0])
+            raise InvalidInputError(
+                f"the soft-DTW cost between x[{pair}] and y[{pair}] overflows {x.dtype} "
+                "(squared differences beyond its range); rescale x and y"
+            )
         if self.normalize:
             self_x = _soft_dtw.soft_dtw_batch(x, x, x_lengths, x_lengths, **options)
             self_y = _soft_dtw.soft_dtw_batch(y, y, y_lengths, y_lengths, **options)
@@ -149,3 +165,35 @@ class SoftDTWLoss(torch.nn.Module):
         if self.reduction == "sum":
             return values.sum()
         return values
+
+
+def _channels(batch):
+    return batch.shape[2] if batch.ndim == 3 else 1
+
+
+def _check_batch(value, name, lengths):
+    """A float tensor of shape (batch, n_timepoints[, n_channels]), finite where it counts."""
+    if not isinstance(value, torch.Tensor):
+        raise InvalidInputError(
+            f"{name} must be a torch.Tensor of shape (batch, n_timepoints[, n_channels]), "
+            f"got {type(value).__name__}"
+        )
+    if value.dtype not in (torch.float32, torch.float64):
+        raise InvalidInputError(f"{name} must be float32 or float64, got {value.dtype}")
+    if value.ndim not in (2, 3) or 0 in value.shape:
+        raise InvalidInputError(
+            f"{name} must have shape (batch, n_timepoints[, n_channels]) with no empty axis, "
+            f"got {tuple(value.shape)}"
+        )
+    finite = torch.isfinite(value)
+    if lengths is not None and value.ndim >= 2:
+        # Padding after each true length is never read: it may hold anything.
+        steps = torch.arange(value.shape[1], device=value.device)
+        lengths = torch.as_tensor(lengths, device=value.device).reshape(-1, 1)
+        padding = steps[None, :] >= lengths
+        finite = finite | (padding[..., None] if value.ndim == 3 else padding)
+    if not bool(finite.all()):
+        index = tuple(int(k) for k in torch.nonzero(~finite)[0])
+        raise InvalidInputError(
+            f"{name} holds {value[index].item()} at index {index}; sequences must be finite"
+        )

@@ -23,6 +23,13 @@ def _check_path(path, name):
         raise InvalidInputError(
             f"{name} must be a non-empty array of shape (path_length, 2), got shape {array.shape}"
         )
+    if array.dtype == object:  # numbers held as objects (e.g. from pandas) are numbers
+        try:
+            array = np.array(array.tolist(), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"{name} must hold real numbers (frame indices), got non-numeric objects"
+            ) from None
     # Complex points would lose their imaginary part in the float conversion (and a
     # complex path then measure 0.0 from its real part); booleans are not frame indices.
     if array.dtype.kind not in "iuf":
@@ -82,6 +89,17 @@ def path_distance(path_a: ArrayLike, path_b: ArrayLike) -> float:
     """
     a = _check_path(path_a, "path_a")
     b = _check_path(path_b, "path_b")
+    # Squared coordinates overflow above about 1e154: measure huge paths scaled by a power
+    # of two (exact), and refuse only an error that itself exceeds float64.
+    exponent = max(int(np.frexp(max(np.abs(a).max(), np.abs(b).max()))[1]), 0)
+    exponent = exponent if exponent > 500 else 0
+    a, b = np.ldexp(a, -exponent), np.ldexp(b, -exponent)
     to_b, _ = cKDTree(b).query(a)
     to_a, _ = cKDTree(a).query(b)
-    return float((to_b.sum() + to_a.sum()) / (len(a) + len(b)))
+    error = np.ldexp((to_b.sum() + to_a.sum()) / (len(a) + len(b)), exponent)
+    if not np.isfinite(error):
+        raise InvalidInputError(
+            "the distance between path_a and path_b overflows float64 (their coordinates "
+            "reach about 1e308); rescale both paths"
+        )
+    return float(error)

@@ -43,19 +43,29 @@ def _initial(sequences, init, window, random_state):
 
 def _dba_assign(sequences, average, window):
     """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches."""
-    from ._dtw import dtw_alignment
+    from ._dtw import check_cost_finite, dtw_alignment
 
     length, n_channels = average.shape
     sums = np.zeros((length, n_channels))
     counts = np.zeros(length)
     total = 0.0
-    for sequence in sequences:
-        alignment = dtw_alignment(sequence, average, window, squared=True)
+    for index, sequence in enumerate(sequences):
+        try:
+            alignment = dtw_alignment(sequence, average, window, squared=True)
+        except InvalidInputError:
+            # A band (never a mask here) always holds a path: the summed cost overflowed.
+            check_cost_finite(np.inf, f"X[{index}]", "the average", sequence, average)
+            raise
         rows, cols = alignment.path[:, 0], alignment.path[:, 1]
         for k in range(n_channels):
             sums[:, k] += np.bincount(cols, weights=sequence[rows, k], minlength=length)
         counts += np.bincount(cols, minlength=length)
         total += alignment.distance
+    if not np.isfinite(total):
+        raise InvalidInputError(
+            f"the summed squared DTW cost of X to its average overflows float64 (about "
+            f"{np.max(np.abs(average)):.3g} at most in the average); rescale X"
+        )
     return total, sums, counts
 
 
@@ -286,21 +296,40 @@ def soft_dtw_average(
         (s, w, window_arrays(Window(), len(start), len(s))) for s, w in zip(sequences, weights)
     ]
 
-    def objective(flat):
-        z = flat.reshape(start.shape)
+    def evaluate(z, name):
         total = 0.0
         grad = np.zeros(start.shape)
-        for sequence, weight, (lo, hi, mask) in pairs:
+        for index, (sequence, weight, (lo, hi, mask)) in enumerate(pairs):
             if weight == 0.0:
                 continue
-            value, soft_weights, ranges = soft_value_and_weights(z, sequence, gamma, lo, hi, mask)
+            value, soft_weights, ranges = soft_value_and_weights(
+                z, sequence, gamma, lo, hi, mask, names=(name, f"X[{index}]")
+            )
             total += weight * value
             grad += weight * _soft_dtw.soft_dtw_grad_x(z, sequence, soft_weights, ranges)
+        if not (np.isfinite(total) and np.isfinite(grad).all()):
+            raise InvalidInputError(
+                f"the weighted soft-DTW objective of X from {name} overflows float64; rescale X"
+            )
+        return total, grad
+
+    # The start must be measurable; a trial point of L-BFGS-B that overflows (a step far
+    # out from huge values) counts as infinitely bad, and the best point seen is returned.
+    best = [evaluate(start, "the starting point (init)")[0], start]
+
+    def objective(flat):
+        z = flat.reshape(start.shape)
+        try:
+            total, grad = evaluate(z, "the barycenter")
+        except InvalidInputError:
+            return np.inf, np.zeros_like(flat)
+        if total < best[0]:
+            best[:] = [total, z.copy()]
         return total, grad.ravel()
 
     if n_iter == 0:
         return start
-    result = minimize(
+    minimize(
         objective, start.ravel(), method="L-BFGS-B", jac=True, tol=tol, options={"maxiter": n_iter}
     )
-    return result.x.reshape(start.shape)
+    return best[1]

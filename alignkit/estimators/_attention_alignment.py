@@ -1,5 +1,7 @@
 """Alignments read from attention weights: the hard monotone path and image maps."""
 
+import numbers
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -7,6 +9,7 @@ from ..core.results import Alignment
 from ..exceptions import InvalidInputError
 from ..kernels._numba._attention import accumulate_cost
 from ..kernels._numba._dtw import backtrack_banded
+from ..validation import _as_numeric_array
 
 __all__ = ["AttentionAlignment", "attention_path", "upsample_attention"]
 
@@ -56,6 +59,22 @@ class AttentionAlignment(Alignment):
         return {name: getattr(self, name) for name in names}
 
 
+def _check_matrix(value, name):
+    """A finite, non-empty 2-D float64 array (not a sequence: no layout is read)."""
+    # The shared reading of numbers: refuses text, complex, sparse and masked holes.
+    array = _as_numeric_array(value, name, None)
+    if array.ndim != 2 or 0 in array.shape:
+        raise InvalidInputError(f"{name} must be a non-empty 2-D array, got shape {array.shape}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(array))
+    if bad.size:
+        row, col = bad[0]
+        raise InvalidInputError(
+            f"{name} must be finite, got {name}[{row}, {col}] = {array[row, col]}"
+        )
+    return array
+
+
 def attention_path(attention: ArrayLike) -> tuple[np.ndarray, float]:
     """The monotone path that collects the most attention: DTW on ``-log`` weights.
 
@@ -85,13 +104,13 @@ def attention_path(attention: ArrayLike) -> tuple[np.ndarray, float]:
     >>> path.tolist()
     [[0, 0], [1, 1], [2, 1]]
     """
-    weights = np.asarray(attention, dtype=np.float64)
-    if weights.ndim != 2 or 0 in weights.shape or not np.isfinite(weights).all():
-        raise InvalidInputError(
-            f"attention must be a finite, non-empty 2-D array, got shape {weights.shape}"
-        )
+    weights = _check_matrix(attention, "attention")
     if (weights < 0).any():
-        raise InvalidInputError("attention weights must be non-negative")
+        row, col = np.argwhere(weights < 0)[0]
+        raise InvalidInputError(
+            f"attention weights must be non-negative, got attention[{row}, {col}] = "
+            f"{weights[row, col]}"
+        )
     cost = -np.log(np.maximum(weights.T, _TINY))
     n, m = cost.shape
     acc = accumulate_cost(np.ascontiguousarray(cost))
@@ -134,14 +153,15 @@ def upsample_attention(
     >>> float(maps.sum())
     1.0
     """
-    (grid_height, grid_width), (height, width) = grid_shape, image_shape
+    height, width = _check_shape(image_shape, "image_shape")
+    grid_height, grid_width = _check_shape(grid_shape, "grid_shape")
     if -(-height // 4) != grid_height or -(-width // 4) != grid_width:
         raise InvalidInputError(
             f"grid_shape {tuple(grid_shape)} does not match image_shape {tuple(image_shape)}: "
             "expected (ceil(height / 4), ceil(width / 4))"
         )
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim != 2 or weights.shape[1] != grid_height * grid_width:
+    weights = _check_matrix(weights, "weights")
+    if weights.shape[1] != grid_height * grid_width:
         raise InvalidInputError(
             f"weights must have shape (n_steps, {grid_height * grid_width}), got {weights.shape}"
         )
@@ -149,3 +169,19 @@ def upsample_attention(
     area = np.outer(np.bincount(rows), np.bincount(cols))
     cells = weights.reshape(-1, grid_height, grid_width) / area
     return cells[:, rows][:, :, cols]
+
+
+def _check_shape(shape, name):
+    """A ``(height, width)`` pair of positive ints."""
+    valid = (
+        isinstance(shape, (tuple, list))
+        and len(shape) == 2
+        and all(
+            isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_))
+            for size in shape
+        )
+        and all(size >= 1 for size in shape)
+    )
+    if not valid:
+        raise InvalidInputError(f"{name} must be a pair of positive ints, got {shape!r}")
+    return int(shape[0]), int(shape[1])

@@ -11,6 +11,7 @@ metric or kernel.
 
 import numbers
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,21 @@ _NOTES = """
     rounding in a bound never prunes a tie), hence the results equal a
     brute-force search exactly.
 """
+
+
+@contextmanager
+def _targets_error():
+    """scikit-learn's refusal of ``y`` (NaN, text targets, wrong shape) as an alignkit error.
+
+    The message keeps scikit-learn's wording ("Unknown label type", "Input y
+    contains NaN"), which its estimator checks look for.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(f"y is invalid: {exc}") from None
 
 
 def _weights(distances, weights):
@@ -157,14 +173,14 @@ class _DTWNeighbors(BaseEstimator):
 
         check_estimator_params(self)
         if y is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         self.window_ = band_window(self.window)
         sequences = check_collection(X, name="X")
         if len(sequences) != len(y):
-            raise ValueError(
-                f"X holds {len(sequences)} sequences but y has {len(y)} labels; they must match"
+            raise InvalidInputError(
+                f"y has {len(y)} labels but X holds {len(sequences)} sequences; they must match"
             )
         envelopes = [envelope_of(s, self.window_, len(s)) for s in sequences]
         t_flat, t_off = pack(sequences)
@@ -350,8 +366,9 @@ class KNeighborsDTWClassifier(ClassifierMixin, _DTWNeighbors):
         self : KNeighborsDTWClassifier
         """
         if y is not None:
-            y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
+            with _targets_error():
+                y = column_or_1d(y, warn=True)
+                check_classification_targets(y)
         self._fit_collection(X, y)
         self.classes_, self._y = np.unique(y, return_inverse=True)
         return self
@@ -436,7 +453,8 @@ class KNeighborsDTWRegressor(RegressorMixin, _DTWNeighbors):
         self : KNeighborsDTWRegressor
         """
         if y is not None:
-            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            with _targets_error():
+                y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         self._fit_collection(X, y)
         self._y = y
         return self

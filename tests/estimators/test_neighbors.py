@@ -248,7 +248,7 @@ def test_invalid_arguments_are_named():
         KNeighborsDTWRegressor(weights="far").fit(X, y)
     with pytest.raises(WindowError, match="mask"):
         KNeighborsDTWClassifier(window=np.ones((5, 5), dtype=bool)).fit(X, y)
-    with pytest.raises(ValueError, match="2 sequences but y has 3"):
+    with pytest.raises(ValueError, match="y has 3 labels but X holds 2 sequences"):
         KNeighborsDTWClassifier().fit(X, [0, 1, 1])
     clf = KNeighborsDTWClassifier().fit(X, y)
     with pytest.raises(ValueError, match="n_neighbors <= n_samples_fit"):
