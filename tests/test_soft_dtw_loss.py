@@ -10,9 +10,11 @@
 - the same pair alone and inside a padded batch (padding filled with NaN).
 """
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
-from test_soft_dtw import reference_soft_dtw
 
 from alignkit.distances._soft_dtw import (
     soft_dtw,
@@ -22,6 +24,15 @@ from alignkit.distances._soft_dtw import (
 )
 from alignkit.exceptions import InvalidInputError, WindowError
 from alignkit.validation import check_window
+
+# The textbook recursion lives with the soft-DTW tests; load it by path, so that this file
+# also runs alone (not only after pytest has put tests/distances on sys.path).
+_spec = importlib.util.spec_from_file_location(
+    "_soft_dtw_reference", Path(__file__).parent / "distances" / "test_soft_dtw.py"
+)
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+reference_soft_dtw = _module.reference_soft_dtw
 
 torch = pytest.importorskip("torch")
 from alignkit.kernels._torch._soft_dtw import soft_dtw_batch, soft_dtw_batch_cost  # noqa: E402
