@@ -42,14 +42,15 @@ class DiagonalPlan:
     Python lists (the sweep slices with them without touching the device);
     ``lo`` and ``hi`` the ``(n_rows, batch)`` column bounds of every row (empty
     for padded rows); ``mask`` an optional ``(n_rows, n_cols, batch)`` cell mask;
-    ``rows`` and ``cols`` the ``(n_cells,)`` row and column of each flat cell;
-    ``ends[d]`` the pairs whose last cell ``(n_b - 1, m_b - 1)`` lies on
-    diagonal ``d``, as ``(row offsets, batch indices)`` tensors.
+    :meth:`cells` the row and column of each flat cell (built on demand: they
+    are as large as the band, and the sweeps never need them); ``ends[d]``
+    the pairs whose last cell ``(n_b - 1, m_b - 1)`` lies on diagonal ``d``,
+    as ``(row offsets, batch indices)`` tensors.
     """
 
     __slots__ = (
         "n_rows", "n_cols", "n_diagonals", "start", "stop", "offsets", "lo", "hi", "mask",
-        "everywhere", "row_index", "rows", "cols", "ends", "x_lengths", "y_lengths",
+        "everywhere", "row_index", "device", "ends", "x_lengths", "y_lengths",
     )  # fmt: skip
 
     def valid(self, d):
@@ -65,6 +66,15 @@ class DiagonalPlan:
         if self.mask is not None:
             valid &= self.mask[self.row_index[s:t], cols]
         return valid
+
+    def cells(self):
+        """Row and column of every flat cell, two int64 tensors of shape ``(n_cells,)``."""
+        torch = import_torch("the torch DTW kernels")
+        start, offsets = np.asarray(self.start), np.asarray(self.offsets)
+        widths = np.diff(offsets)
+        rows = np.arange(offsets[-1]) - np.repeat(offsets[:-1] - start, widths)
+        cols = np.repeat(np.arange(self.n_diagonals), widths) - rows
+        return torch.as_tensor(rows, device=self.device), torch.as_tensor(cols, device=self.device)
 
 
 def _pair_bounds(window, n, m, n_rows):
@@ -145,7 +155,6 @@ def diagonal_plan(x_lengths, y_lengths, n_rows, n_cols, *, window=None, mask=Non
     widths = stop - start
     offsets = np.zeros(n_diagonals + 1, dtype=np.int64)
     np.cumsum(widths, out=offsets[1:])
-    rows = np.arange(offsets[-1]) - np.repeat(offsets[:-1] - start, widths)
     plan = DiagonalPlan()
     plan.n_rows, plan.n_cols, plan.n_diagonals = n_rows, n_cols, n_diagonals
     plan.start, plan.stop, plan.offsets = start.tolist(), stop.tolist(), offsets.tolist()
@@ -158,8 +167,7 @@ def diagonal_plan(x_lengths, y_lengths, n_rows, n_cols, *, window=None, mask=Non
         and bool(np.all(lo[:, 0] == 0) and np.all(hi == n_cols))
     )
     plan.row_index = torch.arange(n_rows, device=device)
-    plan.rows = torch.as_tensor(rows, device=device)
-    plan.cols = torch.as_tensor(np.repeat(np.arange(n_diagonals), widths) - rows, device=device)
+    plan.device = device
     end_diagonal = x_lengths + y_lengths - 2
     plan.ends = {}
     for d in np.unique(end_diagonal).tolist():

@@ -15,6 +15,17 @@ from ``R`` loses ``|R| * eps / gamma`` in the exponent, which matters in
 float32); the backward pass runs anti-diagonal by anti-diagonal, last to
 first. Cells no path reaches get weight 0, so they carry no probability.
 
+Memory: storing the weights of every band cell costs ``3 * cells`` numbers per
+pair (quadratic in the lengths). When that would pass :data:`STORE_LIMIT` bytes
+(or when asked, ``recompute=True``), the forward pass keeps only the two
+diagonals before every ``K``-th diagonal (``K`` about ``sqrt(2 (n + m) / 3)``)
+and the backward pass recomputes the weights of one segment of ``K`` diagonals
+at a time, from its checkpoint, last segment first (checkpointing). The
+recomputed weights are the same float operations on the same numbers, so
+values and gradients are bit-identical to the stored ones; the price is one
+more forward sweep, and the memory per pair is ``O(width * sqrt(n + m))``
+(``width`` the longest diagonal of the band) instead of ``O(cells)``.
+
 Gradients come from this backward pass, never from autograd through the loop:
 with respect to the sequences ``2 * E[i, j] * (x[i] - y[j])`` is accumulated
 diagonal by diagonal (``E`` is never stored), and with respect to a given cost
@@ -22,75 +33,165 @@ matrix the gradient is ``E`` itself. The layout is that of :mod:`._dtw`:
 band cells diagonal by diagonal, ``(cells, batch)``.
 """
 
+import math
 from functools import cache
 
 from ...exceptions import InvalidInputError
 from . import import_torch
 from ._dtw import DiagonalCosts, _with_invalid, check_batch, check_mask, diagonal_plan
 
-__all__ = ["soft_dtw_batch", "soft_dtw_batch_cost"]
+__all__ = ["STORE_LIMIT", "soft_dtw_batch", "soft_dtw_batch_cost"]
+
+#: Bytes of soft-min weights above which the backward pass recomputes them (64 MiB).
+STORE_LIMIT = 64 * 2**20
 
 
-def _soft_forward(costs, plan, batch, gamma, like, keep_weights=True):
-    """Soft-DTW value of every pair and the soft-min weights ``(diag, up, left)`` of each cell."""
+def _soft_step(costs, plan, d, before, last, gamma, values=None, stored=None):
+    """Diagonal ``d`` of the forward DP from the buffers of ``d - 2`` and ``d - 1``.
+
+    Returns the buffer of diagonal ``d`` (indexed by row + 1, ``inf`` outside its
+    cells); writes the values of the pairs that end on ``d`` into ``values`` and
+    the normalised weights ``(diag, up, left)`` of its cells into ``stored``.
+    """
     torch = import_torch("the torch soft-DTW kernels")
     inf = float("inf")
-    inv_gamma = 1.0 / gamma
-    n_cells = plan.offsets[-1] if keep_weights else 0
-    weights = tuple(like.new_empty((n_cells, batch)) for _ in range(3))
-    before = like.new_full((plan.n_rows + 1, batch), inf)
-    before[0] = 0.0
-    last = like.new_full((plan.n_rows + 1, batch), inf)
+    s, t = plan.start[d], plan.stop[d]
+    predecessors = (before[s:t], last[s:t], last[s + 1 : t + 1])
+    low = torch.minimum(torch.minimum(predecessors[0], predecessors[1]), predecessors[2])
+    finite = low < inf
+    # Shift by the minimum (log-sum-exp); an unreachable cell shifts by 0.
+    shift = torch.where(finite, low, 0.0)
+    terms = [torch.exp((shift - r) * (1.0 / gamma)) for r in predecessors]
+    total = terms[0] + terms[1] + terms[2]
+    soft = torch.where(finite, shift - gamma * torch.log(total), inf)
+    out = _with_invalid(costs(d) + soft, plan.valid(d), inf)
+    if stored is not None:
+        scale = torch.where(out < inf, 1.0 / total, 0.0)
+        for weights, term in zip(stored, terms):
+            torch.mul(term, scale, out=weights)
+    current = last.new_full(last.shape, inf)
+    current[s + 1 : t + 1] = out
+    if values is not None and d in plan.ends:
+        rows, pairs = plan.ends[d]
+        values[pairs] = out[rows, pairs]
+    return current
+
+
+def _initial_buffer(plan, d, like, batch, saved=None):
+    """The buffer of diagonal ``d`` in ``{-2, -1}`` (the virtual ``R[-1, -1] = 0``), or saved."""
+    buffer = like.new_full((plan.n_rows + 1, batch), float("inf"))
+    if d == -2:
+        buffer[0] = 0.0
+    elif d >= 0:
+        buffer[plan.start[d] + 1 : plan.stop[d] + 1] = saved[d]
+    return buffer
+
+
+def _segment_length(n_diagonals):
+    """Diagonals per recomputed segment: balances checkpoints (2 each) and weights (3 each)."""
+    return max(1, round(math.sqrt(2.0 * n_diagonals / 3.0)))
+
+
+def _soft_forward(costs, plan, batch, gamma, like, mode):
+    """Soft-DTW value of every pair, and what the backward pass needs.
+
+    ``mode`` is None (no gradient: nothing kept), ``"store"`` (the weights of
+    every cell, a tuple of three ``(cells, batch)`` tensors) or ``"recompute"``
+    (a dict from diagonal to its ``(width, batch)`` values, for the two
+    diagonals before every segment start).
+    """
     values = like.new_empty(batch)
+    before = _initial_buffer(plan, -2, like, batch)
+    last = _initial_buffer(plan, -1, like, batch)
+    n_cells = plan.offsets[-1] if mode == "store" else 0
+    weights = tuple(like.new_empty((n_cells, batch)) for _ in range(3))
+    every = _segment_length(plan.n_diagonals)
+    saved = {}
     for d in range(plan.n_diagonals):
-        s, t, o = plan.start[d], plan.stop[d], plan.offsets[d]
-        predecessors = (before[s:t], last[s:t], last[s + 1 : t + 1])
-        low = torch.minimum(torch.minimum(predecessors[0], predecessors[1]), predecessors[2])
-        finite = low < inf
-        # Shift by the minimum (log-sum-exp); an unreachable cell shifts by 0.
-        shift = torch.where(finite, low, 0.0)
-        terms = [torch.exp((shift - r) * inv_gamma) for r in predecessors]
-        total = terms[0] + terms[1] + terms[2]
-        soft = torch.where(finite, shift - gamma * torch.log(total), inf)
-        out = _with_invalid(costs(d) + soft, plan.valid(d), inf)
-        if keep_weights:
-            scale = torch.where(out < inf, 1.0 / total, 0.0)
-            for stored, term in zip(weights, terms):
-                torch.mul(term, scale, out=stored[o : o + t - s])
-        current = like.new_full((plan.n_rows + 1, batch), inf)
-        current[s + 1 : t + 1] = out
-        if d in plan.ends:
-            rows, pairs = plan.ends[d]
-            values[pairs] = out[rows, pairs]
+        stored = None
+        if mode == "store":
+            o, p = plan.offsets[d], plan.offsets[d + 1]
+            stored = tuple(w[o:p] for w in weights)
+        current = _soft_step(costs, plan, d, before, last, gamma, values, stored)
+        # Diagonals c - 2 and c - 1 of every segment start c > 0 (the last start is below D).
+        if mode == "recompute" and (d + 2) % every in (0, 1) and d < plan.n_diagonals - 1:
+            saved[d] = current[plan.start[d] + 1 : plan.stop[d] + 1].clone()
         before, last = last, current
-    return values, weights
+    return values, (weights if mode == "store" else saved)
 
 
-def _soft_backward(weights, plan, visit):
-    """Expected alignment diagonal by diagonal, last to first; ``visit(d, E_d)`` consumes it.
+def _backward_diagonals(weights, base, plan, first, stop, state, visit):
+    """Expected alignment on diagonals ``stop - 1`` down to ``first``; ``visit(d, E_d)``.
 
+    ``weights`` hold the cells of these diagonals from flat offset ``base`` on.
     ``E`` of a cell is the sum of its successors' products ``E[s] * P(s <- p)``:
     the left product of row ``i`` and the up product of row ``i + 1`` on the
     next diagonal, and the diagonal product of row ``i + 1`` two diagonals on.
-    Product buffers are indexed by row and hold 0 outside their diagonal's cells.
+    Product buffers (``state``: left, up, diagonal one and two on) are indexed by
+    row and hold 0 outside their diagonal's cells; the updated state is returned.
     """
     w_diag, w_up, w_left = weights
-    batch = w_diag.shape[1]
-    shape = (plan.n_rows + 1, batch)
-    p_left, p_up = w_diag.new_zeros(shape), w_diag.new_zeros(shape)
-    p_diag1, p_diag2 = w_diag.new_zeros(shape), w_diag.new_zeros(shape)
-    for d in range(plan.n_diagonals - 1, -1, -1):
-        s, t, o = plan.start[d], plan.stop[d], plan.offsets[d]
+    p_left, p_up, p_diag1, p_diag2 = state
+    for d in range(stop - 1, first - 1, -1):
+        s, t, o = plan.start[d], plan.stop[d], plan.offsets[d] - base
         expected = p_left[s:t] + p_up[s + 1 : t + 1] + p_diag2[s + 1 : t + 1]
         if d in plan.ends:
             rows, pairs = plan.ends[d]
             expected[rows, pairs] = 1.0
         visit(d, expected)
-        p_left, p_up, p_diag0 = (w_diag.new_zeros(shape) for _ in range(3))
+        p_left, p_up, p_diag0 = (p_left.new_zeros(p_left.shape) for _ in range(3))
         p_left[s:t] = expected * w_left[o : o + t - s]
         p_up[s:t] = expected * w_up[o : o + t - s]
         p_diag0[s:t] = expected * w_diag[o : o + t - s]
         p_diag2, p_diag1 = p_diag1, p_diag0
+    return p_left, p_up, p_diag1, p_diag2
+
+
+def _soft_backward(saved, costs, plan, gamma, like, visit):
+    """The backward pass from what :func:`_soft_forward` kept (stored or recomputed weights)."""
+    batch = like.shape[-1]
+    state = tuple(like.new_zeros((plan.n_rows + 1, batch)) for _ in range(4))
+    if isinstance(saved, tuple):
+        _backward_diagonals(saved, 0, plan, 0, plan.n_diagonals, state, visit)
+        return
+    every = _segment_length(plan.n_diagonals)
+    firsts = list(range(0, plan.n_diagonals, every))
+    widest = max(plan.offsets[min(c + every, plan.n_diagonals)] - plan.offsets[c] for c in firsts)
+    buffers = tuple(like.new_empty((widest, batch)) for _ in range(3))
+    for first in reversed(firsts):
+        stop = min(first + every, plan.n_diagonals)
+        before = _initial_buffer(plan, first - 2, like, batch, saved)
+        last = _initial_buffer(plan, first - 1, like, batch, saved)
+        base = plan.offsets[first]
+        for d in range(first, stop):
+            o, p = plan.offsets[d] - base, plan.offsets[d + 1] - base
+            stored = tuple(w[o:p] for w in buffers)
+            before, last = last, _soft_step(costs, plan, d, before, last, gamma, stored=stored)
+        state = _backward_diagonals(buffers, base, plan, first, stop, state, visit)
+
+
+def _mode(needs_grad, plan, batch, like, recompute):
+    """None, "store" or "recompute" (see :func:`_soft_forward`)."""
+    if not needs_grad:
+        return None
+    if recompute is None:
+        recompute = 3 * plan.offsets[-1] * batch * like.element_size() > STORE_LIMIT
+    return "recompute" if recompute else "store"
+
+
+def _save(ctx, inputs, saved, plan, gamma):
+    """Keep the inputs and the forward's tensors (stored weights or checkpoints) on ``ctx``."""
+    keys = None if isinstance(saved, tuple) else sorted(saved)
+    tensors = saved if keys is None else tuple(saved[d] for d in keys)
+    ctx.save_for_backward(*inputs, *tensors)
+    ctx.n_inputs, ctx.keys, ctx.plan, ctx.gamma = len(inputs), keys, plan, gamma
+
+
+def _restore(ctx):
+    """``(inputs, saved)`` as :func:`_save` kept them."""
+    tensors = ctx.saved_tensors
+    inputs, rest = tensors[: ctx.n_inputs], tensors[ctx.n_inputs :]
+    return inputs, (tuple(rest) if ctx.keys is None else dict(zip(ctx.keys, rest)))
 
 
 @cache
@@ -102,18 +203,18 @@ def _functions():
         """Soft-DTW of padded sequence pairs; gradients with respect to both sequences."""
 
         @staticmethod
-        def forward(ctx, x, y, plan, gamma):
+        def forward(ctx, x, y, plan, gamma, recompute):
             costs = DiagonalCosts(x, y, plan)
-            keep = any(ctx.needs_input_grad[:2])
-            values, weights = _soft_forward(costs, plan, x.shape[0], gamma, x, keep)
-            ctx.save_for_backward(x, y, *weights)
-            ctx.plan = plan
+            batch = x.shape[0]
+            mode = _mode(any(ctx.needs_input_grad[:2]), plan, batch, x, recompute)
+            values, saved = _soft_forward(costs, plan, batch, gamma, x, mode)
+            _save(ctx, (x, y), saved, plan, gamma)
             return values
 
         @staticmethod
         @torch.autograd.function.once_differentiable
         def backward(ctx, grad_values):
-            x, y, *weights = ctx.saved_tensors
+            (x, y), saved = _restore(ctx)
             plan = ctx.plan
             costs = DiagonalCosts(x, y, plan)
             need_x, need_y = ctx.needs_input_grad[:2]
@@ -129,43 +230,53 @@ def _functions():
                 if need_y:
                     grad_y_reversed[:, shift + s : shift + t] -= term
 
-            _soft_backward(weights, plan, visit)
+            like = x.new_empty((0, x.shape[0]))
+            _soft_backward(saved, costs, plan, ctx.gamma, like, visit)
             scale = grad_values[:, None, None]
             grad_y = None
             if need_x:
                 grad_x = grad_x.permute(2, 1, 0) * scale
             if need_y:
                 grad_y = grad_y_reversed.flip(1).permute(2, 1, 0) * scale
-            return grad_x, grad_y, None, None
+            return grad_x, grad_y, None, None, None
 
     class SoftDTWCells(torch.autograd.Function):
         """Soft-DTW from the local costs of the band cells, ``(cells, batch)``; gradient ``E``."""
 
         @staticmethod
-        def forward(ctx, cells, plan, gamma):
-            def costs(d):
-                return cells[plan.offsets[d] : plan.offsets[d + 1]]
-
-            keep = ctx.needs_input_grad[0]
-            values, weights = _soft_forward(costs, plan, cells.shape[1], gamma, cells, keep)
-            ctx.save_for_backward(*weights)
-            ctx.plan = plan
+        def forward(ctx, cells, plan, gamma, recompute):
+            batch = cells.shape[1]
+            mode = _mode(ctx.needs_input_grad[0], plan, batch, cells, recompute)
+            values, saved = _soft_forward(_cell_costs(cells, plan), plan, batch, gamma, cells, mode)
+            # The stored weights need no costs; recomputing them does.
+            _save(ctx, (cells,) if mode == "recompute" else (), saved, plan, gamma)
             return values
 
         @staticmethod
         @torch.autograd.function.once_differentiable
         def backward(ctx, grad_values):
-            weights = ctx.saved_tensors
+            inputs, saved = _restore(ctx)
             plan = ctx.plan
-            expected = torch.zeros_like(weights[0])
+            like = grad_values.new_empty((0, grad_values.shape[0]))
+            costs = _cell_costs(inputs[0], plan) if inputs else None
+            expected = like.new_zeros((plan.offsets[-1], like.shape[1]))
 
             def visit(d, values):
                 expected[plan.offsets[d] : plan.offsets[d + 1]] = values
 
-            _soft_backward(weights, plan, visit)
-            return expected * grad_values, None, None
+            _soft_backward(saved, costs, plan, ctx.gamma, like, visit)
+            return expected * grad_values, None, None, None
 
     return SoftDTWSequences, SoftDTWCells
+
+
+def _cell_costs(cells, plan):
+    """``costs(d)``: the ``(width, batch)`` block of diagonal ``d`` of flat band cells."""
+
+    def costs(d):
+        return cells[plan.offsets[d] : plan.offsets[d + 1]]
+
+    return costs
 
 
 def _zero_padding(values, lengths):
@@ -180,7 +291,9 @@ def _zero_padding(values, lengths):
     return values.masked_fill(~keep[:, :, None], 0.0)
 
 
-def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=None, mask=None):
+def soft_dtw_batch(
+    x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=None, mask=None, recompute=None
+):
     """Soft-DTW value of every pair of a padded batch, differentiable in ``x`` and ``y``.
 
     Parameters
@@ -199,6 +312,12 @@ def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=No
         computed from each pair's own lengths; None is the full window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window``.
+    recompute : bool or None, default=None
+        Keep only checkpoints and recompute the soft-min weights in the
+        backward pass (memory ``O(width * sqrt(n_rows + n_cols))`` per pair)
+        rather than store them for every cell; the gradients are the same
+        to the last bit. None recomputes when the stored weights would pass
+        :data:`STORE_LIMIT` bytes.
 
     Returns
     -------
@@ -225,10 +344,13 @@ def soft_dtw_batch(x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=No
         x_lengths, y_lengths, x.shape[1], y.shape[1], window=window, mask=mask, device=x.device
     )
     sequences, _ = _functions()
-    return sequences.apply(_zero_padding(x, x_lengths), _zero_padding(y, y_lengths), plan, gamma)
+    x, y = _zero_padding(x, x_lengths), _zero_padding(y, y_lengths)
+    return sequences.apply(x, y, plan, gamma, recompute)
 
 
-def soft_dtw_batch_cost(cost, x_lengths=None, y_lengths=None, *, gamma=1.0, window=None, mask=None):
+def soft_dtw_batch_cost(
+    cost, x_lengths=None, y_lengths=None, *, gamma=1.0, window=None, mask=None, recompute=None
+):
     """Soft-DTW value of every pair from a padded batch of local cost matrices.
 
     Parameters
@@ -246,6 +368,12 @@ def soft_dtw_batch_cost(cost, x_lengths=None, y_lengths=None, *, gamma=1.0, wind
         computed from each pair's own lengths; None is the full window.
     mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
         Cells a path may visit, on top of ``window``.
+    recompute : bool or None, default=None
+        Keep only checkpoints and recompute the soft-min weights in the
+        backward pass (memory ``O(width * sqrt(n_rows + n_cols))`` per pair)
+        rather than store them for every cell; the gradients are the same
+        to the last bit. None recomputes when the stored weights would pass
+        :data:`STORE_LIMIT` bytes.
 
     Returns
     -------
@@ -281,4 +409,5 @@ def soft_dtw_batch_cost(cost, x_lengths=None, y_lengths=None, *, gamma=1.0, wind
         device=cost.device,
     )  # fmt: skip
     _, cells = _functions()
-    return cells.apply(cost.permute(1, 2, 0)[plan.rows, plan.cols], plan, gamma)
+    rows, cols = plan.cells()
+    return cells.apply(cost.permute(1, 2, 0)[rows, cols], plan, gamma, recompute)
