@@ -8,7 +8,7 @@ KERNEL_HASH := $(shell cat alignkit/kernels/_numba/*.py | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR := $(CURDIR)/build/numba-cache/$(KERNEL_HASH)
 export MPLBACKEND := Agg
 
-.PHONY: install demo test test-slow lint docs bench bench-ctw bench-torch bench-parallel repro-stn repro-glimpse clean
+.PHONY: install demo test test-slow lint docs bench bench-ctw bench-torch bench-parallel bench-search bench-streams gpu-check repro-stn repro-glimpse clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt plugins/shapedtw/pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,15 @@ bench-torch: $(STAMP)
 
 bench-parallel: $(STAMP)
 	$(PY) benchmarks/bench_parallel.py --contention
+
+bench-search: $(STAMP)
+	$(PY) benchmarks/bench_search.py
+
+bench-streams: $(STAMP)
+	$(PY) benchmarks/bench_streams.py
+
+gpu-check: $(STAMP)
+	$(PY) benchmarks/gpu_check.py --device auto
 
 repro-stn: $(STAMP)
 	$(PY) benchmarks/repro_stn.py
