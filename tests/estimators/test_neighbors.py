@@ -293,3 +293,51 @@ def test_overflowing_costs_are_reported_not_returned_as_neighbour_n_samples_fit(
     clf = KNeighborsDTWClassifier().fit(X, y)
     with pytest.raises(InvalidInputError, match=r"costs from X\[0\] to the training .* overflow"):
         clf.predict([np.array([0.0, -3e155, 1.0])])
+
+
+def test_kernel_output_is_the_gaussian_of_the_distances(gunpoint, gunpoint_distances):
+    (train, y_train, _), (test, y_test, _) = gunpoint["train"], gunpoint["test"]
+    train_distances = np.array([[alignkit.dtw_distance(a, b) for b in train] for a in train])
+    nearest = [
+        min(d for j, d in enumerate(row) if j != i and d > 0)
+        for i, row in enumerate(train_distances)
+    ]
+    sigma = float(np.median(nearest))
+    model = DTWDistances(output="kernel").fit(train)
+    assert model.sigma_ == pytest.approx(sigma, rel=1e-12)
+    np.testing.assert_allclose(
+        model.transform(test), np.exp(-(gunpoint_distances**2) / (2 * sigma**2)), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        DTWDistances(output="kernel", sigma=3.0).fit_transform(train),
+        np.exp(-(train_distances**2) / 18.0),
+        rtol=1e-10,
+        atol=1e-300,
+    )
+    # The point of the kernel: an SVM on it classifies as well as 1-NN; the distances passed
+    # as a kernel (what the old docstring suggested) do not.
+    svm = make_pipeline(DTWDistances(output="kernel"), SVC(kernel="precomputed"))
+    svm_accuracy = np.mean(svm.fit(train, y_train).predict(test) == y_test)
+    knn_accuracy = np.mean(
+        KNeighborsDTWClassifier(n_neighbors=1).fit(train, y_train).predict(test) == y_test
+    )
+    wrong = make_pipeline(DTWDistances(), SVC(kernel="precomputed"))
+    wrong_accuracy = np.mean(wrong.fit(train, y_train).predict(test) == y_test)
+    assert svm_accuracy >= knn_accuracy - 0.05
+    assert svm_accuracy > wrong_accuracy + 0.1
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"output": "kernel", "squared": True}, "'squared' parameter of DTWDistances"),
+        ({"output": "kernel", "sigma": 0.0}, "'sigma' parameter of DTWDistances"),
+        ({"output": "kernel", "sigma": float("inf")}, "'sigma' parameter of DTWDistances"),
+        ({"output": "similarity"}, "'output' parameter of DTWDistances"),
+    ],
+)
+def test_kernel_output_parameters_are_checked(params, match):
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=match):
+        DTWDistances(**params).fit([np.arange(5.0), np.arange(6.0)])
