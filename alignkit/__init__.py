@@ -22,6 +22,7 @@ _LAZY = {
     "DTWAligner": "alignkit.estimators._dtw",
     "DeepCTWAligner": "alignkit.estimators._deep_ctw",
     "DTWDistances": "alignkit.estimators._neighbors",
+    "KernelKMeans": "alignkit.estimators._clustering_kernel",
     "KNeighborsDTWClassifier": "alignkit.estimators._neighbors",
     "KNeighborsDTWRegressor": "alignkit.estimators._neighbors",
     "UniformAligner": "alignkit.estimators._uniform",

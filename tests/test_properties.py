@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from _reference import all_paths, as_2d, band_cells, local_cost, reference_backtrack, reference_dtw
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import alignkit
@@ -839,7 +839,7 @@ def test_uniform_aligner(data):
 def test_every_public_name_is_covered_or_excluded():
     covered = {name[len("test_") :] for name in globals() if name.startswith("test_")}
     covered |= set(_PAIR_CALLS) | set(_SOFT) | {"DTWDistances", "DTWAligner", "UniformAligner"}
-    covered |= {"KNeighborsDTWClassifier", "KNeighborsDTWRegressor"}
+    covered |= {"KNeighborsDTWClassifier", "KNeighborsDTWRegressor", "KernelKMeans"}
     covered |= set(_TORCH_COVERED) | {"CTWAligner", "from_aeon", "OnlineAligner", "StreamMatcher"}
     public = set(alignkit.__all__)
     assert not covered & set(EXCLUDED), "a name is both tested and excluded"
@@ -1029,3 +1029,33 @@ def test_streaming_constructors(data, name):
     cls = getattr(alignkit, name)
     extra = {"threshold": math.inf} if name == "StreamMatcher" else {}
     outcome(lambda: cls(drawn.value, **extra), {argument: drawn})
+
+
+def _kernel_kmeans_objective(K, labels):
+    """The kernel k-means objective of a partition, summed by hand over the Gram matrix."""
+    total = 0.0
+    for cluster in np.unique(labels):
+        members = np.flatnonzero(labels == cluster)
+        block = K[np.ix_(members, members)]
+        total += np.trace(block) - block.sum() / len(members)
+    return total
+
+
+@FEW
+@given(data=st.data())
+def test_kernel_kmeans(data):
+    from alignkit.distances import pairwise_gak
+
+    X, _ = data.draw(collections("X", min_size=2, max_size=4), label="X")
+    if X.clean is not None:
+        distinct = {as_2d(s).tobytes() + bytes(as_2d(s).shape) for s in X.clean}
+        assume(len(distinct) >= 2)  # two clusters need two distinct sequences
+    model = alignkit.KernelKMeans(n_clusters=2, sigma=1.0, random_state=0)
+    returned, result = outcome(lambda: model.fit(X.value), {"X": X})
+    if returned:
+        assert set(np.unique(result.labels_)) <= {0, 1}
+        assert len(result.labels_) == len(X.clean)
+        K = pairwise_gak([as_2d(s) for s in X.clean], sigma=1.0)
+        expected = _kernel_kmeans_objective(K, result.labels_)
+        assert_finite_close(result.inertia_, expected, "KernelKMeans.inertia_", rtol=1e-6)
+        np.testing.assert_array_equal(model.predict(X.value), result.labels_)

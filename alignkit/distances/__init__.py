@@ -15,6 +15,8 @@ barycenters and batch code call the drivers directly.
 - :func:`envelope`, :func:`lb_kim`, :func:`lb_keogh`, :func:`lb_improved`:
   lower bounds.
 - :func:`pairwise_distances`: distance matrices over joblib or numba threads.
+- :func:`gak`, :func:`pairwise_gak`, :func:`sigma_gak`: the global alignment kernel
+  (Cuturi et al. 2007), tslearn's values.
 - :func:`subsequence_search`, :class:`Match`: best matches of a query in a series.
 - :class:`StreamMatcher`, :class:`OnlineAligner`: alignment of streams (SPRING,
   on-line time warping).
@@ -42,6 +44,7 @@ _MODULES = {
     "edr_distance": "_elastic",
     "edr_path": "_elastic",
     "envelope": "_lower_bounds",
+    "gak": "_gak",
     "erp_distance": "_elastic",
     "erp_path": "_elastic",
     "lb_improved": "_lower_bounds",
@@ -53,6 +56,8 @@ _MODULES = {
     "msm_distance": "_elastic",
     "msm_path": "_elastic",
     "pairwise_distances": "_pairwise",
+    "pairwise_gak": "_gak",
+    "sigma_gak": "_gak",
     "soft_dtw": "_soft_dtw",
     "soft_dtw_alignment": "_soft_dtw",
     "soft_dtw_barycenter": "_barycenters",
@@ -81,6 +86,7 @@ __all__ = [
     "edr_distance",
     "edr_path",
     "envelope",
+    "gak",
     "erp_distance",
     "erp_path",
     "lb_improved",
@@ -92,6 +98,8 @@ __all__ = [
     "msm_distance",
     "msm_path",
     "pairwise_distances",
+    "pairwise_gak",
+    "sigma_gak",
     "soft_dtw",
     "soft_dtw_alignment",
     "soft_dtw_barycenter",

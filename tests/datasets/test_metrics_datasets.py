@@ -375,14 +375,15 @@ def test_warped_collection_takes_one_length_or_a_range():
 
 
 def test_each_public_call_validates_its_parameters_once(monkeypatch):
+    # Every check (validate_params' wrapper and check_params) ends in _check_made.
     owners = []
-    check = params.check_params
+    check = params._check_made
 
     def counting(constraints, values, owner):
         owners.append(owner)
         return check(constraints, values, owner)
 
-    monkeypatch.setattr(params, "check_params", counting)
+    monkeypatch.setattr(params, "_check_made", counting)
     make_digit_captions(2, random_state=0)
     assert owners == ["make_digit_captions"]
     owners.clear()
