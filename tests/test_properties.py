@@ -840,6 +840,7 @@ def test_every_public_name_is_covered_or_excluded():
     covered = {name[len("test_") :] for name in globals() if name.startswith("test_")}
     covered |= set(_PAIR_CALLS) | set(_SOFT) | {"DTWDistances", "DTWAligner", "UniformAligner"}
     covered |= {"KNeighborsDTWClassifier", "KNeighborsDTWRegressor", "KernelKMeans"}
+    covered |= {"TimeSeriesKMeans", "TimeSeriesKMedoids"}
     covered |= set(_TORCH_COVERED) | {"CTWAligner", "from_aeon", "OnlineAligner", "StreamMatcher"}
     public = set(alignkit.__all__)
     assert not covered & set(EXCLUDED), "a name is both tested and excluded"
@@ -1059,3 +1060,57 @@ def test_kernel_kmeans(data):
         expected = _kernel_kmeans_objective(K, result.labels_)
         assert_finite_close(result.inertia_, expected, "KernelKMeans.inertia_", rtol=1e-6)
         np.testing.assert_array_equal(model.predict(X.value), result.labels_)
+
+
+def _two_distinct(X):
+    if X.clean is not None:
+        distinct = {as_2d(s).tobytes() + bytes(as_2d(s).shape) for s in X.clean}
+        assume(len(distinct) >= 2)
+
+
+@FEW
+@given(data=st.data())
+def test_time_series_kmeans(data):
+    X, _ = data.draw(collections("X", min_size=2, max_size=4), label="X")
+    _two_distinct(X)
+    model = alignkit.TimeSeriesKMeans(n_clusters=2, max_iter=3, random_state=0)
+    returned, result = outcome(lambda: model.fit(X.value), {"X": X})
+    if returned:
+        # The inertia and labels agree with the reference DP to the final centres.
+        centres = list(result.cluster_centers_)
+        table = np.array([[ref_dtw_distance(s, c) for c in centres] for s in X.clean])
+        expected = sum(table[i, label] ** 2 for i, label in enumerate(result.labels_))
+        assert_finite_close(result.inertia_, expected, "TimeSeriesKMeans.inertia_", rtol=1e-6)
+        best = table.min(axis=1)
+        chosen = table[np.arange(len(table)), result.labels_]
+        np.testing.assert_allclose(chosen, best, rtol=1e-9, atol=1e-12)
+
+
+@FEW
+@given(data=st.data())
+def test_time_series_kmedoids(data):
+    X, _ = data.draw(collections("X", min_size=2, max_size=4), label="X")
+    _two_distinct(X)
+    model = alignkit.TimeSeriesKMedoids(n_clusters=2, method="pam", random_state=0)
+    returned, result = outcome(lambda: model.fit(X.value), {"X": X})
+    if returned:
+        D = _distance_matrix(X.clean, X.clean, None)
+        medoids = result.medoid_indices_
+        expected = D[:, medoids].min(axis=1).sum()
+        assert_finite_close(result.inertia_, expected, "TimeSeriesKMedoids.inertia_", rtol=1e-9)
+
+
+@FEW
+@given(data=st.data())
+def test_silhouette_score(data):
+    from sklearn.metrics import silhouette_score as sklearn_silhouette
+
+    X, _ = data.draw(collections("X", min_size=3, max_size=4), label="X")
+    _two_distinct(X)
+    count = len(X.clean) if X.clean is not None else 3
+    labels = np.arange(count) % 2
+    returned, result = outcome(lambda: alignkit.silhouette_score(X.value, labels), {"X": X})
+    if returned:
+        D = _distance_matrix(X.clean, X.clean, None)
+        expected = sklearn_silhouette(D, labels, metric="precomputed")
+        assert_finite_close(result, expected, "silhouette_score", rtol=1e-9)
