@@ -464,7 +464,7 @@ def _aligner_for(args):
     return aligner, name
 
 
-def _channel_check(args, a, b, path_a, path_b, aligner):
+def _channel_check(a, b, path_a, path_b, aligner):
     from .base import PairedAligner
 
     if isinstance(aligner, PairedAligner) or a.shape[1] == b.shape[1]:
@@ -505,7 +505,7 @@ def _format_of(args):
 def _run_align(args):
     aligner, label = _aligner_for(args)
     a, b = _read_inputs(args, args.a, args.b)
-    _channel_check(args, a, b, args.a, args.b, aligner)
+    _channel_check(a, b, args.a, args.b, aligner)
     if aligner is None:
         from .distances import dtw
 

@@ -78,7 +78,7 @@ class _Constraint:
     """A kind of allowed value: :meth:`is_satisfied_by` and a description for the message."""
 
     def is_satisfied_by(self, val: object) -> bool:
-        """Whether ``val`` satisfies the constraint.
+        """Whether ``val`` satisfies the constraint (an abstract hook: every subclass defines it).
 
         Parameters
         ----------

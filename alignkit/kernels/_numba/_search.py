@@ -173,6 +173,16 @@ def _kim_layers(series, start, query, mean, scale, w, bound, bsf, buffer):
     return bound
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def _excursion(value, low, high):
+    """Squared distance of ``value`` to the interval ``[low, high]``."""
+    if value > high:
+        return (value - high) * (value - high)
+    if value < low:
+        return (value - low) * (value - low)
+    return 0.0
+
+
 @njit(**JIT_OPTIONS)
 def _keogh_query_envelope(series, start, order, lower, upper, mean, scale, w, bsf, terms):
     """LB_Keogh of the window against the query's envelope, largest query terms first."""
@@ -184,14 +194,7 @@ def _keogh_query_envelope(series, start, order, lower, upper, mean, scale, w, bs
         term = 0.0
         for c in range(channels):
             value = _norm(series, start + i, c, mean, scale, w)
-            high = _get(upper, i, c)
-            low = _get(lower, i, c)
-            if value > high:
-                diff = value - high
-                term += diff * diff
-            elif value < low:
-                diff = value - low
-                term += diff * diff
+            term += _excursion(value, _get(lower, i, c), _get(upper, i, c))
         terms[i] = term
         bound += term
         if bound >= bsf:
@@ -211,13 +214,7 @@ def _keogh_data_envelope(query, order, env_lower, env_upper, start, mean, scale,
         for c in range(channels):
             high = _norm(env_upper, start + i, c, mean, scale, w)
             low = _norm(env_lower, start + i, c, mean, scale, w)
-            value = _get(query, i, c)
-            if value > high:
-                diff = value - high
-                term += diff * diff
-            elif value < low:
-                diff = value - low
-                term += diff * diff
+            term += _excursion(_get(query, i, c), low, high)
         terms[i] = term
         bound += term
         if bound >= bsf:
