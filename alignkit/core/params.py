@@ -74,11 +74,8 @@ def _either(constraints: list) -> str:
     return f"{', '.join(str(c) for c in constraints[:-1])} or {constraints[-1]}"
 
 
-class _Constraint:
-    """A kind of allowed value: :meth:`is_satisfied_by` and a description for the message."""
-
-    def is_satisfied_by(self, val: object) -> bool:
-        """Whether ``val`` satisfies the constraint (an abstract hook: every subclass defines it).
+# The Parameters and Returns of every constraint's is_satisfied_by, documented once.
+_IS_SATISFIED_BY_SECTIONS = """
 
         Parameters
         ----------
@@ -89,6 +86,25 @@ class _Constraint:
         -------
         satisfied : bool
         """
+
+
+def _documented_check(summary: str) -> Callable[[_F], _F]:
+    """Give an ``is_satisfied_by`` method ``summary`` and the shared numpydoc sections."""
+
+    def document(method):
+        method.__doc__ = summary + _IS_SATISFIED_BY_SECTIONS
+        return method
+
+    return document
+
+
+class _Constraint:
+    """A kind of allowed value: :meth:`is_satisfied_by` and a description for the message."""
+
+    @_documented_check(
+        "Whether ``val`` satisfies the constraint (an abstract hook: every subclass defines it)."
+    )
+    def is_satisfied_by(self, val: object) -> bool:
         raise NotImplementedError(f"{type(self).__name__} must implement is_satisfied_by")
 
 
@@ -235,18 +251,8 @@ class Interval(_Constraint):
                 f"right must be greater than left. Got left={self.left} and right={self.right}."
             )
 
+    @_documented_check("Whether ``val`` is a number of the interval's kind (not a bool) within it.")
     def is_satisfied_by(self, val: object) -> bool:
-        """Whether ``val`` is a number of the interval's kind (not a bool) within it.
-
-        Parameters
-        ----------
-        val : object
-            The value to check.
-
-        Returns
-        -------
-        satisfied : bool
-        """
         if not isinstance(val, self.type) or (self._refuse_bool and isinstance(val, bool)):
             return False
         if not isinstance(val, Integral) and val != val:
@@ -305,18 +311,8 @@ class Options(_Constraint):
         if self.deprecated - self.options:
             raise ValueError("The deprecated options must be a subset of the options.")
 
+    @_documented_check("Whether ``val`` is an instance of ``type`` among the options.")
     def is_satisfied_by(self, val: object) -> bool:
-        """Whether ``val`` is an instance of ``type`` among the options.
-
-        Parameters
-        ----------
-        val : object
-            The value to check.
-
-        Returns
-        -------
-        satisfied : bool
-        """
         return isinstance(val, self.type) and val in self.options
 
     def __str__(self):
@@ -372,18 +368,8 @@ class HasMethods(_Constraint):
             raise TypeError(f"methods must be a str or a list of str. Got {methods!r} instead.")
         self.methods = [methods] if isinstance(methods, str) else methods
 
+    @_documented_check("Whether every named attribute of ``val`` is callable.")
     def is_satisfied_by(self, val: object) -> bool:
-        """Whether every named attribute of ``val`` is callable.
-
-        Parameters
-        ----------
-        val : object
-            The value to check.
-
-        Returns
-        -------
-        satisfied : bool
-        """
         return all(callable(getattr(val, method, None)) for method in self.methods)
 
     def __str__(self):
@@ -452,18 +438,10 @@ class Pair(_Constraint):
         self.element = element
         self.ordered = ordered
 
+    @_documented_check(
+        "Whether ``val`` is a pair (its elements are checked by :meth:`check_elements`)."
+    )
     def is_satisfied_by(self, val: object) -> bool:
-        """Whether ``val`` is a pair (its elements are checked by :meth:`check_elements`).
-
-        Parameters
-        ----------
-        val : object
-            The value to check.
-
-        Returns
-        -------
-        satisfied : bool
-        """
         return _is_pair(val)
 
     def __str__(self):

@@ -28,7 +28,19 @@ _DEFINITION = """
 """
 
 
-# The backend and device parameters of every public function here, documented once.
+# The entries of the docstrings here that several functions share, documented once.
+_A = """a : array-like of shape (n,) or (n, n_channels)
+        First sequence."""
+_B = """b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``."""
+_GAMMA_DOC = """gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0``; smaller is closer to DTW."""
+_WINDOW = """window : None, int, float, tuple or ndarray of bool, default=None
+        Constraint on the paths, as in :func:`alignkit.dtw`."""
+_INVALID_INPUT = """InvalidInputError
+        If a sequence is invalid, the channels differ, ``gamma`` is not a
+        finite positive number, or the summed squared cost overflows float64
+        (values around 1e154 and beyond)."""
 _BACKEND = """backend : {"numba", "torch", "auto"}, default="numba"
         Compute backend (see :func:`alignkit.kernels.dispatch.resolve_backend`):
         the Numba kernels, or the torch kernels on ``device`` (NumPy in and
@@ -90,16 +102,6 @@ def _n_cells(bounds):
 def _prepare(a, b, window):
     a, b = check_pair(a, b)
     return a, b, check_window(window, shape=(len(a), len(b)))
-
-
-def _prepare_backward(a, b, window, backend, device, what):
-    """The checked pair and window, the window's row bounds and mask, and the backend.
-
-    The validate-and-dispatch part of the functions that run a backward pass.
-    """
-    a, b, window = _prepare(a, b, window)
-    bounds = window_arrays(window, len(a), len(b))
-    return a, b, window, bounds, *_backend(backend, device, a, b, what)
 
 
 def _finite(value, a, b, mask=None, names=("a", "b")):
@@ -189,30 +191,48 @@ def _host_mask(mask):
     return None if mask is None else mask[0].cpu().numpy()
 
 
-def _torch_grad(a, b, gamma, window, device):
-    from ..kernels._torch._soft_dtw import soft_dtw_batch
+def _torch_backward(call, a, b, gamma, window, device):
+    """The value and, by autograd, its gradient in ``a`` (``"grad"``) or in the local cost.
+
+    The gradient in the local cost (``call="alignment"``) is the expected alignment.
+    """
+    from ..kernels._torch._soft_dtw import soft_dtw_batch, soft_dtw_batch_cost
 
     torch, x, y, window, mask = _torch_pair(a, b, window, device)
-    x.requires_grad_(True)
-    value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
+    if call == "grad":
+        leaf = x.requires_grad_(True)
+        value = soft_dtw_batch(x, y, gamma=gamma, window=window, mask=mask)
+    else:
+        leaf = None
+        for k in range(x.shape[2]):
+            diff = x[:, :, None, k] - y[:, None, :, k]
+            leaf = diff * diff if leaf is None else leaf + diff * diff
+        leaf.requires_grad_(True)
+        value = soft_dtw_batch_cost(leaf, gamma=gamma, window=window, mask=mask)
     _finite(value.item(), a, b, _host_mask(mask))
-    (grad,) = torch.autograd.grad(value.sum(), x)
+    (grad,) = torch.autograd.grad(value.sum(), leaf)
     return float(value.item()), grad[0].cpu().numpy()
 
 
-def _torch_alignment(a, b, gamma, window, device):
-    from ..kernels._torch._soft_dtw import soft_dtw_batch_cost
+def _value_and_backward(call, a, b, gamma, window, backend, device):
+    """Validate, dispatch and run the backward pass of :func:`soft_dtw_alignment` or ``_grad``.
 
-    torch, x, y, window, mask = _torch_pair(a, b, window, device)
-    cost = None
-    for k in range(x.shape[2]):
-        diff = x[:, :, None, k] - y[:, None, :, k]
-        cost = diff * diff if cost is None else cost + diff * diff
-    cost.requires_grad_(True)
-    value = soft_dtw_batch_cost(cost, gamma=gamma, window=window, mask=mask)
-    _finite(value.item(), a, b, _host_mask(mask))
-    (expected,) = torch.autograd.grad(value.sum(), cost)
-    return float(value.item()), expected[0].cpu().numpy()
+    ``call`` is ``"alignment"`` (the expected alignment) or ``"grad"`` (the
+    gradient with respect to ``a``).
+    """
+    from ..kernels._numba import _soft_dtw
+
+    a, b, window = _prepare(a, b, window)
+    bounds = window_arrays(window, len(a), len(b))
+    backend, device = _backend(backend, device, a, b, f"soft_dtw_{call}")
+    gamma = float(gamma)
+    if backend == "torch":
+        check_soft_memory(call, "torch", _n_cells(bounds), len(a), len(b))
+        return _torch_backward(call, a, b, gamma, window, device)
+    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds, call=call)
+    if call == "alignment":
+        return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
+    return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
 
 
 @validate_params(_GAMMA)
@@ -229,14 +249,10 @@ def soft_dtw(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``; smaller is closer to DTW.
-    window : None, int, float, tuple or ndarray of bool, default=None
-        Constraint on the paths, as in :func:`alignkit.dtw`.
+    {a}
+    {b}
+    {gamma}
+    {window}
     {backend}
 
     Returns
@@ -246,10 +262,7 @@ def soft_dtw(
 
     Raises
     ------
-    InvalidInputError
-        If a sequence is invalid, the channels differ, ``gamma`` is not a
-        finite positive number, or the summed squared cost overflows float64
-        (values around 1e154 and beyond).
+    {invalid_input}
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
@@ -328,14 +341,10 @@ def soft_dtw_alignment(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``.
-    window : None, int, float, tuple or ndarray of bool, default=None
-        Constraint on the paths, as in :func:`alignkit.dtw`.
+    {a}
+    {b}
+    {gamma}
+    {window}
     {backend}
 
     Returns
@@ -353,10 +362,7 @@ def soft_dtw_alignment(
 
     Raises
     ------
-    InvalidInputError
-        If a sequence is invalid, the channels differ, ``gamma`` is not a
-        finite positive number, or the summed squared cost overflows float64
-        (values around 1e154 and beyond).
+    {invalid_input}
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
@@ -388,17 +394,7 @@ def soft_dtw_alignment(
            [0.5, 0.5],
            [0. , 1. ]])
     """
-    from ..kernels._numba import _soft_dtw
-
-    a, b, window, bounds, backend, device = _prepare_backward(
-        a, b, window, backend, device, "soft_dtw_alignment"
-    )
-    gamma = float(gamma)
-    if backend == "torch":
-        check_soft_memory("alignment", "torch", _n_cells(bounds), len(a), len(b))
-        return _torch_alignment(a, b, gamma, window, device)
-    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds, call="alignment")
-    return value, _soft_dtw.soft_dtw_expected_alignment(a, b, weights, ranges)
+    return _value_and_backward("alignment", a, b, gamma, window, backend, device)
 
 
 @validate_params(_GAMMA)
@@ -417,12 +413,9 @@ def soft_dtw_grad(
     ----------
     a : array-like of shape (n,) or (n, n_channels)
         The sequence to differentiate with respect to.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``.
-    window : None, int, float, tuple or ndarray of bool, default=None
-        Constraint on the paths, as in :func:`alignkit.dtw`.
+    {b}
+    {gamma}
+    {window}
     {backend}
 
     Returns
@@ -435,10 +428,7 @@ def soft_dtw_grad(
 
     Raises
     ------
-    InvalidInputError
-        If a sequence is invalid, the channels differ, ``gamma`` is not a
-        finite positive number, or the summed squared cost overflows float64
-        (values around 1e154 and beyond).
+    {invalid_input}
     WindowError
         If the window is malformed or admits no path.
     AlignkitMemoryError
@@ -463,17 +453,7 @@ def soft_dtw_grad(
     >>> round(value, 6), (grad.round(3) + 0.0).ravel().tolist()
     (1.0, [0.0, 2.0])
     """
-    from ..kernels._numba import _soft_dtw
-
-    a, b, window, bounds, backend, device = _prepare_backward(
-        a, b, window, backend, device, "soft_dtw_grad"
-    )
-    gamma = float(gamma)
-    if backend == "torch":
-        check_soft_memory("grad", "torch", _n_cells(bounds), len(a), len(b))
-        return _torch_grad(a, b, gamma, window, device)
-    value, weights, ranges = soft_value_and_weights(a, b, gamma, *bounds)
-    return value, _soft_dtw.soft_dtw_grad_x(a, b, weights, ranges)
+    return _value_and_backward("grad", a, b, gamma, window, backend, device)
 
 
 @validate_params(_GAMMA)
@@ -490,12 +470,9 @@ def soft_dtw_divergence(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0``.
+    {a}
+    {b}
+    {gamma}
     window : None, int, float or tuple, default=None
         Constraint on the paths of all three terms, as in :func:`alignkit.dtw`.
         A mask is refused: it fits one shape, and the three terms have three.
@@ -508,10 +485,7 @@ def soft_dtw_divergence(
 
     Raises
     ------
-    InvalidInputError
-        If a sequence is invalid, the channels differ, ``gamma`` is not a
-        finite positive number, or the summed squared cost overflows float64
-        (values around 1e154 and beyond).
+    {invalid_input}
     WindowError
         If the window is malformed or a mask.
     AlignkitMemoryError
@@ -558,7 +532,15 @@ def soft_dtw_divergence(
     return cross - 0.5 * (soft_dtw_value(a, a, **options) + soft_dtw_value(b, b, **options))
 
 
+_FRAGMENTS = {
+    "{definition}": _DEFINITION,
+    "{a}": _A,
+    "{b}": _B,
+    "{gamma}": _GAMMA_DOC,
+    "{window}": _WINDOW,
+    "{invalid_input}": _INVALID_INPUT,
+    "{backend}": _BACKEND,
+}
 for _function in (soft_dtw, soft_dtw_alignment, soft_dtw_grad, soft_dtw_divergence):
-    _function.__doc__ = _function.__doc__.replace("{definition}", _DEFINITION).replace(
-        "{backend}", _BACKEND
-    )
+    for _placeholder, _fragment in _FRAGMENTS.items():
+        _function.__doc__ = _function.__doc__.replace(_placeholder, _fragment)

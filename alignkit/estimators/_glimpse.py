@@ -323,20 +323,22 @@ class GlimpseAligner(TorchTrainingMixin, TorchClassifierMixin, TransformerMixin,
                 self.optimizer_ = glimpse.make_optimizer(self.model_, self.learning_rate)
                 self.reward_curve_ = []
 
+            rewards = []  # per batch of the epoch running, times the batch size
+
+            def batch_loss(rows):
+                loss, reward = self._loss(
+                    glimpse, data[rows], targets[rows], None if fixed is None else fixed[rows]
+                )
+                rewards.append(float(reward) * len(rows))
+                return loss
+
             def train_epoch(_):
                 self.model_.train()
-                total, reward_sum = 0.0, 0.0
-                for rows in training.minibatches(train, self.batch_size, device):
-                    loss, reward = self._loss(
-                        glimpse, data[rows], targets[rows], None if fixed is None else fixed[rows]
-                    )
-                    self.optimizer_.zero_grad()
-                    loss.backward()
-                    self.optimizer_.step()
-                    total += float(loss.detach()) * len(rows)
-                    reward_sum += float(reward) * len(rows)
-                self.reward_curve_.append(reward_sum / len(train))
-                return total / len(train)
+                rewards.clear()
+                batches = training.minibatches(train, self.batch_size, device)
+                loss = training.train_epoch(self.optimizer_, batches, batch_loss)
+                self.reward_curve_.append(sum(rewards) / len(train))
+                return loss
 
             def validate():
                 rows = training.as_index_tensor(validation, device)

@@ -279,16 +279,13 @@ default="affine"
                     f"was fitted on {self.image_shape_}"
                 )
 
+            def batch_loss(rows):
+                return self._loss(spatial, data[rows], target_tensor[rows])
+
             def train_epoch(_):
                 self._set_train(True)
-                total = 0.0
-                for rows in training.minibatches(train, self.batch_size, device):
-                    self.optimizer_.zero_grad()
-                    loss = self._loss(spatial, data[rows], target_tensor[rows])
-                    loss.backward()
-                    self.optimizer_.step()
-                    total += float(loss.detach()) * len(rows)
-                return total / len(train)
+                batches = training.minibatches(train, self.batch_size, device)
+                return training.train_epoch(self.optimizer_, batches, batch_loss)
 
             def validate():
                 self._set_train(False)

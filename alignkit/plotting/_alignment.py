@@ -14,6 +14,7 @@ from ._common import (
     check_pair,
     check_true_path,
     default_title,
+    forward_plot_parameters,
     import_pyplot,
     new_axes,
 )
@@ -102,6 +103,7 @@ def _match_density(path, n_timepoints, n_levels=_DENSITY_LEVELS, max_bins=_DENSI
     return counts.reshape(n_levels, n_bins), edges
 
 
+@forward_plot_parameters
 class AlignmentDisplay:
     """Two sequences one above the other, with their matched points joined.
 
@@ -221,20 +223,7 @@ class AlignmentDisplay:
             A ground-truth path, drawn dashed.
         labels : tuple of str, default=("a", "b")
             Names of the two sequences.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; None makes a figure in constrained layout.
-        channels : int, list of int or "all", default=0
-            See :meth:`plot`.
-        channels_b : int, list of int or "all", default=None
-            See :meth:`plot`.
-        offset : float, default=None
-            See :meth:`plot`.
-        matches : {"auto", "lines", "density"}, default="auto"
-            See :meth:`plot`.
-        max_lines : int, default=None
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------
@@ -285,20 +274,7 @@ class AlignmentDisplay:
             A ground-truth path, drawn dashed.
         labels : tuple of str, default=("a", "b")
             Names of the two sequences.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; None makes a figure in constrained layout.
-        channels : int, list of int or "all", default=0
-            See :meth:`plot`.
-        channels_b : int, list of int or "all", default=None
-            See :meth:`plot`.
-        offset : float, default=None
-            See :meth:`plot`.
-        matches : {"auto", "lines", "density"}, default="auto"
-            See :meth:`plot`.
-        max_lines : int, default=None
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------

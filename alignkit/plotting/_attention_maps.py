@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 
 from ..core.params import HasMethods, Interval, Real, validate_params
 from ..exceptions import InvalidInputError
-from ._common import import_pyplot
+from ._common import box_rectangle, check_box, forward_plot_parameters, grid_cell, import_pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,6 +28,7 @@ def _check_image(image):
     return array
 
 
+@forward_plot_parameters
 class AttentionMapDisplay:
     """Where a grid attention model looks in an image, token by token.
 
@@ -98,11 +99,7 @@ class AttentionMapDisplay:
         self.tokens = None if tokens is None else [str(token) for token in tokens]
         if self.tokens is not None and len(self.tokens) != len(maps):
             raise InvalidInputError(f"tokens has {len(self.tokens)} entries for {len(maps)} maps")
-        self.box = None if box is None else np.asarray(box, dtype=float)
-        if self.box is not None and self.box.shape != (4,):
-            raise InvalidInputError(
-                f"box must be (row_min, col_min, row_max, col_max), got shape {self.box.shape}"
-            )
+        self.box = check_box(box)
 
     @classmethod
     def from_grid(
@@ -132,12 +129,7 @@ class AttentionMapDisplay:
             The token of each step.
         box : array-like of shape (4,), default=None
             A ground-truth box, in pixel edges.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        alpha : float, default=0.6
-            See :meth:`plot`.
-        cmap : str, default="inferno"
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------
@@ -179,12 +171,7 @@ class AttentionMapDisplay:
             its prediction.
         box : array-like of shape (4,), default=None
             A ground-truth box, in pixel edges.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        alpha : float, default=0.6
-            See :meth:`plot`.
-        cmap : str, default="inferno"
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------
@@ -224,20 +211,13 @@ class AttentionMapDisplay:
             The display, with the artists as attributes.
         """
         plt = import_pyplot()
-        from matplotlib.patches import Rectangle
-
         n_steps = len(self.maps)
-        if ax is None:
-            self.figure_ = plt.figure(figsize=(2.4 * n_steps, 2.8), layout="constrained")
-            spec = self.figure_.add_gridspec(1, 1)[0]
-        else:
-            spec = ax.get_subplotspec()
-            if spec is None:
-                raise InvalidInputError(
-                    "ax must be a grid cell (from plt.subplots), split into one panel per step"
-                )
-            self.figure_ = ax.figure
-            ax.remove()
+        self.figure_, spec = grid_cell(
+            plt,
+            ax,
+            (2.4 * n_steps, 2.8),
+            "ax must be a grid cell (from plt.subplots), split into one panel per step",
+        )
         grid = spec.subgridspec(1, n_steps)
         self.axes_ = [self.figure_.add_subplot(grid[step]) for step in range(n_steps)]
         self.images_, self.maps_, self.boxes_ = [], [], []
@@ -250,18 +230,8 @@ class AttentionMapDisplay:
                 panel.imshow(self.maps[step], cmap=cmap, alpha=opacity, interpolation="nearest")
             )
             if self.box is not None:
-                row_min, col_min, row_max, col_max = self.box
                 self.boxes_.append(
-                    panel.add_patch(
-                        Rectangle(
-                            (col_min - 0.5, row_min - 0.5),
-                            col_max - col_min,
-                            row_max - row_min,
-                            fill=False,
-                            edgecolor="tab:red",
-                            lw=1,
-                        )
-                    )
+                    panel.add_patch(box_rectangle(self.box, edgecolor="tab:red", lw=1))
                 )
             token = f": '{self.tokens[step]}'" if self.tokens is not None else ""
             panel.set_title(f"step {step}{token}", fontsize="small")

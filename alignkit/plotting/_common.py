@@ -1,6 +1,7 @@
 """Shared checks and helpers of the plotting functions."""
 
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -128,5 +129,75 @@ def new_axes(plt, ax, figsize):
     return ax.figure, ax
 
 
+def grid_cell(plt, ax, figsize, message):
+    """The figure and grid cell to split into panels: a new figure's, or ``ax``'s (removed).
+
+    ``message`` is the error raised where ``ax`` is not a grid cell (from
+    ``plt.subplots`` or ``figure.add_subplot``).
+    """
+    if ax is None:
+        figure = plt.figure(figsize=figsize, layout="constrained")
+        return figure, figure.add_gridspec(1, 1)[0]
+    spec = ax.get_subplotspec()
+    if spec is None:
+        raise InvalidInputError(message)
+    figure = ax.figure
+    ax.remove()
+    return figure, spec
+
+
+def check_box(box):
+    """A ground-truth box ``(row_min, col_min, row_max, col_max)`` as floats, or None."""
+    if box is None:
+        return None
+    box = np.asarray(box, dtype=float)
+    if box.shape != (4,):
+        raise InvalidInputError(
+            f"box must be (row_min, col_min, row_max, col_max), got shape {box.shape}"
+        )
+    return box
+
+
+def box_rectangle(box, **style):
+    """The unfilled matplotlib Rectangle of a box given in pixel edges."""
+    from matplotlib.patches import Rectangle
+
+    row_min, col_min, row_max, col_max = box
+    return Rectangle(
+        (col_min - 0.5, row_min - 0.5), col_max - col_min, row_max - row_min, fill=False, **style
+    )
+
+
 def default_title(alignment):
     return f"distance {alignment.distance:.4g}, {len(alignment.path)} pairs"
+
+
+_PLOT_PARAMETERS = re.compile(r"^( *)\{plot_parameters\}$", re.MULTILINE)
+# A parameter line of a method's numpydoc Parameters section: "name : type".
+_PARAMETER = re.compile(r"^ {8}(\w+ : .+)$")
+
+
+def _plot_parameter_lines(plot):
+    """The ``name : type`` lines of ``plot``'s Parameters section, in order."""
+    section = plot.__doc__.split("Parameters\n", 1)[1].split("Returns\n", 1)[0]
+    return [match[1] for match in map(_PARAMETER.match, section.splitlines()) if match]
+
+
+def forward_plot_parameters(cls):
+    """Document the parameters that the ``from_*`` constructors of ``cls`` pass to ``plot``.
+
+    A ``{plot_parameters}`` line in a classmethod's docstring becomes one
+    entry per parameter of ``cls.plot``, typed as there and described as
+    "See :meth:`plot`.", so that each is documented once, in ``plot``.
+    """
+    lines = _plot_parameter_lines(cls.plot)
+
+    def entries(match):
+        indent = match.group(1)
+        return "\n".join(f"{indent}{line}\n{indent}    See :meth:`plot`." for line in lines)
+
+    for attribute in vars(cls).values():
+        function = getattr(attribute, "__func__", None)
+        if function is not None and "{plot_parameters}" in (function.__doc__ or ""):
+            function.__doc__ = _PLOT_PARAMETERS.sub(entries, function.__doc__)
+    return cls

@@ -16,7 +16,10 @@ from ._common import (
     check_pair,
     check_true_path,
     default_title,
+    forward_plot_parameters,
+    grid_cell,
     import_pyplot,
+    new_axes,
 )
 
 if TYPE_CHECKING:
@@ -71,21 +74,14 @@ def _resolve_matrix(alignment, matrix):
 def _layout(plt, ax, with_margins):
     """The matrix axes and, with margins, the axes of ``a`` (left) and ``b`` (below)."""
     if not with_margins:
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 5), layout="constrained")
-        return ax, None, None
-    if ax is None:
-        figure = plt.figure(figsize=(7, 6.5), layout="constrained")
-        spec = figure.add_gridspec(1, 1)[0]
-    else:
-        spec = ax.get_subplotspec()
-        if spec is None:
-            raise InvalidInputError(
-                "to draw the sequences along the margins, ax must be a grid cell "
-                "(from plt.subplots or figure.add_subplot), which is split into three axes"
-            )
-        figure = ax.figure
-        ax.remove()
+        return new_axes(plt, ax, (6, 5))[1], None, None
+    figure, spec = grid_cell(
+        plt,
+        ax,
+        (7, 6.5),
+        "to draw the sequences along the margins, ax must be a grid cell "
+        "(from plt.subplots or figure.add_subplot), which is split into three axes",
+    )
     grid = spec.subgridspec(
         2, 2, width_ratios=(1, 4), height_ratios=(4, 1), wspace=0.05, hspace=0.05
     )
@@ -123,6 +119,7 @@ def _title(alignment, kind):
     return f"{prefix}: {default_title(alignment)}"
 
 
+@forward_plot_parameters
 class CostMatrixDisplay:
     """The cost or attention matrix of an alignment, with its path, window and true path.
 
@@ -248,18 +245,7 @@ class CostMatrixDisplay:
             A ground-truth path, drawn dashed.
         labels : tuple of str, default=("a", "b")
             Names of the two sequences.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        matrix : {"auto", "cost", "attention"} or None, default="auto"
-            See :meth:`plot`.
-        channels : int, list of int or "all", default=0
-            See :meth:`plot`.
-        channels_b : int, list of int or "all", default=None
-            See :meth:`plot`.
-        cmap : str or Colormap, default="viridis"
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------
@@ -308,18 +294,7 @@ class CostMatrixDisplay:
             A ground-truth path, drawn dashed.
         labels : tuple of str, default=("a", "b")
             Names of the two sequences.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        matrix : {"auto", "cost", "attention"} or None, default="auto"
-            See :meth:`plot`.
-        channels : int, list of int or "all", default=0
-            See :meth:`plot`.
-        channels_b : int, list of int or "all", default=None
-            See :meth:`plot`.
-        cmap : str or Colormap, default="viridis"
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------

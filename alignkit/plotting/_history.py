@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from ..core.params import validate_params
 from ..exceptions import InvalidInputError
-from ._common import import_pyplot, new_axes
+from ._common import forward_plot_parameters, import_pyplot, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,6 +25,7 @@ def _check_curve(values, name):
     return curve
 
 
+@forward_plot_parameters
 class TrainingHistoryDisplay:
     """The training loss of a learned aligner per epoch, with its validation loss.
 
@@ -105,12 +106,7 @@ class TrainingHistoryDisplay:
             An aligner trained by alignkit's torch base (deep CTW, soft
             attention, STN, glimpses): its ``loss_curve_`` and
             ``validation_scores_`` are drawn.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        log_scale : bool, default=False
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------

@@ -16,7 +16,10 @@ from ._common import (
     check_channels,
     check_pair,
     default_title,
+    forward_plot_parameters,
+    grid_cell,
     import_pyplot,
+    new_axes,
 )
 
 if TYPE_CHECKING:
@@ -30,22 +33,18 @@ __all__ = ["CanonicalVariatesDisplay", "MultiAlignmentDisplay"]
 
 def _two_panels(plt, ax, figsize):
     """Two axes side by side: a new constrained figure's, or ``ax``'s grid cell split in two."""
-    if ax is None:
-        figure = plt.figure(figsize=figsize, layout="constrained")
-        spec = figure.add_gridspec(1, 1)[0]
-    else:
-        spec = ax.get_subplotspec()
-        if spec is None:
-            raise InvalidInputError(
-                "ax must be a grid cell (from plt.subplots or figure.add_subplot), "
-                "which is split into two axes"
-            )
-        figure = ax.figure
-        ax.remove()
+    figure, spec = grid_cell(
+        plt,
+        ax,
+        figsize,
+        "ax must be a grid cell (from plt.subplots or figure.add_subplot), "
+        "which is split into two axes",
+    )
     grid = spec.subgridspec(1, 2, wspace=0.15)
     return figure, figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
 
 
+@forward_plot_parameters
 class CanonicalVariatesDisplay:
     """Canonical variates of a pair before and after warping (CTW, deep CTW).
 
@@ -142,12 +141,7 @@ class CanonicalVariatesDisplay:
             Sequence of the second modality.
         labels : tuple of str, default=("a", "b")
             Names of the two sequences.
-        ax : matplotlib Axes, default=None
-            See :meth:`plot`.
-        components : int, list of int or "all", default=0
-            See :meth:`plot`.
-        title : str, default=None
-            See :meth:`plot`.
+        {plot_parameters}
 
         Returns
         -------
@@ -340,9 +334,7 @@ class MultiAlignmentDisplay:
         (component,) = check_channels(component, n_components, "the result", "component")
         if self.sequences is None:
             self.ax_variates_ = None
-            if ax is None:
-                self.figure_, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
-            self.ax_warps_, self.figure_ = ax, ax.figure
+            self.figure_, self.ax_warps_ = new_axes(plt, ax, (5.5, 4))
         else:
             self.figure_, self.ax_warps_, self.ax_variates_ = _two_panels(plt, ax, (11, 4))
         latent = np.arange(len(result.paths))

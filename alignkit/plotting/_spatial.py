@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from ..core.params import HasMethods, Integral, Interval, validate_params
 from ..exceptions import InvalidInputError
-from ._common import import_pyplot
+from ._common import box_rectangle, check_box, grid_cell, import_pyplot, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,17 +40,8 @@ def _to_pixels(normalised, n_pixels, align_corners=False):
 
 def _grid_row(plt, ax, n_images, n_rows, figsize):
     """A figure's (or ``ax``'s grid cell's) ``n_rows`` x ``n_images`` panels."""
-    if ax is None:
-        figure = plt.figure(figsize=figsize, layout="constrained")
-        spec = figure.add_gridspec(1, 1)[0]
-    else:
-        spec = ax.get_subplotspec()
-        if spec is None:
-            raise InvalidInputError(
-                "ax must be a grid cell (from plt.subplots), split into one panel per image"
-            )
-        figure = ax.figure
-        ax.remove()
+    message = "ax must be a grid cell (from plt.subplots), split into one panel per image"
+    figure, spec = grid_cell(plt, ax, figsize, message)
     grid = spec.subgridspec(n_rows, n_images)
     panels = [[figure.add_subplot(grid[r, k]) for k in range(n_images)] for r in range(n_rows)]
     for panel in (p for row in panels for p in row):
@@ -302,11 +293,7 @@ class GlimpseDisplay:
         if not np.isfinite(self.locations).all():
             raise InvalidInputError("locations must be finite")
         self.patch_size, self.n_scales, self.scale_factor = patch_size, n_scales, scale_factor
-        self.box = None if box is None else np.asarray(box, dtype=float)
-        if self.box is not None and self.box.shape != (4,):
-            raise InvalidInputError(
-                f"box must be (row_min, col_min, row_max, col_max), got shape {self.box.shape}"
-            )
+        self.box = check_box(box)
 
     @classmethod
     @validate_params({"estimator": [HasMethods("predict_locations")]})
@@ -364,9 +351,8 @@ class GlimpseDisplay:
         plt = import_pyplot()
         from matplotlib.patches import Rectangle
 
-        if ax is None:
-            self.figure_, ax = plt.subplots(figsize=(3.5, 3.5), layout="constrained")
-        self.ax_, self.figure_ = ax, ax.figure
+        self.figure_, self.ax_ = new_axes(plt, ax, (3.5, 3.5))
+        ax = self.ax_
         height, width = self.image.shape
         ax.imshow(self.image, cmap="gray_r")
         cols = _to_pixels(self.locations[:, 0], width)
@@ -394,16 +380,7 @@ class GlimpseDisplay:
             ax.annotate(str(step + 1), (col, row), color="tab:blue", fontsize=8)
         self.box_ = None
         if self.box is not None:
-            row_min, col_min, row_max, col_max = self.box
-            self.box_ = ax.add_patch(
-                Rectangle(
-                    (col_min - 0.5, row_min - 0.5),
-                    col_max - col_min,
-                    row_max - row_min,
-                    fill=False,
-                    edgecolor="tab:green",
-                )
-            )
+            self.box_ = ax.add_patch(box_rectangle(self.box, edgecolor="tab:green"))
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
         ax.set_xticks([])

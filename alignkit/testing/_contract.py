@@ -20,7 +20,13 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from ._inputs import make_check_input, seeded_clone
-from ._report import aligner_check, assert_same_outputs, describe_difference, require
+from ._report import (
+    aligner_check,
+    assert_same_outputs,
+    describe_difference,
+    expect_error,
+    require,
+)
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -90,8 +96,7 @@ def check_fit_idempotent(aligner: "BaseEstimator") -> None:
     """
     name = "check_fit_idempotent"
     data = make_check_input(aligner)
-    estimator = seeded_clone(aligner)
-    data.fit(estimator)
+    estimator = data.fitted_clone(aligner)
     first = data.outputs(estimator)
     data.fit(estimator)
     assert_same_outputs(aligner, name, "after a second fit,", data.outputs(estimator), first)
@@ -129,8 +134,13 @@ def check_dont_overwrite_input(aligner: "BaseEstimator") -> None:
         run()
         now = (data.X, data.y, data.pair)
         for what, current, original in zip(("X", "y", "the align pair"), now, before):
-            problem = describe_difference(current, original, rtol=0, atol=0)
-            require(problem is None, aligner, name, f"{step} modified {what}: {problem}")
+            _require_identical(aligner, name, current, original, f"{step} modified {what}")
+
+
+def _require_identical(aligner, name, value, original, message):
+    """Require ``value`` to equal ``original`` exactly; ``message`` begins the failure's text."""
+    problem = describe_difference(value, original, rtol=0, atol=0)
+    require(problem is None, aligner, name, f"{message}: {problem}")
 
 
 def _arrays(value):
@@ -163,8 +173,7 @@ def check_readonly_memmap_input(aligner: "BaseEstimator") -> None:
     """
     name = "check_readonly_memmap_input"
     data = make_check_input(aligner)
-    expected = seeded_clone(aligner)
-    data.fit(expected)
+    expected = data.fitted_clone(aligner)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "input.joblib")
         joblib.dump((data.X, data.y, data.pair), path)
@@ -182,9 +191,8 @@ def check_readonly_memmap_input(aligner: "BaseEstimator") -> None:
             data.outputs(expected),
         )
         if pair is not None:
-            path = estimator.align(*pair).path
-            problem = describe_difference(path, expected.align(*data.pair).path, 0, 0)
-            require(problem is None, aligner, name, f"align of memory maps differs: {problem}")
+            path, expected_path = estimator.align(*pair).path, expected.align(*data.pair).path
+            _require_identical(aligner, name, path, expected_path, "align of memory maps differs")
         del X, y, pair, arrays, estimator  # release the maps before the folder is removed
 
 
@@ -209,8 +217,7 @@ def check_pickle(aligner: "BaseEstimator") -> None:
     """
     name = "check_pickle"
     data = make_check_input(aligner)
-    estimator = seeded_clone(aligner)
-    data.fit(estimator)
+    estimator = data.fitted_clone(aligner)
     expected = data.outputs(estimator)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "aligner.joblib")
@@ -224,8 +231,7 @@ def check_pickle(aligner: "BaseEstimator") -> None:
         assert_same_outputs(aligner, name, how, data.outputs(loaded), expected)
         if data.pair is not None:
             path, expected_path = (e.align(*data.pair).path for e in (loaded, estimator))
-            problem = describe_difference(path, expected_path, rtol=0, atol=0)
-            require(problem is None, aligner, name, f"{how} align path differs: {problem}")
+            _require_identical(aligner, name, path, expected_path, f"{how} align path differs")
 
 
 def _fitted_methods(aligner):
@@ -280,19 +286,7 @@ def check_not_fitted(aligner: "BaseEstimator") -> None:
         args = [data.X] if parameters else []
         if len(parameters) > 1 and parameters[1].name == "y":
             args.append(data.y)
-        try:
-            bound(*args)
-        except NotFittedError:
-            continue
-        except Exception as error:
-            require(
-                False,
-                aligner,
-                name,
-                f"{method} before fit raised {type(error).__name__} ({error}); expected "
-                "sklearn.exceptions.NotFittedError",
-            )
-        require(False, aligner, name, f"{method} before fit did not raise NotFittedError")
+        expect_error(aligner, name, NotFittedError, f"{method} before fit", bound, *args)
 
 
 @aligner_check

@@ -122,6 +122,23 @@ class CheckInput:
             return estimator.fit(self.X)
         return estimator.fit(self.X, self.y)
 
+    def fitted_clone(self, aligner: "BaseEstimator") -> "BaseEstimator":
+        """A :func:`seeded_clone` of ``aligner``, fitted on this input.
+
+        Parameters
+        ----------
+        aligner : estimator
+            The aligner to clone; it is not modified.
+
+        Returns
+        -------
+        estimator : estimator
+            The fitted clone.
+        """
+        estimator = seeded_clone(aligner)
+        self.fit(estimator)
+        return estimator
+
     def outputs(self, estimator: "BaseEstimator", X: Any = None) -> dict[str, Any]:
         """The outputs of a fitted aligner on ``X`` (default: this input's ``X``).
 

@@ -11,6 +11,7 @@ __all__ = [
     "aligner_check",
     "assert_same_outputs",
     "describe_difference",
+    "expect_error",
     "require",
 ]
 
@@ -30,6 +31,33 @@ def require(condition: object, aligner: Any, check: str, message: str) -> None:
     """
     if not condition:
         raise CheckFailure(f"{_prefix(aligner, check)}: {message}")
+
+
+def expect_error(
+    aligner: Any,
+    check: str,
+    error: type[Exception],
+    what: str,
+    function: Callable[..., Any],
+    *args: Any,
+) -> None:
+    """Require ``function(*args)`` to raise ``error``; another exception, or none, fails ``check``.
+
+    ``what`` names the call in the message (``"fit with a NaN"``...).
+    """
+    try:
+        function(*args)
+    except error:
+        return
+    except Exception as other:
+        require(
+            False,
+            aligner,
+            check,
+            f"{what} raised {type(other).__name__} ({other}); expected "
+            f"{error.__module__}.{error.__qualname__}",
+        )
+    require(False, aligner, check, f"{what} did not raise {error.__name__}")
 
 
 def aligner_check(function: Callable[[Any], None]) -> Callable[[Any], None]:

@@ -13,34 +13,11 @@ plt = importlib.import_module("matplotlib.pyplot")
 from alignkit.plotting import AlignmentDisplay  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def pair():
-    rng = np.random.default_rng(0)
-    a = np.cumsum(rng.standard_normal((25, 2)), axis=0)
-    b = np.cumsum(rng.standard_normal((35, 2)), axis=0)
-    return a, b
-
-
 @pytest.fixture(scope="module")
 def long_pair():
     """A 5,000-point pair whose path is known: b is a stretched by 6/5."""
     time_a, time_b = np.linspace(0, 30, 5000), np.linspace(0, 30, 6000)
     return np.sin(time_a), np.sin(time_b)
-
-
-def _inside(inner, outer, tolerance=0.5):
-    return (
-        inner.x0 >= outer.x0 - tolerance
-        and inner.y0 >= outer.y0 - tolerance
-        and inner.x1 <= outer.x1 + tolerance
-        and inner.y1 <= outer.y1 + tolerance
-    )
 
 
 def test_lines_join_the_matched_points(pair):
@@ -135,7 +112,7 @@ def test_a_channel_missing_from_one_sequence_is_refused_with_the_fix():
         AlignmentDisplay.from_alignment(alignment, a, b, channels_b=17)
 
 
-def test_legend_sits_above_the_traces_and_inside_its_own_axes(pair):
+def test_legend_sits_above_the_traces_and_inside_its_own_axes(pair, inside):
     a, b = pair
     alignment = alignkit.dtw(a, b)
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(6, 4))  # no layout engine
@@ -144,14 +121,14 @@ def test_legend_sits_above_the_traces_and_inside_its_own_axes(pair):
     figure.savefig(io.BytesIO(), bbox_inches=None)
     renderer = figure.canvas.get_renderer()
     legend = display.legend_.get_window_extent(renderer)
-    assert _inside(legend, top.get_window_extent(renderer))
+    assert inside(legend, top.get_window_extent(renderer))
     assert not legend.overlaps(bottom.get_window_extent(renderer))
     # Above every point of every trace.
     highest = max(max(line.get_ydata()) for line in display.lines_a_)
     assert legend.y0 >= top.transData.transform((0, highest))[1]
 
 
-def test_saved_figure_does_not_clip_the_legend(pair):
+def test_saved_figure_does_not_clip_the_legend(pair, inside):
     a, b = pair
     display = AlignmentDisplay.from_alignment(
         alignkit.dtw(a, b), a, b, true_path=alignkit.UniformAligner().align(a, b).path
@@ -159,7 +136,7 @@ def test_saved_figure_does_not_clip_the_legend(pair):
     assert display.figure_.get_layout_engine() is not None
     display.figure_.savefig(io.BytesIO(), bbox_inches=None)
     renderer = display.figure_.canvas.get_renderer()
-    assert _inside(display.legend_.get_window_extent(renderer), display.figure_.bbox)
+    assert inside(display.legend_.get_window_extent(renderer), display.figure_.bbox)
     texts = [text.get_text() for text in display.legend_.get_texts()]
     assert texts == ["a", "b", "matches", "true path"]
 

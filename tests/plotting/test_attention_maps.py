@@ -12,12 +12,6 @@ plt = importlib.import_module("matplotlib.pyplot")
 from alignkit.plotting import AttentionMapDisplay  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def _spread_by_brute_force(weights, grid_shape, image_shape):
     """Each pixel gets its cell's weight over the number of pixels of that cell."""
     height, width = image_shape

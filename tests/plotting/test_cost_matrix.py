@@ -1,6 +1,5 @@
 """Tests of CostMatrixDisplay: matrix, window, path and true path as drawn."""
 
-import importlib
 import io
 
 import numpy as np
@@ -9,36 +8,11 @@ import pytest
 import alignkit
 from alignkit import AttentionAlignment, attention_path
 from alignkit.exceptions import InvalidInputError, WindowError
-
-plt = importlib.import_module("matplotlib.pyplot")
-from alignkit.plotting import CostMatrixDisplay  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def pair():
-    rng = np.random.default_rng(0)
-    a = np.cumsum(rng.standard_normal((25, 2)), axis=0)
-    b = np.cumsum(rng.standard_normal((35, 2)), axis=0)
-    return a, b
+from alignkit.plotting import CostMatrixDisplay
 
 
 def _drawn_path(line):
     return np.column_stack([line.get_ydata(), line.get_xdata()])
-
-
-def _inside(inner, outer, tolerance=0.5):
-    return (
-        inner.x0 >= outer.x0 - tolerance
-        and inner.y0 >= outer.y0 - tolerance
-        and inner.x1 <= outer.x1 + tolerance
-        and inner.y1 <= outer.y1 + tolerance
-    )
 
 
 def test_image_is_the_cost_matrix_and_the_line_the_path(pair):
@@ -144,7 +118,7 @@ def test_true_path_and_margins_with_different_channel_counts():
         CostMatrixDisplay.from_alignment(alignment, a, b, channels=4)
 
 
-def test_saved_figure_keeps_the_colour_bar_label_legend_and_title(pair):
+def test_saved_figure_keeps_the_colour_bar_label_legend_and_title(pair, inside):
     a, b = pair
     alignment = alignkit.dtw(a, b, window=3, return_cost_matrix=True)
     true_path = alignkit.UniformAligner().align(a, b).path
@@ -154,9 +128,9 @@ def test_saved_figure_keeps_the_colour_bar_label_legend_and_title(pair):
     renderer = figure.canvas.get_renderer()
     label = display.colorbar_.ax.yaxis.label
     assert label.get_text() == "accumulated cost"
-    assert _inside(label.get_window_extent(renderer), figure.bbox)
-    assert _inside(display.legend_.get_window_extent(renderer), display.ax_.bbox)
-    assert _inside(display.ax_.title.get_window_extent(renderer), figure.bbox)
+    assert inside(label.get_window_extent(renderer), figure.bbox)
+    assert inside(display.legend_.get_window_extent(renderer), display.ax_.bbox)
+    assert inside(display.ax_.title.get_window_extent(renderer), figure.bbox)
 
 
 @pytest.mark.parametrize(

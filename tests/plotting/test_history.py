@@ -1,6 +1,5 @@
 """Tests of TrainingHistoryDisplay: the curves drawn are the aligner's recorded losses."""
 
-import importlib
 import io
 
 import numpy as np
@@ -9,15 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 import alignkit
 from alignkit.exceptions import InvalidInputError
-
-plt = importlib.import_module("matplotlib.pyplot")
-from alignkit.plotting import TrainingHistoryDisplay  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from alignkit.plotting import TrainingHistoryDisplay
 
 
 def test_curves_and_best_epoch_from_lists():

@@ -16,12 +16,6 @@ plt = importlib.import_module("matplotlib.pyplot")
 from alignkit.plotting import CanonicalVariatesDisplay, MultiAlignmentDisplay  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def spirals():
     return make_warped_spirals(n_sequences=3, n_timepoints=120, random_state=0)[0]

@@ -15,20 +15,6 @@ plt = importlib.import_module("matplotlib.pyplot")
 from alignkit.plotting import plot_alignment, plot_cost_matrix  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def pair():
-    rng = np.random.default_rng(0)
-    a = np.cumsum(rng.standard_normal((25, 2)), axis=0)
-    b = np.cumsum(rng.standard_normal((35, 2)), axis=0)
-    return a, b
-
-
 @pytest.fixture(scope="module")
 def alignment(pair):
     a, b = pair

@@ -1,20 +1,10 @@
 """Tests of SamplingGridDisplay and GlimpseDisplay: known warps and the aligners' own outputs."""
 
-import importlib
-
 import numpy as np
 import pytest
 
 from alignkit.exceptions import InvalidInputError
-
-plt = importlib.import_module("matplotlib.pyplot")
-from alignkit.plotting import GlimpseDisplay, SamplingGridDisplay  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from alignkit.plotting import GlimpseDisplay, SamplingGridDisplay
 
 
 def _outline(line):

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from . import _training
+
 _GRID_ENERGY_SCALE = 10.0  # initial scale of the additive score's v for grid input
 
 
@@ -264,16 +266,8 @@ def train_epoch(model, optimizer, n_pairs, batch_size, batch_loss):
     """
     model.train()
     order = torch.randperm(n_pairs).numpy()
-    total = 0.0
-    for start in range(0, n_pairs, batch_size):
-        rows = order[start : start + batch_size]
-        optimizer.zero_grad()
-        loss = batch_loss(rows)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        total += float(loss.detach()) * len(rows)
-    return total / n_pairs
+    batches = (order[start : start + batch_size] for start in range(0, n_pairs, batch_size))
+    return _training.train_epoch(optimizer, batches, batch_loss, clip=model)
 
 
 def image_batch(images, n_cells, device):

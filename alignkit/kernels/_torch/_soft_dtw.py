@@ -291,6 +291,22 @@ def _zero_padding(values, lengths):
     return values.masked_fill(~keep[:, :, None], 0.0)
 
 
+# The keyword parameters of the two public functions, documented once.
+_OPTIONS_DOC = """gamma : float, default=1.0
+        Smoothing of the soft minimum, ``> 0`` (checked by the caller).
+    window : Window or None, default=None
+        Parsed window of every pair (:func:`alignkit.validation.check_window`),
+        computed from each pair's own lengths; None is the full window.
+    mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
+        Cells a path may visit, on top of ``window``.
+    recompute : bool or None, default=None
+        Keep only checkpoints and recompute the soft-min weights in the
+        backward pass (memory ``O(width * sqrt(n_rows + n_cols))`` per pair)
+        rather than store them for every cell; the gradients are the same
+        to the last bit. None recomputes when the stored weights would pass
+        :data:`STORE_LIMIT` bytes."""
+
+
 def soft_dtw_batch(
     x, y, x_lengths=None, y_lengths=None, *, gamma=1.0, window=None, mask=None, recompute=None
 ):
@@ -305,19 +321,7 @@ def soft_dtw_batch(
     x_lengths, y_lengths : array-like or torch.Tensor of int of shape (batch,), default=None
         True lengths; ``None`` means the padded length. Padding never changes
         a value or a gradient (the gradient is 0 on padding).
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0`` (checked by the caller).
-    window : Window or None, default=None
-        Parsed window of every pair (:func:`alignkit.validation.check_window`),
-        computed from each pair's own lengths; None is the full window.
-    mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
-        Cells a path may visit, on top of ``window``.
-    recompute : bool or None, default=None
-        Keep only checkpoints and recompute the soft-min weights in the
-        backward pass (memory ``O(width * sqrt(n_rows + n_cols))`` per pair)
-        rather than store them for every cell; the gradients are the same
-        to the last bit. None recomputes when the stored weights would pass
-        :data:`STORE_LIMIT` bytes.
+    {options}
 
     Returns
     -------
@@ -361,19 +365,7 @@ def soft_dtw_batch_cost(
         or float64, any device. Entries outside the lengths are ignored.
     x_lengths, y_lengths : array-like or torch.Tensor of int of shape (batch,), default=None
         True lengths; ``None`` means the padded size.
-    gamma : float, default=1.0
-        Smoothing of the soft minimum, ``> 0`` (checked by the caller).
-    window : Window or None, default=None
-        Parsed window of every pair (:func:`alignkit.validation.check_window`),
-        computed from each pair's own lengths; None is the full window.
-    mask : torch.Tensor of bool of shape (batch, n_rows, n_cols), default=None
-        Cells a path may visit, on top of ``window``.
-    recompute : bool or None, default=None
-        Keep only checkpoints and recompute the soft-min weights in the
-        backward pass (memory ``O(width * sqrt(n_rows + n_cols))`` per pair)
-        rather than store them for every cell; the gradients are the same
-        to the last bit. None recomputes when the stored weights would pass
-        :data:`STORE_LIMIT` bytes.
+    {options}
 
     Returns
     -------
@@ -411,3 +403,7 @@ def soft_dtw_batch_cost(
     _, cells = _functions()
     rows, cols = plan.cells()
     return cells.apply(cost.permute(1, 2, 0)[rows, cols], plan, gamma, recompute)
+
+
+for _function in (soft_dtw_batch, soft_dtw_batch_cost):
+    _function.__doc__ = _function.__doc__.replace("{options}", _OPTIONS_DOC)

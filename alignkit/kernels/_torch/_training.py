@@ -24,6 +24,7 @@ __all__ = [
     "set_num_threads",
     "to_device",
     "torch_threads",
+    "train_epoch",
 ]
 
 
@@ -54,6 +55,26 @@ def minibatches(indices, batch_size, device):
     order = indices[torch.randperm(len(indices)).numpy()]
     for start in range(0, len(order), batch_size):
         yield torch.as_tensor(order[start : start + batch_size], device=device)
+
+
+def train_epoch(optimizer, batches, batch_loss, clip=None):
+    """One optimiser step per batch of rows; the mean loss, each batch weighted by its size.
+
+    ``batch_loss(rows)`` is the loss of the samples at the indices ``rows``
+    (an element of ``batches``). With ``clip``, a module, its gradients are
+    clipped to norm 1 before each step.
+    """
+    total, count = 0.0, 0
+    for rows in batches:
+        optimizer.zero_grad()
+        loss = batch_loss(rows)
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(clip.parameters(), 1.0)
+        optimizer.step()
+        total += float(loss.detach()) * len(rows)
+        count += len(rows)
+    return total / count
 
 
 @contextlib.contextmanager
