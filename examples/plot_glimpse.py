@@ -27,6 +27,7 @@ import torch
 
 from alignkit import GlimpseAligner
 from alignkit.datasets import make_digit_canvas
+from alignkit.plotting import GlimpseDisplay, TrainingHistoryDisplay
 
 torch.set_num_threads(1)
 sources = np.arange(1797)
@@ -53,9 +54,12 @@ def hit_rate(locations, canvas):
 # ---------------
 # Four glimpses of three 8x8 patches (8, 16 and 32 pixels wide), on 7185
 # training canvases (five per source digit). The reward is the probability of
-# the true class, a denser signal than the paper's 0/1. About 2.5 CPU minutes.
+# the true class, a denser signal than the paper's 0/1. 50 epochs keep the
+# documentation build short (about 100 CPU seconds here); with
+# ``max_epochs=100`` the test error falls from about 0.62 to 0.51 and the
+# learned glimpses land in the digit box 0.65 of the time instead of 0.59.
 start = time.process_time()
-model = GlimpseAligner(n_glimpses=4, n_scales=3, reward="probability", max_epochs=100)
+model = GlimpseAligner(n_glimpses=4, n_scales=3, reward="probability", max_epochs=50)
 model.set_params(random_state=0).fit(train.images, train.labels)
 locations = model.predict_locations(test.images)
 print(f"trained in {time.process_time() - start:.0f} CPU s")
@@ -66,39 +70,23 @@ print(f"canvas centre {hit_rate(np.zeros_like(locations), test):.2f}")
 # %%
 # Glimpse trajectories
 # --------------------
-# The first glimpse is always the canvas centre; the next ones are the policy's
-# choices. The green box is the true digit; the squares show the narrowest patch.
-fig, axes = plt.subplots(2, 6, figsize=(13, 4.6))
-for ax, image, path, box, label in zip(
-    axes.ravel(), test.images, locations, test.boxes, test.labels
-):
-    ax.imshow(image, cmap="gray_r")
-    cols, rows = (path[:, 0] + 1) * size / 2 - 0.5, (path[:, 1] + 1) * size / 2 - 0.5
-    ax.plot(cols, rows, "-o", color="tab:red", ms=3, lw=1)
-    for step, (col, row) in enumerate(zip(cols, rows)):
-        ax.add_patch(plt.Rectangle((col - 4, row - 4), 8, 8, fill=False, color="tab:red", lw=0.8))
-        ax.annotate(str(step + 1), (col, row), color="tab:blue", fontsize=8)
-    r0, c0, r1, c1 = box
-    ax.add_patch(
-        plt.Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, color="tab:green")
-    )
-    ax.set_title(f"true {label}, predicted {model.predict(image[None])[0]}", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.tight_layout()
+# :class:`~alignkit.plotting.GlimpseDisplay` draws each image's glimpses: the
+# first is always the canvas centre, the next ones are the policy's choices,
+# numbered in order, with the squares of the three scales; the green box is the
+# true digit.
+fig, axes = plt.subplots(2, 6, figsize=(13, 4.8), layout="constrained")
+for ax, image, box, label in zip(axes.ravel(), test.images, test.boxes, test.labels):
+    display = GlimpseDisplay.from_estimator(model, image, box=box, ax=ax)
+    display.ax_.set_title(f"true {label}, predicted {model.predict(image[None])[0]}", fontsize=9)
 
 # %%
 # Training curves
 # ---------------
-# The mean reward of the sampled trajectories (their training accuracy) and the
-# hybrid loss.
-fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3))
-epochs = np.arange(1, model.n_iter_ + 1)
-left.plot(epochs, model.reward_curve_)
+# The mean reward of the sampled trajectories (their training accuracy) and,
+# drawn by :class:`~alignkit.plotting.TrainingHistoryDisplay`, the hybrid loss.
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3), layout="constrained")
+left.plot(np.arange(1, model.n_iter_ + 1), model.reward_curve_)
 left.set_xlabel("epoch")
 left.set_ylabel("training accuracy (sampled)")
-right.plot(epochs, model.loss_curve_)
-right.set_xlabel("epoch")
-right.set_ylabel("hybrid loss")
-fig.tight_layout()
+TrainingHistoryDisplay.from_estimator(model, ax=right)
 plt.show()

@@ -9,7 +9,7 @@ canvas and the caption is two tokens, the digit's class and its parity. The
 class can only be read from the digit, so at the class token the attention
 should sit inside the digit's box, wherever the digit is: the box is the
 ground truth. :class:`alignkit.SoftAttentionAligner` with ``input="grid"``
-trains in about 30 seconds on one CPU thread.
+trains on one CPU thread; the whole example runs in about a minute.
 """
 
 # %%
