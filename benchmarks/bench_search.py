@@ -14,10 +14,18 @@ runs, which the other processes of a shared machine disturb less than wall time)
 alignkit with ``n_jobs=2`` (wall time).
 
 Run ``python benchmarks/bench_search.py [--quick]``; ``--quick`` stops at 10^6 points.
+
+``--scaling`` times instead what scales out (no UCR Suite needed): ``n_jobs=1``
+against ``n_jobs=2`` on the same calls, interleaved, the best of ``--repeat`` runs,
+in wall time and in CPU time of the process (the threads' sum: equal CPU times mean
+the two threads did no extra work, so on an idle machine the wall ratio approaches
+2 x CPU(1) / CPU(2)), and the same series as a ``np.memmap`` searched out of core
+against the in-memory call. ``--lengths`` picks the series' lengths.
 """
 
 import argparse
 import ctypes
+import functools
 import hashlib
 import io
 import json
@@ -120,10 +128,109 @@ def wall_time(func, repeat):
     return best, result
 
 
+def _cases(lengths, seed=0):
+    """Random walks and noisy copies of one of their windows, for each length and query."""
+    rng = np.random.default_rng(seed)
+    for length, n, radius in [(length, 128, 6) for length in lengths] + [
+        (length, 256, 25) for length in lengths
+    ]:
+        series = np.cumsum(rng.standard_normal(length))
+        where = int(rng.integers(0, length - n))
+        yield length, n, radius, series, series[where : where + n] + 0.5 * rng.standard_normal(n)
+
+
+def _interleaved(calls, repeat):
+    """Best wall and CPU seconds of each call, run in turn ``repeat`` times, and results."""
+    wall = dict.fromkeys(calls, np.inf)
+    cpu = dict.fromkeys(calls, np.inf)
+    results = {}
+    for _ in range(repeat):
+        for name, call in calls.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            results[name] = call()
+            wall[name] = min(wall[name], time.perf_counter() - start)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return wall, cpu, results
+
+
+def scaling(lengths, repeat):
+    """n_jobs=1 against n_jobs=2, and a memmap out of core against memory, side by side."""
+    import tempfile
+
+    import alignkit
+
+    report = []
+    emit(report, "## Z-normalised search: 2 threads against 1, and out of core")
+    emit(report)
+    for line in environment_lines():
+        emit(report, line)
+    emit(report, f"- load average at the start: {load_average()}")
+    rows = []
+    for length, n, radius, series, query in _cases(lengths):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "series.npy"
+            np.save(path, series)
+            disk = np.load(path, mmap_mode="r")
+
+            def search(data, jobs, query=query, radius=radius):
+                (match,) = alignkit.subsequence_search(
+                    query, data, window=radius, znormalize=True, n_jobs=jobs
+                )
+                return match.start, match.distance
+
+            calls = {
+                "one": functools.partial(search, series, 1),
+                "two": functools.partial(search, series, 2),
+                "memmap": functools.partial(search, disk, 1),
+                "memmap2": functools.partial(search, disk, 2),
+            }
+            for call in calls.values():
+                call()  # compile outside the timings
+            wall, cpu, results = _interleaved(calls, repeat)
+        same = len(set(results.values())) == 1
+        rows.append(
+            [
+                f"10^{int(np.log10(length))}",
+                f"{n}, r = {radius}",
+                "yes" if same else "**NO**",
+                f"{wall['one']:.3f} / {cpu['one']:.3f} s",
+                f"{wall['two']:.3f} / {cpu['two']:.3f} s",
+                f"{wall['one'] / wall['two']:.2f}x",
+                f"{2 * cpu['one'] / cpu['two']:.2f}x",
+                f"{wall['memmap']:.3f} s ({wall['memmap'] / wall['one']:.2f}x)",
+                f"{wall['memmap'] / wall['memmap2']:.2f}x",
+            ]
+        )
+        print(rows[-1], flush=True)
+    emit(report)
+    headers = [
+        "series",
+        "query",
+        "same",
+        "n_jobs=1: wall / CPU",
+        "n_jobs=2: wall / CPU",
+        "speed-up (wall)",
+        "2 x CPU(1) / CPU(2)",
+        "memmap, 1 worker (/ in memory)",
+        "memmap speed-up, 2 workers",
+    ]
+    emit(report, table(headers, rows))
+    emit(report, f"- load average at the end: {load_average()}")
+    if any(row[2] != "yes" for row in rows):
+        raise SystemExit("the parallel or out-of-core search disagrees with the serial one")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="series of 10^5 and 10^6 points")
+    parser.add_argument("--scaling", action="store_true", help="threads and out of core only")
+    parser.add_argument("--lengths", type=float, nargs="+", help="series lengths (--scaling)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per timing (--scaling)")
     args = parser.parse_args()
+    if args.scaling:
+        lengths = [int(x) for x in args.lengths] if args.lengths else [10**6, 10**7]
+        scaling(lengths, args.repeat)
+        return
 
     import alignkit
 

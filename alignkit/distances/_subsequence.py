@@ -1,15 +1,17 @@
 """Subsequence search: the best matches of a short query inside a long series."""
 
 import heapq
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._config import get_config
 from ..core.params import Integral, Interval, validate_params
 from ..core.window import Window
 from ..exceptions import InvalidInputError, InvalidParameterError
-from ..validation import WindowLike, check_sequence, check_window
+from ..validation import WindowLike, _sequence_array, check_memory, check_sequence, check_window
 from .step_patterns import (
     StepPattern,
     align_pattern,
@@ -23,6 +25,13 @@ __all__ = ["Match", "subsequence_search"]
 # A window whose standard deviation is below this fraction of max(1, |mean|)
 # is constant up to rounding, and z-normalises to zeros.
 _FLAT = 1e-10
+
+# Starts per chunk of an out-of-core search when ``chunk_size`` is not given (fewer when
+# max_memory asks for it); the in-memory search holds about this many float64 copies of
+# the series (the series, its two envelopes, the coarse copies).
+_DEFAULT_CHUNK = 2**20
+_IN_MEMORY_COPIES = 4
+_MIN_SPLIT = 2**16  # starts per chunk, at least, when a series is split between workers
 
 
 class Match(NamedTuple):
@@ -61,6 +70,7 @@ class Match(NamedTuple):
         "znormalize": ["boolean"],
         "squared": ["boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "return_stats": ["boolean"],
     }
 )
@@ -75,6 +85,7 @@ def subsequence_search(
     step_pattern: str | StepPattern = "symmetric1",
     squared: bool = False,
     n_jobs: int | None = None,
+    chunk_size: int | None = None,
     return_stats: bool = False,
 ) -> list[Match] | tuple[list[Match], dict[str, int]]:
     """The ``k`` best non-overlapping DTW matches of a query inside a long series.
@@ -83,8 +94,11 @@ def subsequence_search(
     ----------
     query : array-like of shape (n,) or (n, n_channels)
         The short sequence to look for.
-    series : array-like of shape (m,) or (m, n_channels)
-        The long sequence to search, with the same channels as ``query``.
+    series : array-like of shape (m,) or (m, n_channels), np.memmap, or iterator of arrays
+        The long sequence to search, with the same channels as ``query``. An
+        iterator (a generator, ``iter(blocks)``) of blocks of shape ``(b,)``
+        or ``(b, n_channels)``, of any sizes (empty ones too), is the series
+        they make end to end, read once. See "Out of core" in Notes.
     k : int, default=1
         Number of matches to return (fewer if the series has no room for more).
     window : None, int, float, tuple or ndarray of bool, default=None
@@ -110,7 +124,17 @@ def subsequence_search(
         Threads for the z-normalised search in a Sakoe-Chiba band (the
         series is split into chunks scanned in parallel; the matches are the
         same). ``None`` is one thread, ``-1`` all cores. Other searches use
-        one thread.
+        one thread. Out of core, the number of joblib workers for the chunks
+        (``None``: joblib's default, one unless inside
+        ``joblib.parallel_config``, whose backend, e.g. Dask, runs them).
+    chunk_size : int, default=None
+        Search the z-normalised Sakoe-Chiba case out of core, in chunks of
+        this many starts (rounded up to a multiple of 8192), each read with
+        the ``len(query) - 1`` timepoints after it and the band's radius on
+        both sides. ``None`` does so only for a ``np.memmap``, an iterator,
+        or an array whose in-memory search would hold more than
+        ``max_memory`` bytes (see :func:`alignkit.get_config`), in chunks of
+        up to 2**20 starts.
     return_stats : bool, default=False
         Also return how many windows each stage of the z-normalised search's
         cascade pruned (see Notes); for the other searches the counts are of
@@ -124,7 +148,8 @@ def subsequence_search(
         Only with ``return_stats=True``: ``windows`` (starts scanned, over
         all passes), ``pruned_by_kim``, ``pruned_by_keogh_eq``,
         ``pruned_by_keogh_ec``, ``dtw_abandoned``, ``dtw_completed`` and
-        ``passes``, plus ``method`` (``"cascade"`` or ``"exhaustive"``).
+        ``passes``, plus ``method`` (``"cascade"`` or ``"exhaustive"``);
+        out of core also ``chunks``.
 
     Raises
     ------
@@ -165,6 +190,26 @@ def subsequence_search(
     ``subsequence_alignment`` with ``penalty=0``, whose match ``distance``
     is the square root of the same sum.
 
+    **Out of core.** A z-normalised search in a Sakoe-Chiba band reads a
+    ``np.memmap``, an iterator of blocks, or any array given ``chunk_size``,
+    chunk by chunk: each chunk is validated when it is read (NaN and inf are
+    reported at their timepoint in the whole series), searched as a task of
+    its own, and freed, so memory stays of the order of the chunk (a few
+    chunks with ``n_jobs``), not of the series. An array or a memmap is read
+    twice: a coarse seed in every chunk first, whose windows give the
+    search its first threshold, as the seed does in memory; an iterator is
+    read once. Every window's statistics are those of one pass over the
+    whole series, so the matches and distances are the same as in memory
+    (bit for bit). A chunk keeps each window whose distance is at most that
+    of the ``(2k - 1)``-th window a greedy pick keeps among the windows
+    known (the ``k``-th match of the whole series is never above it), and
+    the matches are then picked from all the chunks' windows in increasing
+    distance, as above: a match across the border of two chunks is found
+    once. With
+    ``joblib.parallel_config(backend="dask")`` the chunks run on the Dask
+    cluster. The other searches read an iterator whole (refused above
+    ``max_memory``) and a memmap as an array.
+
     References
     ----------
     .. [1] M. Mueller, "Information Retrieval for Music and Motion",
@@ -180,6 +225,16 @@ def subsequence_search(
     >>> matches = subsequence_search([1.0, 2.0, 1.0], series, k=2)
     >>> [(match.start, match.end, match.distance) for match in matches]
     [(5, 7, 0.0), (13, 16, 0.0)]
+
+    A stream of blocks (here three pieces of a random walk) gives the matches
+    of the whole series, at their place in it:
+
+    >>> walk = np.cumsum(np.random.default_rng(0).standard_normal(30_000))
+    >>> query = walk[20_000:20_100]
+    >>> blocks = iter(np.array_split(walk, 3))
+    >>> found = subsequence_search(query, blocks, window=5, znormalize=True)
+    >>> found[0].start, bool(found[0].distance < 1e-6)
+    (20000, True)
     """
     if n_jobs == 0:
         raise InvalidParameterError(
@@ -188,23 +243,31 @@ def subsequence_search(
         )
     pattern = check_step_pattern(step_pattern)
     query = check_sequence(query, name="query")
-    series = check_sequence(series, name="series", n_channels=query.shape[1])
     k = int(k)
     n = len(query)
     zone = n // 2 if exclusion_zone is None else int(exclusion_zone)
-    if znormalize:
-        if len(series) < n:
-            raise InvalidInputError(
-                f"series has {len(series)} timepoints, fewer than the query's {n}; "
-                "with znormalize=True every match has the query's length"
+    parsed = check_window(window, shape=(n, n)) if znormalize else None
+    radius = _band_radius(parsed, n) if znormalize else None
+    if pattern is symmetric1 and radius is not None:
+        out_of_core = _out_of_core_source(series, query.shape[1], chunk_size)
+        if out_of_core is not None:
+            found, stats = _search_out_of_core(
+                query, out_of_core, parsed, radius, k, zone, n_jobs, chunk_size
             )
-        parsed = check_window(window, shape=(n, n))
-        radius = _band_radius(parsed, n)
+            return _matches(found, squared, stats, return_stats)
+    if isinstance(series, Iterator):
+        series = _read_whole(series, query.shape[1])
+    series = check_sequence(series, name="series", n_channels=query.shape[1])
+    if znormalize:
+        _check_long_enough(len(series), n)
         if pattern is symmetric1 and radius is not None:
             from ._zsearch import znormalized_search
 
             found, stats = znormalized_search(query, series, radius, k, zone, n_jobs)
-            found = [(total, _window_path(query, series, start, parsed)) for total, start in found]
+            found = [
+                (total, _window_path(query, series[start : start + n], start, parsed))
+                for total, start in found
+            ]
             stats["method"] = "cascade"
         else:
             found = _search_windows(query, series, pattern, parsed, k, zone)
@@ -217,11 +280,123 @@ def subsequence_search(
             band = _relative_band(check_window(window, shape=(n, n)), n, len(series))
             found = _search_in_band(query, series, pattern, band, k, zone)
         stats = {"windows": len(series), "method": "exhaustive"}
+    return _matches(found, squared, stats, return_stats)
+
+
+def _matches(found, squared, stats, return_stats):
     matches = [
         Match(int(path[0, 1]), int(path[-1, 1]), _finish(total, squared), path)
         for total, path in found
     ]
     return (matches, stats) if return_stats else matches
+
+
+def _check_long_enough(length, n):
+    if length < n:
+        raise InvalidInputError(
+            f"series has {length} timepoints, fewer than the query's {n}; "
+            "with znormalize=True every match has the query's length"
+        )
+
+
+def _out_of_core_source(series, n_channels, chunk_size):
+    """``("stream", iterator)`` or ``("array", 2-D view)`` to read in chunks, or None."""
+    if isinstance(series, Iterator):
+        return "stream", series
+    if chunk_size is None and not isinstance(series, np.memmap):
+        if not isinstance(series, np.ndarray):
+            return None
+        if _IN_MEMORY_COPIES * 8 * series.size <= get_config()["max_memory"]:
+            return None
+    transpose = get_config()["sequence_layout"] == "nct"
+    array = _sequence_array(series, "series", None, transpose)
+    _check_channels(array, n_channels, None)
+    return "array", array
+
+
+def _check_channels(block, n_channels, origin):
+    if block.shape[1] != n_channels:
+        where = "series" if origin is None else f"the block of series from timepoint {origin}"
+        raise InvalidInputError(
+            f"{where} has {block.shape[1]} channels but {n_channels} were expected (the query's)"
+        )
+
+
+def _finish_block(block, origin):
+    """A chunk as float64 C-contiguous, NaN and inf refused at their timepoint in the series."""
+    block = np.ascontiguousarray(block, dtype=np.float64)
+    finite = np.isfinite(block)
+    if not finite.all():
+        timepoint, channel = np.argwhere(~finite)[0]
+        value = block[timepoint, channel]
+        raise InvalidInputError(
+            f"series holds {'NaN' if np.isnan(value) else value} at timepoint "
+            f"{origin + timepoint}, channel {channel}; sequences must be finite (remove or "
+            "interpolate missing values first)"
+        )
+    return block
+
+
+def _stream_block(n_channels, transpose):
+    """Validate one block of a stream: 1-D or 2-D, numeric, the query's channels."""
+
+    def finish(piece, origin):
+        if np.size(piece) == 0:
+            return np.zeros((0, n_channels))
+        where = f"the block of series from timepoint {origin}"
+        block = _sequence_array(piece, where, None, transpose)
+        _check_channels(block, n_channels, origin)
+        return _finish_block(block, origin)
+
+    return finish
+
+
+def _read_whole(blocks, n_channels):
+    """An iterator of blocks end to end, for the searches that need the whole series."""
+    finish = _stream_block(n_channels, get_config()["sequence_layout"] == "nct")
+    held, length = [], 0
+    for piece in blocks:
+        block = finish(piece, length)
+        length += len(block)
+        check_memory(8 * length * n_channels, "Reading the stream of series whole")
+        held.append(block)
+    return np.concatenate(held) if held else np.zeros((0, n_channels))
+
+
+def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_size):
+    """The z-normalised banded search of a memmap, an array or a stream, chunk by chunk."""
+    from joblib import effective_n_jobs
+
+    from ._zsearch import array_chunks, chunked_search, stream_chunks
+
+    n, n_channels = query.shape
+    kind, series = source
+    if chunk_size is None:
+        # One chunk's float64 arrays (its data, two envelopes, coarse copies), per worker.
+        workers = max(1, effective_n_jobs(n_jobs))
+        per_start = _IN_MEMORY_COPIES * 8 * n_channels * workers
+        chunk_size = max(1, min(_DEFAULT_CHUNK, get_config()["max_memory"] // per_start))
+        if kind == "array" and workers > 1:
+            # At least two chunks per worker, so that all of them have work.
+            chunk_size = min(chunk_size, max(_MIN_SPLIT, -(-len(series) // (2 * workers))))
+    if kind == "array":
+        _check_long_enough(len(series), n)
+
+        def reread():
+            return array_chunks(series, n, radius, chunk_size, _finish_block)
+
+        chunks = reread()
+    else:
+        seen = [0]
+        transpose = get_config()["sequence_layout"] == "nct"
+        finish = _stream_block(n_channels, transpose)
+        chunks, reread = stream_chunks(series, n, radius, chunk_size, finish, seen), None
+    found, stats = chunked_search(query, chunks, radius, k, zone, n_jobs, reread)
+    if kind == "stream":
+        _check_long_enough(seen[0], n)
+    found = [(total, _window_path(query, values, start, window)) for total, start, values in found]
+    stats["method"] = "cascade"
+    return found, stats
 
 
 def _band_radius(window, n):
@@ -235,10 +410,10 @@ def _band_radius(window, n):
     return None
 
 
-def _window_path(query, series, start, window):
-    """The DTW path of the z-normalised query and window ``start``, in series coordinates."""
-    n = len(query)
-    candidate = _znormalize(series[start : start + n])
+def _window_path(query, values, start, window):
+    """The DTW path of the z-normalised query and ``values`` (the window at ``start``), in
+    series coordinates."""
+    candidate = _znormalize(values)
     path = align_pattern(_znormalize(query), candidate, symmetric1, window)[0]
     path[:, 1] += start
     return path

@@ -16,6 +16,24 @@ its speed besides the bounds themselves:
 
 ``k`` matches take ``k`` passes: after each, the starts whose window would come
 closer than ``exclusion_zone`` to the match are blocked, as the exhaustive search does.
+
+Threads share one threshold (a one-element array the kernel reads at every block and
+lowers to just above each distance it finds: a chunk that finds a good window early
+lets the others prune with it), and the starts are cut into several chunks per
+thread, taken by the threads as they come free, so that a chunk whose windows are
+dearer to prune does not hold the others up. The seed's own search runs in the same
+threads.
+
+**Out of core** (:func:`chunked_search`): a series that is not held in memory (a
+``np.memmap``, an iterator of blocks) is read in chunks of starts, each with the
+timepoints its windows and envelope reach, and each chunk is searched once, on its
+own (a joblib task: threads, or a Dask cluster through joblib's backend). Instead of
+``k`` passes, a chunk keeps every window whose distance is at most a threshold that
+the ``k``-th match of the whole series cannot exceed (see
+:func:`alignkit.kernels._numba._search.tighten`); the parent merges the chunks'
+windows and picks the matches greedily, as one pass over the whole series would.
+Chunks start at multiples of the kernel's epoch, so every window's statistics, and
+hence every distance, are bit-identical to the in-memory search.
 """
 
 import numpy as np
@@ -32,7 +50,8 @@ STAT_NAMES = (
 COARSEN = 4  # timepoints averaged per coarse timepoint
 MIN_COARSE_QUERY = 8  # the coarse query must stay this long to be selective
 MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth it
-MIN_CHUNK = 65_536  # starts per thread: below this, starting threads costs more than it saves
+MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
+CHUNKS_PER_THREAD = 4  # chunks taken by the threads as they come free: balances the load
 
 
 def znormalize(array):
@@ -70,9 +89,11 @@ class _Problem:
             _chunks(len(series), n_jobs),
         )
 
-    def scan(self, first, last, blocked, bsf):
+    def scan(self, first, last, blocked, bsf, shared=None):
         from ..kernels._numba._search import search_best
 
+        if shared is None:
+            shared = np.full(1, np.inf)
         return search_best(
             self.series,
             self.query,
@@ -86,16 +107,17 @@ class _Problem:
             last,
             blocked,
             bsf,
+            shared,
         )
 
 
-def _run_chunks(func, chunks):
-    """``func(first, last)`` for every chunk, in threads when there are several."""
+def _run_chunks(func, chunks, workers=None):
+    """``func(first, last)`` for every chunk, in ``workers`` threads (default: one each)."""
     if len(chunks) == 1:
         return [func(*chunks[0])]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(len(chunks)) as pool:
+    with ThreadPoolExecutor(workers or len(chunks)) as pool:
         futures = [pool.submit(func, first, last) for first, last in chunks]
         return [future.result() for future in futures]
 
@@ -108,57 +130,80 @@ def _coarse(series, query, blocked, radius):
     if n_coarse < MIN_COARSE_QUERY or windows < MIN_COARSE_WINDOWS:
         return None
     usable = (len(series) // COARSEN) * COARSEN
-    series_c = series[:usable].reshape(-1, COARSEN, series.shape[1]).mean(axis=1)
+    # The means of COARSEN timepoints, as strided sums (much faster than a mean over a
+    # short axis).
+    series_c = series[0:usable:COARSEN].copy()
+    for offset in range(1, COARSEN):
+        series_c += series[offset:usable:COARSEN]
+    series_c *= 1.0 / COARSEN
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
     blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
     return series_c, query_c, blocked_c, -(-radius // COARSEN)
 
 
-def _seed(series, query, radius, blocked, problem):
+def _seed(series, query, radius, blocked, problem, n_jobs):
     """An upper bound of the best distance: a real window's, from a coarser search."""
+    return _seed_window(series, query, radius, blocked, problem, n_jobs)[1]
+
+
+def _seed_window(series, query, radius, blocked, problem, n_jobs):
+    """The start and distance of the window :func:`_seed` finds, or ``(-1, inf)``."""
     coarse = _coarse(series, query, blocked, radius)
     if coarse is None:
-        return np.inf
+        return -1, np.inf
     series_c, query_c, blocked_c, radius_c = coarse
-    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, problem.n_jobs)
+    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs)
     if start_c < 0:
-        return np.inf
+        return -1, np.inf
     centre = start_c * COARSEN
     first = max(0, centre - COARSEN)
     last = min(problem.count, centre + COARSEN + 1)
-    _, distance, _ = problem.scan(first, last, blocked, np.inf)
-    return distance
+    start, distance, _ = problem.scan(first, last, blocked, np.inf)
+    return start, distance
 
 
 def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     """Best unblocked start, its squared distance and the scan's counts."""
     if problem is None:
         problem = _Problem(series, query, radius, n_jobs)
-    seed = _seed(series, query, radius, blocked, problem)
+    seed = _seed(series, query, radius, blocked, problem, n_jobs)
     # Beat the seed or equal it: the scan then recomputes the seed's window itself and
     # keeps the earliest of equal windows.
     threshold = np.nextafter(seed, np.inf) if np.isfinite(seed) else np.inf
+    shared = np.full(1, threshold)
     results = _run_chunks(
-        lambda first, last: problem.scan(first, last, blocked, threshold),
-        _chunks(problem.count, n_jobs),
+        lambda first, last: problem.scan(first, last, blocked, threshold, shared),
+        _chunks(problem.count, n_jobs, CHUNKS_PER_THREAD),
+        _workers(problem.count, n_jobs),
     )
     best_start, best_distance = -1, np.inf
     for start, distance, counts in results:
         if stats is not None:
             stats += counts
-        if start >= 0 and (distance < best_distance or best_start < 0):
+        # Chunks in series order: on equal distances the earliest start wins.
+        if start >= 0 and distance < best_distance:
             best_start, best_distance = start, distance
     return best_start, best_distance, problem
 
 
-def _chunks(count, n_jobs):
+def _workers(count, n_jobs):
+    """Threads for ``count`` starts: one per MIN_CHUNK starts at most."""
     if n_jobs is None or n_jobs == 1 or count < 2 * MIN_CHUNK:
-        return [(0, count)]
+        return 1
     from joblib import effective_n_jobs
 
-    workers = min(effective_n_jobs(n_jobs), count // MIN_CHUNK)
-    edges = np.linspace(0, count, workers + 1).astype(np.int64)
+    return max(1, min(effective_n_jobs(n_jobs), count // MIN_CHUNK))
+
+
+def _chunks(count, n_jobs, per_thread=1):
+    """Contiguous ``[first, last)`` ranges of starts: ``per_thread`` for every thread."""
+    workers = _workers(count, n_jobs)
+    if workers == 1:
+        return [(0, count)]
+    # Whole rounds of chunks (each at least a quarter of MIN_CHUNK), so no thread idles.
+    pieces = workers * max(1, min(per_thread, count // (workers * (MIN_CHUNK // 4))))
+    edges = np.linspace(0, count, pieces + 1).astype(np.int64)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
@@ -201,4 +246,227 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None):
         blocked[max(start - n - zone + 1, 0) : start + n + zone] = True
     stats = dict(zip(STAT_NAMES, (int(value) for value in counts)))
     stats["passes"] = len(found) + (len(found) < k)
+    return found, stats
+
+
+# --- out of core -------------------------------------------------------------------------
+
+
+def chunk_layout(radius, chunk_size):
+    """Starts per chunk and the timepoints read before a chunk's first start.
+
+    Both are multiples of the kernel's epoch, so that a chunk's local timepoint 0
+    falls on an epoch of the whole series (its windows' statistics are then the same).
+    """
+    from ..kernels._numba._search import EPOCH
+
+    chunk = -(-max(int(chunk_size), 1) // EPOCH) * EPOCH
+    return chunk, -(-radius // EPOCH) * EPOCH
+
+
+def array_chunks(series, n, radius, chunk_size, finish):
+    """``(origin, data, first, last)`` for the chunks of an array held on disk or in memory.
+
+    ``data = finish(series[origin:stop], origin)`` (validated float64) holds the windows
+    of the starts ``origin + first .. origin + last - 1`` and their envelope.
+    """
+    total = len(series)
+    count = total - n + 1
+    chunk, pad = chunk_layout(radius, chunk_size)
+    for first in range(0, count, chunk):
+        last = min(count, first + chunk)
+        origin = max(0, first - pad)
+        stop = min(total, last + n - 1 + radius)
+        yield origin, finish(series[origin:stop], origin), first - origin, last - origin
+
+
+def stream_chunks(pieces, n, radius, chunk_size, finish, seen):
+    """The chunks of a stream of blocks (any sizes), as :func:`array_chunks` gives them.
+
+    ``finish(piece, origin)`` validates one block; ``seen[0]`` counts the timepoints
+    read. Only the current chunk, the overlap it shares with the next and the block
+    being read are held.
+    """
+    chunk, pad = chunk_layout(radius, chunk_size)
+    held, origin, first = [], 0, 0
+    for piece in pieces:
+        block = finish(piece, seen[0])
+        if len(block) == 0:
+            continue
+        seen[0] += len(block)
+        held.append(block)
+        while seen[0] >= first + chunk + n - 1 + radius:
+            data = held[0] if len(held) == 1 else np.concatenate(held)
+            stop = first + chunk + n - 1 + radius
+            start = max(0, first - pad)
+            yield start, data[start - origin : stop - origin], first - start, first + chunk - start
+            first += chunk
+            # Keep only what the next chunk reads.
+            previous, origin = origin, max(0, first - pad)
+            held = [data[origin - previous :]]
+    count = seen[0] - n + 1
+    if first < count:
+        data = held[0] if len(held) == 1 else np.concatenate(held)
+        start = max(0, first - pad)
+        yield start, data[start - origin :], first - start, count - start
+
+
+def _scan_chunk(query_z, data, origin, first, last, radius, n_select, separation, bound):
+    """One chunk's candidate windows: global starts, distances, windows, threshold, counts.
+
+    ``bound`` (a one-element array) is the tightest threshold known: shared by the
+    tasks that run in threads of this process, a copy in other processes.
+    """
+    from ..kernels._numba._search import search_candidates
+
+    problem = _Problem(data, query_z, radius)
+    threshold = bound[0]
+    if n_select == 1 and not np.isfinite(threshold):
+        # One match: a coarse seed, as in memory (any real window's distance bounds it).
+        blocked = np.zeros(problem.count, dtype=np.bool_)
+        threshold = _seed(data, query_z, problem.radius, blocked, problem, None)
+        bound[0] = min(bound[0], threshold)
+    starts, distances, threshold, counts = search_candidates(
+        problem.series,
+        problem.query,
+        problem.order,
+        problem.q_lower,
+        problem.q_upper,
+        problem.env_lower,
+        problem.env_upper,
+        problem.radius,
+        first,
+        last,
+        threshold,
+        n_select,
+        separation,
+        bound,
+    )
+    n = len(query_z)
+    windows = np.stack([data[s : s + n] for s in starts]) if len(starts) else None
+    return starts + origin, distances, windows, threshold, counts
+
+
+def _seed_chunk(query_z, data, origin, first, last, radius):
+    """A real window of one chunk and its distance (a coarse seed), or ``(-1, inf)``.
+
+    The distance is computed on the chunk as the search computes it (the same epochs),
+    bit for bit, so that the window is kept when the seed is the threshold.
+    """
+    data = data[: last + len(query_z) - 1]
+    problem = _Problem(data, query_z, radius)
+    blocked = np.zeros(problem.count, dtype=np.bool_)
+    start, distance = _seed_window(data, query_z, problem.radius, blocked, problem, None)
+    return (origin + start if start >= 0 else -1), distance
+
+
+class _Candidates:
+    """The windows merged from the chunks that can still be among the matches."""
+
+    def __init__(self, n_select, separation):
+        self.n_select, self.separation = n_select, separation
+        self.starts = np.zeros(0, dtype=np.int64)
+        self.distances = np.zeros(0)
+        self.windows = {}
+
+    def add(self, starts, distances, windows, bound):
+        from ..kernels._numba._search import tighten
+
+        self.starts = np.concatenate((self.starts, starts))
+        self.distances = np.concatenate((self.distances, distances))
+        self.windows.update(zip(starts.tolist(), windows if windows is not None else ()))
+        # The candidates of all chunks together give a threshold no chunk saw alone.
+        _, threshold = tighten(
+            self.starts.copy(), self.distances.copy(), len(self.starts), self.n_select,
+            self.separation,
+        )  # fmt: skip
+        bound[0] = min(bound[0], threshold)
+        keep = self.distances <= bound[0]
+        for start in self.starts[~keep].tolist():
+            del self.windows[start]
+        self.starts, self.distances = self.starts[keep], self.distances[keep]
+
+    def pick(self, k):
+        """The greedy matches: increasing distance (ties: earliest), none in conflict."""
+        kept = []
+        for index in np.lexsort((self.starts, self.distances)):
+            start = int(self.starts[index])
+            if all(abs(start - other) >= self.separation for _, other, _ in kept):
+                kept.append((float(self.distances[index]), start, self.windows[start]))
+                if len(kept) == k:
+                    break
+        return kept
+
+
+def chunked_search(query, chunks, radius, k, zone, n_jobs=None, reread=None):
+    """The ``k`` best windows of a series given in chunks, each chunk searched once.
+
+    Parameters
+    ----------
+    query : ndarray of shape (n, n_channels)
+        Validated query (not yet z-normalised).
+    chunks : iterable of (int, ndarray, int, int)
+        ``(origin, data, first, last)`` from :func:`array_chunks` or
+        :func:`stream_chunks`.
+    reread : callable, default=None
+        For a series that can be read twice (an array, a memmap): returns the
+        chunks again. A first pass then finds a coarse seed in every chunk,
+        and the search starts from the threshold those windows give, as the
+        in-memory search starts from its seed.
+    radius, k, zone : int
+        As in :func:`znormalized_search`.
+    n_jobs : int, default=None
+        Workers for joblib (threads, or the backend of an enclosing
+        ``joblib.parallel_config``, e.g. Dask): the chunks are independent tasks.
+
+    Returns
+    -------
+    found : list of (float, int, ndarray)
+        ``(summed squared cost, start, window)``, best first; ``window`` is the
+        series' raw ``(n, n_channels)`` values at the match.
+    stats : dict
+        The cascade's counts summed over the chunks, and ``chunks``.
+    """
+    from joblib import Parallel
+
+    from ..core.parallel import delayed
+    from ..kernels._numba._search import N_STATS, tighten
+
+    query_z = znormalize(query)
+    n = len(query)
+    n_select, separation = 2 * k - 1, n + zone
+    bound = np.full(1, np.inf)
+    candidates = _Candidates(n_select, separation)
+    counts = np.zeros(N_STATS, dtype=np.int64)
+    parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator_unordered")
+    if reread is not None:
+        seeds = [
+            seed
+            for seed in parallel(
+                delayed(_seed_chunk)(query_z, data, origin, first, last, min(radius, n - 1))
+                for origin, data, first, last in reread()
+            )
+            if seed[0] >= 0
+        ]
+        if seeds:
+            starts, distances = (np.array(values) for values in zip(*seeds))
+            bound[0] = tighten(
+                starts.astype(np.int64), distances, len(seeds), n_select, separation
+            )[1]
+    tasks = (
+        delayed(_scan_chunk)(
+            query_z, data, origin, first, last, min(radius, n - 1), n_select, separation, bound
+        )
+        for origin, data, first, last in chunks
+    )
+    n_chunks = 0
+    for starts, distances, windows, threshold, chunk_counts in parallel(tasks):
+        bound[0] = min(bound[0], threshold)
+        candidates.add(starts, distances, windows, bound)
+        counts += chunk_counts
+        n_chunks += 1
+    found = candidates.pick(k)
+    stats = dict(zip(STAT_NAMES, (int(value) for value in counts)))
+    stats["passes"] = 1
+    stats["chunks"] = n_chunks
     return found, stats

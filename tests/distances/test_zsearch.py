@@ -190,3 +190,58 @@ def test_real_series_from_a_bundled_ucr_set_matches_brute_force():
     np.testing.assert_allclose(
         [m.distance**2 for m in matches], [d for d, _ in expected], rtol=1e-9
     )
+
+
+def _problem_arrays(series, query, radius):
+    from alignkit.distances._zsearch import _Problem
+
+    problem = _Problem(series, znormalize(query), radius)
+    return problem, np.zeros(problem.count, dtype=np.bool_)
+
+
+def test_a_shared_threshold_prunes_and_keeps_ties_at_earlier_starts():
+    # The threshold another thread publishes (just above a distance it found) prunes
+    # every window above it, but a window of the same distance is still found.
+    rng = np.random.default_rng(21)
+    series = _walk(rng, 3000)
+    series[2500:2520] = series[400:420]  # two windows of the same shape
+    query = series[400:420] + 0.0
+    problem, blocked = _problem_arrays(series, query, 2)
+    start, distance, _ = problem.scan(0, problem.count, blocked, np.inf)
+    assert start == 400 and distance < 1e-20
+    # Another chunk found the later copy and published just above its distance.
+    later = problem.scan(2000, problem.count, blocked, np.inf)
+    shared = np.full(1, np.nextafter(later[1], np.inf))
+    assert problem.scan(0, 2000, blocked, np.inf, shared)[:2] == (400, distance)
+    # A threshold below everything prunes all the windows; the shared value only goes down.
+    shared = np.full(1, -1.0)
+    start, distance, stats = problem.scan(0, problem.count, blocked, np.inf, shared)
+    assert (start, distance) == (-1, np.inf) and shared[0] == -1.0
+    assert stats[_search.STAT_DTW] == 0
+
+
+def test_candidates_hold_every_window_up_to_the_kth_match():
+    # One pass of search_candidates keeps, among others, every window whose distance is
+    # at most the k-th greedy match of brute force, and no window above its threshold.
+    rng = np.random.default_rng(22)
+    series = _walk(rng, 1500)
+    query = series[700:730] + 0.4 * rng.standard_normal((30, 1))
+    n, zone, radius, k = 30, 15, 3, 3
+    problem, _ = _problem_arrays(series, query, radius)
+    shared = np.full(1, np.inf)
+    starts, distances, threshold, _ = _search.search_candidates(
+        problem.series, problem.query, problem.order, problem.q_lower, problem.q_upper,
+        problem.env_lower, problem.env_upper, radius, 0, problem.count, np.inf, 2 * k - 1,
+        n + zone, shared,
+    )  # fmt: skip
+    expected = _brute_force(query, series, radius, k, zone)
+    assert threshold >= expected[-1][0] and shared[0] == threshold
+    assert (distances <= threshold).all() and (np.diff(starts) > 0).all()
+    every = {
+        s: _banded_dtw(znormalize(query), znormalize(series[s : s + n]), radius)
+        for s in range(len(series) - n + 1)
+    }
+    needed = {s for s, cost in every.items() if cost <= expected[-1][0]}
+    assert needed <= set(starts.tolist())
+    for s, d in zip(starts, distances):
+        np.testing.assert_allclose(d, every[int(s)], rtol=1e-9)

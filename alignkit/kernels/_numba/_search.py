@@ -295,18 +295,18 @@ def _block_bounds(series, block, count, n, offset, sums, squares, query, mean, s
 
 
 @njit(**JIT_OPTIONS)
-def search_best(
-    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked, bsf
-):
-    """Best window start in ``[first, last)`` (ties: the earliest) and its squared distance.
+def _scan(
+    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked,
+    bsf, shared, n_select, separation,
+):  # fmt: skip
+    """The cascade over the starts ``[first, last)``: :func:`search_best` when
+    ``n_select`` is 0, else :func:`search_candidates` (``bsf`` is then its threshold).
 
-    ``query`` is z-normalised; ``q_lower``/``q_upper`` its envelope; ``env_*`` the
-    series' envelope; ``blocked[s]`` skips start ``s``; ``bsf`` is an initial
-    threshold (``inf``, or a known distance to beat). Returns ``(start, distance,
-    stats)``; ``start`` is -1 when no window beats ``bsf``.
+    Returns ``(best_start, best_distance, starts, distances, threshold, stats)``.
     """
     n = query.shape[0]
     channels = _channels(query)
+    collect = n_select > 0
     stats = np.zeros(N_STATS, dtype=np.int64)
     # Per-window statistics of one block of starts (1-D for a univariate series).
     offsets = np.empty_like(series[:BLOCK])
@@ -326,6 +326,15 @@ def search_best(
     previous = np.empty(2 * radius + 1)
     current = np.empty(2 * radius + 1)
     best_start = -1
+    best_distance = np.inf
+    # Collecting: keep the threshold's ties, pruning only what is strictly above it.
+    threshold = bsf
+    if collect:
+        bsf = np.nextafter(threshold, np.inf)
+    starts = np.empty(64 if collect else 0, dtype=np.int64)
+    distances = np.empty(64 if collect else 0)
+    n_found = 0
+    next_tighten = n_select
     for block in range(first - first % EPOCH, last, BLOCK):
         count = min(BLOCK, last - block)
         for w in range(count):
@@ -355,6 +364,11 @@ def search_best(
         if block + count <= first:
             continue
         _block_bounds(series, block, count, n, offsets, sums, squares, query, mean, scale, kim)
+        if shared[0] < threshold and collect:
+            threshold = shared[0]
+            bsf = np.nextafter(threshold, np.inf)
+        elif shared[0] < bsf and not collect:
+            bsf = shared[0]
         for w in range(max(0, first - block), count):
             start = block + w
             if blocked[start]:
@@ -386,10 +400,124 @@ def search_best(
                 for c in range(channels):
                     _put(window, t, c, _norm(series, start + t, c, mean, scale, w))
             distance = _dtw_abandoning(window, query, radius, remaining, bsf, previous, current)
-            if distance < bsf:
-                stats[STAT_DTW] += 1
-                bsf = distance
-                best_start = start
-            else:
+            if distance >= bsf:
                 stats[STAT_ABANDONED] += 1
-    return best_start, bsf, stats
+                continue
+            stats[STAT_DTW] += 1
+            if not collect:
+                bsf = best_distance = distance
+                best_start = start
+                published = np.nextafter(distance, np.inf)
+                if published < shared[0]:
+                    shared[0] = published
+                continue
+            if n_found == len(starts):
+                starts = np.concatenate((starts, np.empty_like(starts)))
+                distances = np.concatenate((distances, np.empty_like(distances)))
+            starts[n_found] = start
+            distances[n_found] = distance
+            n_found += 1
+            if n_found >= next_tighten:
+                n_found, found = tighten(starts, distances, n_found, n_select, separation)
+                if found < threshold:
+                    threshold = found
+                    bsf = np.nextafter(threshold, np.inf)
+                    if threshold < shared[0]:
+                        shared[0] = threshold
+                next_tighten = max(2 * n_found, n_found + n_select)
+    if collect:
+        n_found, found = tighten(starts, distances, n_found, n_select, separation)
+        threshold = min(threshold, found)
+        if threshold < shared[0]:
+            shared[0] = threshold
+    return (
+        best_start,
+        best_distance,
+        starts[:n_found].copy(),
+        distances[:n_found].copy(),
+        threshold,
+        stats,
+    )
+
+
+@njit(**JIT_OPTIONS)
+def search_best(
+    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked,
+    bsf, shared,
+):  # fmt: skip
+    """Best window start in ``[first, last)`` (ties: the earliest) and its squared distance.
+
+    ``query`` is z-normalised; ``q_lower``/``q_upper`` its envelope; ``env_*`` the
+    series' envelope; ``blocked[s]`` skips start ``s``; ``bsf`` is an initial
+    threshold (``inf``, or a known distance to beat). ``shared[0]`` is a threshold
+    shared by the scans of other chunks running at the same time: read at every block
+    and lowered to just above each distance found (so that an equal distance at an
+    earlier start elsewhere is still found). Returns ``(start, distance, stats)``;
+    ``start`` is -1 (distance ``inf``) when no window beats the thresholds.
+    """
+    best_start, best_distance, _, _, _, stats = _scan(
+        series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
+        blocked, bsf, shared, 0, 0,
+    )  # fmt: skip
+    return best_start, best_distance, stats
+
+
+@njit(**JIT_OPTIONS)
+def tighten(starts, distances, count, n_select, separation):
+    """Keep the candidates that can still be among the matches; return (kept, threshold).
+
+    The threshold is the distance of the ``n_select``-th window that a greedy pick in
+    increasing distance keeps among ``starts[:count]`` (two windows conflict when their
+    starts are closer than ``separation``), ``inf`` while fewer can be picked. Any
+    ``n_select`` such windows are pairwise compatible, so with ``n_select = 2 k - 1``
+    the ``k``-th match of the whole series is at most the threshold: a window above it
+    can never be needed. The kept candidates (distance at most the threshold) stay in
+    their order, compacted to the front.
+    """
+    order = np.argsort(distances[:count], kind="mergesort")
+    picked = np.empty(n_select, dtype=np.int64)
+    n_picked = 0
+    threshold = np.inf
+    for index in order:
+        start = starts[index]
+        free = True
+        for p in range(n_picked):
+            if abs(start - picked[p]) < separation:
+                free = False
+                break
+        if free:
+            picked[n_picked] = start
+            n_picked += 1
+            if n_picked == n_select:
+                threshold = distances[index]
+                break
+    kept = 0
+    for index in range(count):
+        if distances[index] <= threshold:
+            starts[kept] = starts[index]
+            distances[kept] = distances[index]
+            kept += 1
+    return kept, threshold
+
+
+@njit(**JIT_OPTIONS)
+def search_candidates(
+    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
+    threshold, n_select, separation, shared,
+):  # fmt: skip
+    """Every window start in ``[first, last)`` whose distance can be among the matches.
+
+    A one-pass alternative to ``k`` passes of :func:`search_best`, for chunks searched
+    apart: a window is kept when its distance is at most ``threshold``, which starts at
+    the given value (``inf``, or a bound from other chunks) and is tightened as in
+    :func:`tighten`. ``shared[0]`` is such a bound shared with the scans of other
+    chunks running at the same time: read at every block and lowered to each tighter
+    threshold found. Returns ``(starts, distances, threshold, stats)``, the starts in
+    increasing order.
+    """
+    blocked = np.zeros(last, dtype=np.bool_)
+    _, _, starts, distances, threshold, stats = _scan(
+        series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
+        blocked, threshold, shared, n_select, separation,
+    )  # fmt: skip
+    return starts, distances, threshold, stats
