@@ -330,7 +330,7 @@ class PairedAligner(BaseAligner):
     :meth:`align_pairs`, :meth:`transform` and :meth:`score` align held-out
     pairs with that model, and so does :meth:`align` once fitted.
 
-    Subclasses have the parameters ``output`` (one of :data:`PAIRED_OUTPUTS`)
+    Subclasses have the parameters ``output`` (one of ``PAIRED_OUTPUTS``)
     and ``n_timepoints`` (None or an int), declare ``_parameter_constraints``,
     and supply two hooks:
 
@@ -413,7 +413,7 @@ class PairedAligner(BaseAligner):
         """Canonical variates of every pair on ``a``'s timeline.
 
         Each pair is aligned as by :meth:`align_pairs`; ``b``'s variates are
-        put on ``a``'s timeline (:meth:`Alignment.warp_to_a`, averaging the
+        put on ``a``'s timeline (:meth:`~alignkit.Alignment.warp_to_a`, averaging the
         frames matched to one frame).
 
         Parameters

@@ -44,13 +44,13 @@ class SoftDTWLoss(torch.nn.Module):
 
     See Also
     --------
-    alignkit.distances.soft_dtw : The value of one pair, NumPy in and out.
-    alignkit.distances.soft_dtw_divergence : The divergence of one pair.
+    alignkit.soft_dtw : The value of one pair, NumPy in and out.
+    alignkit.soft_dtw_divergence : The divergence of one pair.
 
     Notes
     -----
     The local cost is the squared Euclidean distance over channels, so
-    ``D(x, y)`` equals :func:`alignkit.distances.soft_dtw` of each pair. Values
+    ``D(x, y)`` equals :func:`alignkit.soft_dtw` of each pair. Values
     past a pair's lengths are ignored (their gradient is 0).
 
     References

@@ -56,7 +56,7 @@ def path_distance(path_a: ArrayLike, path_b: ArrayLike) -> float:
     Parameters
     ----------
     path_a : array-like of shape (length_a, 2)
-        A path, e.g. :attr:`Alignment.path`: integer frame indices, or real
+        A path, e.g. ``Alignment.path``: integer frame indices, or real
         (fractional) positions, which are measured as they are, never rounded.
     path_b : array-like of shape (length_b, 2)
         Another path over the same pair of sequences, e.g. the ground truth.

@@ -231,7 +231,7 @@ def check_pair(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
     See Also
     --------
-    from_aeon : Convert aeon's collections to alignkit's layout.
+    alignkit.from_aeon : Convert aeon's collections to alignkit's layout.
 
     Examples
     --------
@@ -350,7 +350,7 @@ def check_collection(
 
     See Also
     --------
-    from_aeon : Convert aeon's collections to alignkit's layout.
+    alignkit.from_aeon : Convert aeon's collections to alignkit's layout.
 
     Examples
     --------
@@ -373,7 +373,8 @@ def from_aeon(X: CollectionLike) -> list[np.ndarray]:
     n_channels, n_timepoints)``; alignkit stores each sequence timepoints
     first. This function reads the input as aeon does, whatever the
     ``sequence_layout`` configuration says, and validates it as
-    :func:`check_collection` does (the same messages, naming ``X[index]``).
+    :func:`~alignkit.validation.check_collection` does (the same messages,
+    naming ``X[index]``).
 
     Parameters
     ----------
@@ -382,7 +383,8 @@ def from_aeon(X: CollectionLike) -> list[np.ndarray]:
 
         - ``"numpy3D"``: an array of shape ``(n_cases, n_channels,
           n_timepoints)``; trailing timepoints that are NaN in every channel
-          are padding and are dropped, as in :func:`check_collection`;
+          are padding and are dropped, as in
+          :func:`~alignkit.validation.check_collection`;
         - ``"np-list"``: a list of arrays of shape ``(n_channels,
           n_timepoints_i)`` (lengths may differ; a 1-D item is one channel);
         - ``"numpy2D"``: an array of shape ``(n_cases, n_timepoints)`` of
@@ -401,7 +403,7 @@ def from_aeon(X: CollectionLike) -> list[np.ndarray]:
 
     See Also
     --------
-    check_collection : The collections alignkit reads as they are.
+    alignkit.validation.check_collection : The collections alignkit reads as they are.
     alignkit.config_context : ``sequence_layout="nct"`` reads aeon's layout
         everywhere, without converting first.
 

@@ -191,7 +191,7 @@ def _alignkit_version():
 def build_registry(registry: _R) -> _R:
     """Fill ``registry`` with the built-in aligners and the installed plugins.
 
-    Built-ins (the modules of :data:`BUILTIN_PLUGINS`) register first, as
+    Built-ins (the modules of ``BUILTIN_PLUGINS``) register first, as
     distribution ``"alignkit"``; then every entry point of the ``alignkit``
     group that is not blocked is loaded, one at a time, in order of
     entry-point name. A plugin that fails to import or register is skipped

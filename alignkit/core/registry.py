@@ -97,9 +97,9 @@ class AlignerSpec:
     tags : iterable of str, default=frozenset()
         Capabilities to filter on, for example ``{"explicit", "temporal",
         "numba"}``, added to those the class declares (see
-        :func:`class_tags`): leave it empty when the class declares its tags;
-        pass it for a class that declares none. Stored as a frozenset, the
-        union of both.
+        :func:`~alignkit.core.registry.class_tags`): leave it empty when the
+        class declares its tags; pass it for a class that declares none.
+        Stored as a frozenset, the union of both.
     distribution : str, default=None
         Distribution (package) that provides the aligner. Filled in by the
         plugin loader; plugins leave it unset.
@@ -289,7 +289,7 @@ class Registry:
     def record_failure(
         self, name: str, distribution: str | None, version: str | None, error: BaseException
     ) -> None:
-        """Record a plugin that was skipped, in :attr:`failures`.
+        """Record a plugin that was skipped, in ``failures``.
 
         Parameters
         ----------

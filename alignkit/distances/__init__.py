@@ -21,7 +21,7 @@ barycenters and batch code call the drivers directly.
 - :class:`StreamMatcher`, :class:`OnlineAligner`: alignment of streams (SPRING,
   on-line time warping).
 - :func:`dba`, :func:`soft_dtw_barycenter`: barycenters.
-- :mod:`alignkit.distances.step_patterns`: dtw-python's step patterns.
+- :class:`StepPattern`, :func:`check_step_pattern`: dtw-python's step patterns.
 """
 
 import importlib

@@ -101,7 +101,7 @@ def dtw(
         ``"asymmetric"``, ``"symmetricP05"``, ``"symmetricP1"``,
         ``"symmetricP2"``, ``"asymmetricP05"``, ``"asymmetricP1"``,
         ``"asymmetricP2"`` or a :class:`~alignkit.distances.step_patterns.StepPattern`
-        of your own (see :mod:`alignkit.distances.step_patterns`).
+        of your own (see :func:`~alignkit.distances.step_patterns.check_step_pattern`).
     open_begin : bool, default=False
         Let the path start at any ``(0, j)``: ``a`` is matched to a part of
         ``b`` that need not begin at ``b[0]``. Needs a pattern normalised by

@@ -64,7 +64,7 @@ class StreamMatcher:
         The pattern to look for.
     threshold : float
         Report matches whose distance is at most ``threshold`` (SPRING's
-        epsilon), on the scale of :attr:`Match.distance`. At least 0;
+        epsilon), on the scale of ``Match.distance``. At least 0;
         ``inf`` reports the best match of every group of overlapping ones.
     squared : bool, default=False
         Distances are summed squared costs instead of their square root
@@ -74,7 +74,7 @@ class StreamMatcher:
         stream points of the match, so the matcher keeps the points since the
         earliest start a future match can have (about a match's length on
         ordinary data). Without it, memory is ``O(len(query))`` whatever the
-        stream, and :attr:`Match.path` is ``None``.
+        stream, and ``Match.path`` is ``None``.
 
     Attributes
     ----------
@@ -84,14 +84,14 @@ class StreamMatcher:
 
     See Also
     --------
-    alignkit.distances.subsequence_search : The offline search of a series.
+    alignkit.subsequence_search : The offline search of a series.
     OnlineAligner : Follow a live sequence along a reference.
 
     Notes
     -----
     The distance of a match is alignkit's DTW distance (symmetric1 steps,
     squared Euclidean local cost summed over channels, then its square root
-    unless ``squared``), as :func:`~alignkit.distances.subsequence_search`
+    unless ``squared``), as :func:`~alignkit.subsequence_search`
     without a window, so the best match reported over a stream is the best
     match of ``subsequence_search`` over the same data.
 

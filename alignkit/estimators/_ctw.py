@@ -141,8 +141,9 @@ class CTWAligner(PairedAligner):
 
     ``fit(X)`` on a list of ``(a, b)`` pairs learns ONE pair of projections
     shared by all pairs (pooled warped covariances, per-pair DTW), so that
-    held-out pairs of the same two modalities align with :meth:`align_pairs`,
-    :meth:`align` or :meth:`transform` without refitting. Before ``fit``,
+    held-out pairs of the same two modalities align with
+    :meth:`~alignkit.base.PairedAligner.align_pairs`, :meth:`~alignkit.base.PairedAligner.align` or
+    :meth:`~alignkit.base.PairedAligner.transform` without refitting. Before ``fit``,
     ``align(a, b)`` runs CTW on that one pair (it learns projections of the
     pair alone).
 
@@ -169,11 +170,12 @@ class CTWAligner(PairedAligner):
         Stop when the path moves at most this, in frames
         (:func:`~alignkit.metrics.path_distance`, averaged over pairs).
     output : {"concat", "a", "b"}, default="concat"
-        What :meth:`transform` returns on ``a``'s timeline: both views'
-        canonical variates side by side, or one of them.
+        What :meth:`~alignkit.base.PairedAligner.transform` returns on ``a``'s timeline:
+        both views' canonical variates side by side, or one of them.
     n_timepoints : int, default=None
-        If given, :meth:`transform` resamples every output linearly to this
-        length, so it always returns one array (e.g. before a classifier).
+        If given, :meth:`~alignkit.base.PairedAligner.transform` resamples every output
+        linearly to this length, so it always returns one array (e.g. before a
+        classifier).
 
     Attributes
     ----------
@@ -196,7 +198,8 @@ class CTWAligner(PairedAligner):
         after ``max_iter`` rounds or a detected cycle).
     n_channels_ : tuple of int
         Channel counts ``(n_channels_a, n_channels_b)`` that every pair given
-        to :meth:`transform` must have (see :mod:`alignkit.base`).
+        to :meth:`~alignkit.base.PairedAligner.transform` must have (see
+        :mod:`alignkit.base`).
 
     See Also
     --------

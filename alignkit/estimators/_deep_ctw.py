@@ -74,8 +74,10 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
 
     Same data contract as :class:`~alignkit.CTWAligner`: ``fit(X)`` takes a
     list of ``(a, b)`` pairs of the same two modalities; held-out pairs are
-    aligned with :meth:`align_pairs` (or :meth:`align` for one pair) and
-    mapped with :meth:`transform`; :meth:`score` is the held-out canonical
+    aligned with :meth:`~alignkit.base.PairedAligner.align_pairs` (or
+    :meth:`~alignkit.base.PairedAligner.align` for one pair) and mapped with
+    :meth:`~alignkit.base.PairedAligner.transform`;
+    :meth:`~alignkit.base.PairedAligner.score` is the held-out canonical
     correlation, so ``GridSearchCV`` can compare the two aligners.
 
     Parameters
@@ -94,7 +96,8 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
         Output dimension of the ``"mlp"`` encoders.
     n_components : int, default=8
         Canonical components of the final linear CCA: the dimension of the
-        shared space in which DTW aligns, and of :meth:`transform`'s output.
+        shared space in which DTW aligns, and of
+        :meth:`~alignkit.base.PairedAligner.transform`'s output.
         At most the encoders' output dimension.
     reg : float or tuple of float, default=1e-3
         Ridge ``r`` added to each view's covariance of encoder outputs,
@@ -118,9 +121,10 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
         fitted on). Right when the pairs' time warps are unbiased; wrong by
         the true average lead when they are not.
     output : {"concat", "a", "b"}, default="concat"
-        What :meth:`transform` returns on ``a``'s timeline.
+        What :meth:`~alignkit.base.PairedAligner.transform` returns on ``a``'s timeline.
     n_timepoints : int, default=None
-        If given, :meth:`transform` resamples every output to this length.
+        If given, :meth:`~alignkit.base.PairedAligner.transform` resamples every output to
+        this length.
     %(training_parameters)s
 
     Attributes
@@ -153,7 +157,8 @@ class DeepCTWAligner(TorchTrainingMixin, PairedAligner):
         Epochs run (cumulative with ``warm_start``).
     n_channels_ : tuple of int
         Channel counts ``(n_channels_a, n_channels_b)`` that every pair given
-        to :meth:`transform` must have (see :mod:`alignkit.base`).
+        to :meth:`~alignkit.base.PairedAligner.transform` must have (see
+        :mod:`alignkit.base`).
     device_ : torch.device
         Device the encoders live on.
 

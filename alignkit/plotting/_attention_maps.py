@@ -122,7 +122,7 @@ class AttentionMapDisplay:
             The image attended to.
         weights : array-like of shape (n_steps, grid_height * grid_width)
             Attention over the cells, row-major (a row of
-            :meth:`SoftAttentionAligner.attention`).
+            :meth:`~alignkit.SoftAttentionAligner.attention`).
         grid_shape : tuple of int
             ``(grid_height, grid_width)``.
         tokens : sequence of str, default=None

@@ -131,7 +131,7 @@ class CostMatrixDisplay:
     ----------
     alignment : Alignment or AttentionAlignment
         The alignment, e.g. from ``alignkit.dtw(a, b, return_cost_matrix=True)``
-        or :meth:`SoftAttentionAligner.align` (whose ``soft_matrix`` is
+        or :meth:`~alignkit.SoftAttentionAligner.align` (whose ``soft_matrix`` is
         drawn).
     a : array-like of shape (n,) or (n, n_channels_a), default=None
         First sequence. If given with ``b``, it is drawn along the left margin.
@@ -282,7 +282,7 @@ class CostMatrixDisplay:
         estimator : aligner
             Any alignkit aligner (fitted where it needs fitting); its
             ``align(a, b)`` gives the alignment and its ``window`` parameter,
-            if it has one, the window drawn. A :class:`SoftAttentionAligner`
+            if it has one, the window drawn. A :class:`~alignkit.SoftAttentionAligner`
             shows its attention.
         a : array-like of shape (n,) or (n, n_channels_a)
             First sequence.

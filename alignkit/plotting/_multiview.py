@@ -134,7 +134,7 @@ class CanonicalVariatesDisplay:
         ----------
         estimator : fitted CTWAligner or DeepCTWAligner
             A fitted paired aligner; the pair is aligned and projected as
-            by its :meth:`transform`.
+            by its :meth:`~alignkit.base.PairedAligner.transform`.
         a : array-like of shape (n, n_channels_a)
             Sequence of the first modality.
         b : array-like of shape (m, n_channels_b)
@@ -248,7 +248,7 @@ class MultiAlignmentDisplay:
         Per sequence, ``result.paths[:, k]`` against the latent frame.
     variate_lines_ : list of matplotlib Line2D
         Per sequence, component ``component`` of the centred sequence,
-        warped onto the latent timeline (:meth:`MultiAlignment.warp`) and
+        warped onto the latent timeline (:meth:`~alignkit.multiview.MultiAlignment.warp`) and
         projected by ``result.projections[k]``; empty without the sequences.
     legend_ : matplotlib Legend
         The legend of the warps panel.

@@ -62,10 +62,10 @@ class SamplingGridDisplay:
     images : array-like of shape (n_images, height, width)
         The inputs (one channel; ``(n_images, 1, height, width)`` too).
     warped : array-like of shape (n_images, out_height, out_width)
-        The outputs (:meth:`STNAligner.transform`).
+        The outputs (:meth:`~alignkit.STNAligner.transform`).
     matrices : array-like of shape (n_images, 3, 3)
         Homogeneous matrices mapping output normalised coordinates to input
-        normalised coordinates (:meth:`STNAligner.predict_transform`).
+        normalised coordinates (:meth:`~alignkit.STNAligner.predict_transform`).
     align_corners : bool, default=False
         The convention of the normalised coordinates (the aligner's
         ``align_corners``): -1 and 1 are the outer pixel edges, or with True
@@ -226,7 +226,7 @@ class GlimpseDisplay:
         The image (one channel; ``(1, height, width)`` too).
     locations : array-like of shape (n_glimpses, 2)
         Glimpse centres ``(x, y)`` in ``[-1, 1]``, ``(0, 0)`` the image
-        centre (:meth:`GlimpseAligner.predict_locations`).
+        centre (:meth:`~alignkit.GlimpseAligner.predict_locations`).
     patch_size : int, default=8
         Width in pixels of the narrowest patch.
     n_scales : int, default=3

@@ -123,7 +123,7 @@ class CheckInput:
         return estimator.fit(self.X, self.y)
 
     def fitted_clone(self, aligner: "BaseEstimator") -> "BaseEstimator":
-        """A :func:`seeded_clone` of ``aligner``, fitted on this input.
+        """A ``seeded_clone`` of ``aligner``, fitted on this input.
 
         Parameters
         ----------
