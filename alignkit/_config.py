@@ -51,7 +51,10 @@ def get_config() -> dict[str, Any]:
 
         - ``backend``: ``"numba"`` or ``"torch"``, the default compute backend.
         - ``device``: torch device used by torch kernels (``"cpu"``, ``"cuda"``...).
-        - ``progress``: whether long computations report progress.
+        - ``progress``: ``False`` (default: progress bars only where a call's
+          ``verbose`` is set), ``True`` (a bar on every long call) or
+          ``"tqdm"`` (the same, drawn by ``tqdm.auto`` when tqdm is installed:
+          ``pip install alignkit[progress]``).
         - ``strict_plugins``: raise instead of warn when a plugin fails to load.
           ``None`` reads the ``ALIGNKIT_STRICT_PLUGINS`` environment variable.
         - ``plugin_autoload``: load third-party plugins from entry points.
@@ -110,7 +113,8 @@ def set_config(**params: Any) -> None:
         If a key is unknown.
     InvalidParameterError
         If ``sequence_layout`` or ``image_layout`` is not one of its allowed
-        values (a ``ValueError`` as well).
+        values, or ``progress`` is not ``True``, ``False`` or ``"tqdm"`` (a
+        ``ValueError`` as well).
 
     Examples
     --------
@@ -131,6 +135,12 @@ def set_config(**params: Any) -> None:
             raise InvalidParameterError(
                 f"set_config got {key}={params[key]!r}; {key} must be one of "
                 f"{', '.join(repr(value) for value in allowed)}"
+            )
+    if "progress" in params:
+        value = params["progress"]
+        if not (isinstance(value, bool) or (isinstance(value, str) and value == "tqdm")):
+            raise InvalidParameterError(
+                f"set_config got progress={value!r}; progress must be True, False or 'tqdm'"
             )
     state.update(params)
 

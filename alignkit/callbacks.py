@@ -10,8 +10,9 @@ returning ``True`` stops the training.
 This module does not import torch.
 """
 
-import sys
 from typing import Any, TextIO
+
+from .core.progress import progress_bar
 
 __all__ = ["Callback", "EarlyStopping", "ProgressBar"]
 
@@ -80,16 +81,22 @@ class Callback:
 
 
 class ProgressBar(Callback):
-    """Print one line per epoch: epoch, losses and time.
+    """Show the epochs of a fit as a progress bar: count, rate, time left and the losses.
 
-    Torch aligners add one when ``verbose`` is true.
+    Torch aligners add one when ``verbose`` is true (or with
+    ``alignkit.set_config(progress=True)``). The bar is
+    ``alignkit.core.progress.progress_bar``: redrawn in place on a
+    terminal, a line every tenth of the epochs elsewhere (a log, a notebook,
+    a joblib worker), and a closing line with the time the fit took, also
+    when early stopping ends it before ``max_epochs``.
 
     Parameters
     ----------
     stream : file-like, default=None
         Where to write; ``None`` means ``sys.stderr`` at the time of writing.
-    every : int, default=1
-        Print every ``every`` epochs (and the last one).
+    every : int, default=None
+        Outside a terminal, print a line every ``every`` epochs (and the last
+        one); ``None`` means every tenth of the epochs of the fit.
 
     Examples
     --------
@@ -100,34 +107,44 @@ class ProgressBar(Callback):
     >>> bar.on_train_begin(None, {"max_epochs": 2, "n_iter": 0})
     >>> bar.on_epoch_end(None, {"epoch": 1, "loss": 0.5, "time": 0.01})
     False
-    >>> out.getvalue().split()[:3]
-    ['epoch', '1/2', 'loss=0.5']
+    >>> out.getvalue().split(" | ")[0]
+    'training 1/2 epochs 50%'
+    >>> out.getvalue().strip().split(" | ")[-1]
+    'loss=0.5'
     """
 
-    def __init__(self, stream: TextIO | None = None, every: int = 1):
+    def __init__(self, stream: TextIO | None = None, every: int | None = None):
         self.stream = stream
         self.every = every
 
     def on_train_begin(self, estimator: Any, logs: dict[str, Any]) -> None:
-        """Remember the last epoch of this fit, for the ``epoch k/last`` of each line.
+        """Open the bar of this fit: from epoch ``n_iter`` to ``n_iter + max_epochs``.
 
         Parameters
         ----------
         estimator : estimator
-            The estimator being fitted (not used).
+            The estimator being fitted; its class names the bar
+            (``"training"`` when None).
         logs : dict
             ``{"max_epochs": int, "n_iter": int}``: the last epoch is their sum;
-            a missing key counts as 0.
+            a missing key counts as 0. The rate counts the epochs of this fit
+            only (not those of an earlier ``warm_start`` fit).
         """
-        self._last = logs.get("n_iter", 0) + logs.get("max_epochs", 0)
+        done = logs.get("n_iter", 0)
+        self._bar = progress_bar(
+            done + logs.get("max_epochs", 0),
+            "training" if estimator is None else type(estimator).__name__,
+            unit="epochs",
+            initial=done,
+            every=self.every,
+            stream=self.stream,
+        )
 
     def on_epoch_end(self, estimator: Any, logs: dict[str, Any]) -> bool:
-        """Print the epoch's line to ``stream``; never stops the training.
+        """Count the epoch and show its losses; never stops the training.
 
-        The line is printed every ``every`` epochs and at the last epoch of the
-        fit: ``epoch k/last``, then ``key=value`` for every numeric entry of
-        ``logs`` but ``epoch`` and ``time``, then the ``time`` entry in seconds
-        when there is one.
+        The bar shows every numeric entry of ``logs`` but ``epoch`` and
+        ``time`` (``loss``, ``val_loss`` and any the estimator adds).
 
         Parameters
         ----------
@@ -135,27 +152,34 @@ class ProgressBar(Callback):
             The estimator being fitted (not used).
         logs : dict
             The epoch's logs, as in :meth:`Callback.on_epoch_end`; ``epoch``
-            is required.
+            is required. :meth:`on_train_begin` must have opened the bar.
 
         Returns
         -------
         stop : bool
             Always False.
         """
-        epoch = logs["epoch"]
-        if epoch % max(int(self.every), 1) and epoch != getattr(self, "_last", epoch):
-            return False
-        parts = [f"epoch {epoch}/{getattr(self, '_last', '?')}"]
-        parts += [
-            f"{key}={value:.6g}"
+        values = {
+            key: value
             for key, value in logs.items()
             if key not in ("epoch", "time") and isinstance(value, (int, float))
-        ]
-        if "time" in logs:
-            parts.append(f"({logs['time']:.2f} s)")
-        stream = self.stream if self.stream is not None else sys.stderr
-        print(" ".join(parts), file=stream, flush=True)
+        }
+        self._bar.update(logs["epoch"] - self._bar.n, **values)
         return False
+
+    def on_train_end(self, estimator: Any, logs: dict[str, Any]) -> None:
+        """Print the closing line (the epochs run and the time taken) and drop the bar.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted (not used).
+        logs : dict
+            The logs of the last epoch (not used).
+        """
+        if getattr(self, "_bar", None) is not None:
+            self._bar.close()
+        self._bar = None  # a callback passed as a parameter keeps no state between fits
 
 
 class EarlyStopping(Callback):

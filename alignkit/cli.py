@@ -557,30 +557,6 @@ def _run_align(args):
     return 0
 
 
-class _Progress:
-    """A one-line progress bar on standard error."""
-
-    def __init__(self, total, label, enabled):
-        self.total, self.label, self.enabled, self.done = total, label, enabled, 0
-        self.shown = -1
-
-    def advance(self, amount):
-        self.done += amount
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * self.done / self.total) if self.total else width
-        percent = 100 * self.done // self.total if self.total else 100
-        bar = "#" * filled + "." * (width - filled)
-        text = f"{self.label} [{bar}] {self.done}/{self.total} pairs {percent}%"
-        if sys.stderr.isatty():  # one line, redrawn
-            end = "\n" if self.done >= self.total else ""
-            print(f"\r{text}", end=end, file=sys.stderr, flush=True)
-        elif percent // 10 > self.shown or self.done >= self.total:  # a log: every 10%
-            self.shown = percent // 10
-            print(text, file=sys.stderr, flush=True)
-
-
 def _run_pairwise(args):
     from .distances import pairwise_distances
     from .validation import check_window
@@ -598,26 +574,15 @@ def _run_pairwise(args):
     if suffix not in (".npy", ".csv"):
         raise InvalidInputError(f"--out {args.out}: write the matrix to a .npy or .csv file")
     n = len(sequences)
-    distances = np.zeros((n, n))
-    progress = _Progress(n * (n - 1) // 2, "pairwise", not args.quiet)
-    # Row blocks of the upper triangle, so that the bar moves and Ctrl-C stops between blocks.
-    step = max(1, min(64, n // 20 or 1))
-    for start in range(0, n - 1, step):
-        stop = min(n, start + step)
-        block = pairwise_distances(
-            sequences[start:stop],
-            sequences[start:],
-            window=args.window,
-            squared=args.squared,
-            n_jobs=args.n_jobs,
-        )
-        for row in range(start, stop):
-            values = block[row - start, row - start + 1 :]
-            distances[row, row + 1 :] = values
-            distances[row + 1 :, row] = values
-        progress.advance(sum(n - 1 - row for row in range(start, stop)))
-    if n == 1:
-        progress.advance(0)
+    # pairwise_distances draws the bar on stderr as blocks of rows finish (Ctrl-C stops
+    # between blocks, within a second or so).
+    distances = pairwise_distances(
+        sequences,
+        window=args.window,
+        squared=args.squared,
+        n_jobs=args.n_jobs,
+        verbose=not args.quiet,
+    )
     if suffix == ".npy":
         np.save(args.out, distances)
     else:

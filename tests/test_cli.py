@@ -442,6 +442,23 @@ def test_pairwise_writes_the_matrix_with_progress(tmp_path, capsys, suffix):
     assert "has 2 channel(s)" in capsys.readouterr().err
 
 
+def test_pairwise_quiet_prints_no_bar_and_the_bar_counts_every_pair(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    files = []
+    for k in range(12):
+        np.save(tmp_path / f"s{k}.npy", np.cumsum(rng.standard_normal(15)))
+        files.append(str(tmp_path / f"s{k}.npy"))
+    out_file = str(tmp_path / "D.npy")
+    assert main(["pairwise", *files, "--out", out_file, "--quiet", "--n-jobs", "2"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["pairwise", *files, "--out", out_file, "--n-jobs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err  # standard error is not a terminal here: lines, not redraws
+    lines = err.splitlines()
+    counts = [int(line.split()[2].split("/")[0]) for line in lines]
+    assert counts == sorted(counts) and lines[-1].startswith("pairwise DTW 66/66 pairs 100%")
+
+
 def test_search_prints_and_writes_the_matches(tmp_path, capsys):
     rng = np.random.default_rng(5)
     series = np.cumsum(rng.standard_normal(600))

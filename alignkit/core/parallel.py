@@ -23,6 +23,7 @@ import numpy as np
 from joblib import Parallel, effective_n_jobs
 
 from .._config import config_context, get_config
+from .progress import progress_bar
 
 __all__ = ["delayed", "map_sequences", "with_config"]
 
@@ -147,7 +148,8 @@ def map_sequences(
         Number of joblib workers; ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context, ``-1`` means all cores.
     verbose : int, default=0
-        joblib verbosity (progress messages).
+        When truthy, a progress bar of the sequences on standard error
+        (``alignkit.core.progress``), counted here as the chunks return.
 
     Returns
     -------
@@ -156,10 +158,20 @@ def map_sequences(
         the caller's alignkit configuration (see :func:`delayed`).
     """
     workers = effective_n_jobs(n_jobs)
-    if workers == 1:
-        return [func(sequence) for sequence in sequences]
-    parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_apply)(func, sequences[start:stop])
-        for start, stop in _chunks(len(sequences), workers)
-    )
-    return [result for part in parts for result in part]
+    with progress_bar(len(sequences), "alignment", verbose, unit="sequences") as bar:
+        if workers == 1:
+            results = []
+            for sequence in sequences:
+                results.append(func(sequence))
+                bar.update(1)
+            return results
+        # Several chunks per worker, so that the bar moves while they run.
+        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_apply)(func, sequences[start:stop])
+            for start, stop in _chunks(len(sequences), 4 * workers)
+        )
+        results = []
+        for part in parts:
+            results.extend(part)
+            bar.update(len(part))
+        return results

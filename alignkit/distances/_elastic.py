@@ -3,7 +3,9 @@
 Each distance has ``<name>_distance(a, b, *, window=None, <params>)`` and
 ``<name>_path(a, b, ...) -> (path, distance)``, with aeon's parameter names and
 defaults. The drivers (``<name>_cost``) take validated float64 arrays and a
-parsed :class:`~alignkit.core.window.Window`, for estimators and batch code.
+parsed :class:`~alignkit.core.window.Window`, for estimators and batch code;
+:func:`matrix_arguments` checks the parameters of a whole matrix once, for the
+block kernels of :func:`~alignkit.pairwise_distances`.
 """
 
 import numpy as np
@@ -29,19 +31,48 @@ __all__ = [
     "twe_path",
 ]
 
+# The reference of ERP's gaps, unused by the other sweeps (which need an array there).
+_NO_GAP = np.zeros(1)
+
 _NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
 _REAL = [Interval(Real, None, None, closed="neither")]
 
-_WINDOW = """window : None, int, float, tuple or ndarray of bool, default=None
+# Paragraphs shared by the docstrings (formatted in at the end of the module).
+_DOC = {
+    "pair": """a : array-like of shape (n,) or (n, n_channels)
+        First sequence.
+    b : array-like of shape (m,) or (m, n_channels)
+        Second sequence, with the same channels as ``a``.""",
+    "window": """window : None, int, float, tuple or ndarray of bool, default=None
         Constraint on the alignment, as in :func:`alignkit.dtw` (see
         :ref:`elastic-windows`). aeon's ``window=w`` is, for two sequences of
         length ``n``, the band ``|i - j| <= int(w * n)``: pass
         ``window=int(w * n)``. For unequal lengths aeon centres its band on
         another diagonal; pass ``aeon.distances.create_bounding_matrix(n, m, w)``
-        as a mask for the very same band."""
+        as a mask for the very same band.""",
+    "g": """g : float, default=0.0
+        The reference value of a gap, the same in every channel.
+    g_arr : array-like of shape (n_channels,), default=None
+        One reference value per channel; replaces ``g`` when given.""",
+    "c": """c : float, default=1.0
+        The cost of a split or a merge, ``>= 0``.""",
+    "lcss_epsilon": """epsilon : float, default=1.0
+        Points match when their Euclidean distance is at most ``epsilon``.""",
+    "nu_lmbda": """nu : float, default=0.001
+        Stiffness, ``>= 0``: the cost per timepoint of shift between two
+        matched points.
+    lmbda : float, default=1.0
+        The constant cost of a deletion, ``>= 0``.""",
+    "warp_penalty": """warp_penalty : float, default=1.0
+        The cost of a step that advances one sequence alone, ``>= 0``.""",
+    "path": """path : ndarray of shape (path_length, 2)
+        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``""",
+}
 
 
-def _check(a, b, window):
+def _check(owner, constraints, a, b, window, **values):
+    """The boundary of every public function: parameters, then the pair and the window."""
+    _check_params(owner, constraints, **values)
     a, b = check_pair(a, b)
     return a, b, check_window(window, shape=(len(a), len(b)))
 
@@ -81,18 +112,27 @@ def _finite(owner, **values):
             )
 
 
-def _run(kernel, a, b, window, args, keep, name):
-    """Run ``kernel`` over the window's cells; return its value and the moves (or None)."""
+def _run(name, a, b, window, keep, kind, p0=0.0, p1=0.0, g=_NO_GAP):
+    """The value of distance ``name`` over the window's cells, and the moves (or None).
+
+    ``kind``, ``p0``, ``p1`` and ``g`` are the kernels' (see
+    :mod:`alignkit.kernels._numba._elastic`). The distance alone over a band
+    runs the anti-diagonal ``sweep``; a path or a mask runs the row kernel.
+    Both give the same value to the last bit.
+    """
+    from ..kernels._numba import _elastic as kernels
     from ..kernels._numba._bounds import band_bounds
-    from ..kernels._numba._elastic import STOP
 
     n, m = len(a), len(b)
     lo, hi, _ = band_bounds(window, n, m)
     moves = None
     if keep:
         check_memory(n * m, f"the {name} path between sequences of lengths {n} and {m}")
-        moves = np.full((n, m), STOP, dtype=np.uint8)
-    value = float(kernel(*args, lo, hi, window.mask, moves))
+        moves = np.full((n, m), kernels.STOP, dtype=np.uint8)
+    if moves is None and window.mask is None and kind != kernels.MSM_DEPENDENT:
+        value = float(kernels.sweep(kind, a, b, g, p0, p1, lo, hi))
+    else:
+        value = float(kernels.rows(kind, a, b, g, p0, p1, lo, hi, window.mask, moves))
     if not np.isfinite(value):
         if window.mask is not None:
             raise WindowError(f"the window admits no alignment from (0, 0) to ({n - 1}, {m - 1})")
@@ -147,9 +187,9 @@ def erp_cost(a: np.ndarray, b: np.ndarray, window: Window, g: np.ndarray, keep: 
 
     Returns the distance and, with ``keep``, the moves for :func:`_path`.
     """
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import ERP
 
-    return _run(_elastic.erp, a, b, window, (a, b, g), keep, "ERP")
+    return _run("ERP", a, b, window, keep, ERP, g=g)
 
 
 _ERP_PARAMS = {"g": _REAL, "g_arr": ["array-like", None]}
@@ -171,15 +211,9 @@ def erp_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    g : float, default=0.0
-        The reference value of a gap, the same in every channel.
-    g_arr : array-like of shape (n_channels,), default=None
-        One reference value per channel; replaces ``g`` when given.
+    {g}
 
     Returns
     -------
@@ -205,8 +239,7 @@ def erp_distance(
     >>> erp_distance([0.0, 1.0, 2.0], [0.0, 2.0])
     1.0
     """
-    _check_params("erp_distance", _ERP_PARAMS, g=g, g_arr=g_arr)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("erp_distance", _ERP_PARAMS, a, b, window, g=g, g_arr=g_arr)
     return erp_cost(a, b, parsed, _erp_reference(g, g_arr, a.shape[1], "erp_distance"))[0]
 
 
@@ -222,20 +255,13 @@ def erp_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    g : float, default=0.0
-        The reference value of a gap, the same in every channel.
-    g_arr : array-like of shape (n_channels,), default=None
-        One reference value per channel; replaces ``g`` when given.
+    {g}
 
     Returns
     -------
-    path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``. A step
+    {path}. A step
         ``(1, 0)`` leaves ``a[i]`` out (a gap), ``(0, 1)`` leaves ``b[j]``
         out; a gap before the first match stays on row or column 0.
     distance : float
@@ -252,8 +278,7 @@ def erp_path(
     >>> path.tolist(), distance
     ([[0, 0], [1, 0], [2, 1]], 1.0)
     """
-    _check_params("erp_path", _ERP_PARAMS, g=g, g_arr=g_arr)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("erp_path", _ERP_PARAMS, a, b, window, g=g, g_arr=g_arr)
     value, moves = erp_cost(
         a, b, parsed, _erp_reference(g, g_arr, a.shape[1], "erp_path"), keep=True
     )
@@ -272,10 +297,10 @@ def edr_epsilon(a: np.ndarray, b: np.ndarray, epsilon: float | None) -> float:
 
 def edr_cost(a: np.ndarray, b: np.ndarray, window: Window, epsilon: float, keep: bool = False):
     """The driver of :func:`edr_distance`: the number of edits over ``max(n, m)``."""
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import EDR
 
     threshold = squared_threshold(epsilon, strict=True)
-    edits, moves = _run(_elastic.edr, a, b, window, (a, b, threshold), keep, "EDR")
+    edits, moves = _run("EDR", a, b, window, keep, EDR, threshold)
     return edits / max(len(a), len(b)), moves
 
 
@@ -298,10 +323,7 @@ def edr_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
     epsilon : float, default=None
         The matching threshold, ``>= 0``; None is aeon's default, a quarter of
@@ -332,8 +354,7 @@ def edr_distance(
     >>> edr_distance([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 5.0, 3.0], epsilon=0.5)
     0.25
     """
-    _check_params("edr_distance", _EDR_PARAMS, epsilon=epsilon)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("edr_distance", _EDR_PARAMS, a, b, window, epsilon=epsilon)
     return edr_cost(a, b, parsed, edr_epsilon(a, b, epsilon))[0]
 
 
@@ -348,18 +369,14 @@ def edr_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
     epsilon : float, default=None
         The matching threshold, as in :func:`edr_distance`.
 
     Returns
     -------
-    path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``; a diagonal
+    {path}; a diagonal
         step is a match or a substitution, the others are insertions or
         deletions.
     distance : float
@@ -376,8 +393,7 @@ def edr_path(
     >>> path.tolist(), round(distance, 4)
     ([[0, 0], [1, 0], [2, 1]], 0.3333)
     """
-    _check_params("edr_path", _EDR_PARAMS, epsilon=epsilon)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("edr_path", _EDR_PARAMS, a, b, window, epsilon=epsilon)
     value, moves = edr_cost(a, b, parsed, edr_epsilon(a, b, epsilon), keep=True)
     return _path(moves), value
 
@@ -387,10 +403,10 @@ def edr_path(
 
 def lcss_cost(a: np.ndarray, b: np.ndarray, window: Window, epsilon: float, keep: bool = False):
     """The driver of :func:`lcss_distance`: one minus the matches over ``min(n, m)``."""
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import LCSS
 
     threshold = squared_threshold(epsilon, strict=False)
-    matches, moves = _run(_elastic.lcss, a, b, window, (a, b, threshold), keep, "LCSS")
+    matches, moves = _run("LCSS", a, b, window, keep, LCSS, threshold)
     return max(1.0 - matches / min(len(a), len(b)), 0.0), moves
 
 
@@ -412,14 +428,10 @@ def lcss_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
         Only pairs inside the window may match.
-    epsilon : float, default=1.0
-        Points match when their Euclidean distance is at most ``epsilon``.
+    {lcss_epsilon}
 
     Returns
     -------
@@ -443,8 +455,7 @@ def lcss_distance(
     >>> lcss_distance([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 9.0, 3.0], epsilon=0.5)
     0.25
     """
-    _check_params("lcss_distance", _LCSS_PARAMS, epsilon=epsilon)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("lcss_distance", _LCSS_PARAMS, a, b, window, epsilon=epsilon)
     return lcss_cost(a, b, parsed, float(epsilon))[0]
 
 
@@ -459,13 +470,9 @@ def lcss_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    epsilon : float, default=1.0
-        Points match when their Euclidean distance is at most ``epsilon``.
+    {lcss_epsilon}
 
     Returns
     -------
@@ -489,8 +496,7 @@ def lcss_path(
     """
     from ..kernels._numba._elastic import lcss_matches
 
-    _check_params("lcss_path", _LCSS_PARAMS, epsilon=epsilon)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("lcss_path", _LCSS_PARAMS, a, b, window, epsilon=epsilon)
     value, moves = lcss_cost(a, b, parsed, float(epsilon), keep=True)
     return lcss_matches(moves), value
 
@@ -502,14 +508,14 @@ def msm_cost(
     a: np.ndarray, b: np.ndarray, window: Window, c: float, independent: bool, keep: bool = False
 ):
     """The driver of :func:`msm_distance`; ``keep`` needs one channel or ``independent=False``."""
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import MSM, MSM_DEPENDENT
 
     if not independent:
-        return _run(_elastic.msm_dependent, a, b, window, (a, b, c), keep, "MSM")
+        return _run("MSM", a, b, window, keep, MSM_DEPENDENT, c)
     total, moves = 0.0, None
     for k in range(a.shape[1]):
-        args = (np.ascontiguousarray(a[:, k]), np.ascontiguousarray(b[:, k]), c)
-        value, moves = _run(_elastic.msm_univariate, a, b, window, args, keep, "MSM")
+        x, y = np.ascontiguousarray(a[:, k : k + 1]), np.ascontiguousarray(b[:, k : k + 1])
+        value, moves = _run("MSM", x, y, window, keep, MSM, c)
         total += value
     return total, moves
 
@@ -534,10 +540,7 @@ def msm_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
     independent : bool, default=True
         True adds up the univariate MSM of each channel (MSM_I, each channel
@@ -545,8 +548,7 @@ def msm_distance(
         squared Euclidean move costs and the split test on the ball whose
         diameter joins the two neighbours, as aeon defines it; with one channel
         that differs from the univariate MSM (the costs are squared).
-    c : float, default=1.0
-        The cost of a split or a merge, ``>= 0``.
+    {c}
 
     Returns
     -------
@@ -569,8 +571,7 @@ def msm_distance(
     >>> msm_distance([1.0, 2.0, 2.0, 3.0], [1.0, 2.0, 3.0])  # merge the two 2s
     1.0
     """
-    _check_params("msm_distance", _MSM_PARAMS, independent=independent, c=c)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("msm_distance", _MSM_PARAMS, a, b, window, independent=independent, c=c)
     return msm_cost(a, b, parsed, float(c), independent)[0]
 
 
@@ -586,22 +587,17 @@ def msm_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
     independent : bool, default=True
         As in :func:`msm_distance`. With several channels, ``True`` aligns each
         channel on its own, so there is no single path: use
         ``independent=False``.
-    c : float, default=1.0
-        The cost of a split or a merge, ``>= 0``.
+    {c}
 
     Returns
     -------
-    path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``: a diagonal
+    {path}: a diagonal
         step is a move, the others splits or merges.
     distance : float
         As :func:`msm_distance`.
@@ -622,8 +618,7 @@ def msm_path(
     >>> path.tolist(), distance
     ([[0, 0], [1, 1], [2, 1], [3, 2]], 1.0)
     """
-    _check_params("msm_path", _MSM_PARAMS, independent=independent, c=c)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("msm_path", _MSM_PARAMS, a, b, window, independent=independent, c=c)
     if independent and a.shape[1] > 1:
         raise InvalidInputError(
             f"msm_path with independent=True aligns each of the {a.shape[1]} channels of a "
@@ -640,11 +635,9 @@ def twe_cost(
     a: np.ndarray, b: np.ndarray, window: Window, nu: float, lmbda: float, keep: bool = False
 ):
     """The driver of :func:`twe_distance`."""
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import TWE
 
-    zero = np.zeros((1, a.shape[1]))
-    args = (np.concatenate([zero, a]), np.concatenate([zero, b]), nu, lmbda)
-    return _run(_elastic.twe, a, b, window, args, keep, "TWE")
+    return _run("TWE", a, b, window, keep, TWE, nu, lmbda)
 
 
 _TWE_PARAMS = {"nu": _NONNEGATIVE, "lmbda": _NONNEGATIVE}
@@ -667,16 +660,9 @@ def twe_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    nu : float, default=0.001
-        Stiffness, ``>= 0``: the cost per timepoint of shift between two
-        matched points.
-    lmbda : float, default=1.0
-        The constant cost of a deletion, ``>= 0``.
+    {nu_lmbda}
 
     Returns
     -------
@@ -699,8 +685,7 @@ def twe_distance(
     >>> twe_distance([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
     0.0
     """
-    _check_params("twe_distance", _TWE_PARAMS, nu=nu, lmbda=lmbda)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("twe_distance", _TWE_PARAMS, a, b, window, nu=nu, lmbda=lmbda)
     return twe_cost(a, b, parsed, float(nu), float(lmbda))[0]
 
 
@@ -716,20 +701,13 @@ def twe_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    nu : float, default=0.001
-        Stiffness, ``>= 0``.
-    lmbda : float, default=1.0
-        The constant cost of a deletion, ``>= 0``.
+    {nu_lmbda}
 
     Returns
     -------
-    path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``.
+    {path}.
     distance : float
         As :func:`twe_distance`.
 
@@ -744,8 +722,7 @@ def twe_path(
     >>> path.tolist(), distance
     ([[0, 0], [1, 0], [2, 1]], 3.0)
     """
-    _check_params("twe_path", _TWE_PARAMS, nu=nu, lmbda=lmbda)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("twe_path", _TWE_PARAMS, a, b, window, nu=nu, lmbda=lmbda)
     value, moves = twe_cost(a, b, parsed, float(nu), float(lmbda), keep=True)
     return _path(moves), value
 
@@ -755,9 +732,9 @@ def twe_path(
 
 def adtw_cost(a: np.ndarray, b: np.ndarray, window: Window, warp_penalty: float, keep=False):
     """The driver of :func:`adtw_distance`."""
-    from ..kernels._numba import _elastic
+    from ..kernels._numba._elastic import ADTW
 
-    return _run(_elastic.adtw, a, b, window, (a, b, warp_penalty), keep, "ADTW")
+    return _run("ADTW", a, b, window, keep, ADTW, warp_penalty)
 
 
 _ADTW_PARAMS = {"warp_penalty": _NONNEGATIVE}
@@ -777,10 +754,7 @@ def adtw_distance(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
     warp_penalty : float, default=1.0
         The cost of a step that advances one sequence alone, ``>= 0``; 0 is
@@ -806,8 +780,7 @@ def adtw_distance(
     >>> adtw_distance([0.0, 1.0, 2.0], [0.0, 2.0], warp_penalty=0.5)
     1.5
     """
-    _check_params("adtw_distance", _ADTW_PARAMS, warp_penalty=warp_penalty)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("adtw_distance", _ADTW_PARAMS, a, b, window, warp_penalty=warp_penalty)
     return adtw_cost(a, b, parsed, float(warp_penalty))[0]
 
 
@@ -822,18 +795,13 @@ def adtw_path(
 
     Parameters
     ----------
-    a : array-like of shape (n,) or (n, n_channels)
-        First sequence.
-    b : array-like of shape (m,) or (m, n_channels)
-        Second sequence, with the same channels as ``a``.
+    {pair}
     {window}
-    warp_penalty : float, default=1.0
-        The cost of a step that advances one sequence alone, ``>= 0``.
+    {warp_penalty}
 
     Returns
     -------
-    path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``.
+    {path}.
     distance : float
         As :func:`adtw_distance`.
 
@@ -848,10 +816,70 @@ def adtw_path(
     >>> path.tolist(), distance
     ([[0, 0], [1, 0], [2, 1]], 1.5)
     """
-    _check_params("adtw_path", _ADTW_PARAMS, warp_penalty=warp_penalty)
-    a, b, parsed = _check(a, b, window)
+    a, b, parsed = _check("adtw_path", _ADTW_PARAMS, a, b, window, warp_penalty=warp_penalty)
     value, moves = adtw_cost(a, b, parsed, float(warp_penalty), keep=True)
     return _path(moves), value
+
+
+# Matrices -------------------------------------------------------------------------------
+
+# metric -> (parameter constraints, defaults), as the *_distance functions declare them.
+_METRICS = {
+    "erp": (_ERP_PARAMS, {"g": 0.0, "g_arr": None}),
+    "edr": (_EDR_PARAMS, {"epsilon": None}),
+    "lcss": (_LCSS_PARAMS, {"epsilon": 1.0}),
+    "msm": (_MSM_PARAMS, {"independent": True, "c": 1.0}),
+    "twe": (_TWE_PARAMS, {"nu": 0.001, "lmbda": 1.0}),
+    "adtw": (_ADTW_PARAMS, {"warp_penalty": 1.0}),
+}
+
+
+def matrix_arguments(metric, params, x_sequences, y_sequences, owner="pairwise_distances"):
+    """Check the keyword arguments of ``<metric>_distance`` once, for a whole matrix.
+
+    ``owner`` is the function or estimator whose ``metric_params`` they are.
+
+    Returns ``(kind, x_par, y_par, g, p1)`` for
+    :func:`~alignkit.kernels._numba._elastic.elastic_pairs`: ``*_par[k]`` is
+    ``(scale, p0)`` of sequence ``k`` (a pair takes the ``p0`` of the sequence
+    of larger scale: EDR's default threshold follows the larger std; the
+    other metrics have one ``p0``).
+    """
+    from ..kernels._numba import _elastic as kernels
+
+    constraints, defaults = _METRICS[metric]
+    function = f"{metric}_distance"
+    unknown = sorted(set(params or {}) - set(constraints))
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'metric_params' parameter of {owner} has {unknown[0]!r}, which "
+            f"{function} does not take; it takes {', '.join(sorted(constraints))}."
+        )
+    _check_params(function, constraints, **(params or {}))
+    values = {**defaults, **(params or {})}
+    g, p0, p1 = _NO_GAP, 0.0, 0.0
+    kind = getattr(kernels, metric.upper())
+    if metric == "erp":
+        g = _erp_reference(values["g"], values["g_arr"], x_sequences[0].shape[1], function)
+    elif metric == "edr" and values["epsilon"] is None:
+
+        def per_sequence(sequences):
+            scales = np.array([float(np.std(s)) for s in sequences])
+            return np.stack([scales, [squared_threshold(v / 4.0, True) for v in scales]], 1)
+
+        return kind, per_sequence(x_sequences), per_sequence(y_sequences), g, p1
+    elif metric in ("edr", "lcss"):
+        p0 = squared_threshold(float(values["epsilon"]), strict=metric == "edr")
+    elif metric == "msm":
+        kind = kernels.MSM if values["independent"] else kernels.MSM_DEPENDENT
+        p0 = float(values["c"])
+    elif metric == "twe":
+        p0, p1 = float(values["nu"]), float(values["lmbda"])
+    else:
+        p0 = float(values["warp_penalty"])
+    x_par = np.tile([0.0, p0], (len(x_sequences), 1))
+    y_par = np.tile([0.0, p0], (len(y_sequences), 1))
+    return kind, x_par, y_par, g, float(p1)
 
 
 for _function in (
@@ -868,5 +896,5 @@ for _function in (
     adtw_distance,
     adtw_path,
 ):
-    _function.__doc__ = _function.__doc__.format(window=_WINDOW)
+    _function.__doc__ = _function.__doc__.format(**_DOC)
 del _function

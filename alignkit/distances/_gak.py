@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from ..core.parallel import delayed
 from ..core.params import Integral, Interval, Real, validate_params
+from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
 from ..validation import (
@@ -144,7 +145,7 @@ def gak(
     --------
     pairwise_gak : The kernel matrix of two collections.
     sigma_gak : tslearn's bandwidth heuristic.
-    soft_dtw : ``-gamma`` times the log of a sum over alignments too.
+    alignkit.soft_dtw : ``-gamma`` times the log of a sum over alignments too.
 
     Notes
     -----
@@ -205,7 +206,8 @@ def log_gak_matrix(
     ``window`` is a parsed band (no mask). ``y_sequences=None`` means
     ``x_sequences``: only the upper triangle is computed and then mirrored,
     so the matrix is exactly symmetric. The blocks of rows run as joblib
-    tasks in threads (the kernels release the GIL).
+    tasks in threads (the kernels release the GIL); a truthy ``verbose``
+    shows a progress bar of the pairs, counted here as blocks arrive.
     """
     from ..kernels._numba._bounds import window_spec
     from ..kernels._numba._gak import gak_log_rows
@@ -221,25 +223,32 @@ def log_gak_matrix(
     )
     spec = window_spec(window, int(np.diff(x_off).max()), int(np.diff(y_off).max()))
     blocks = _row_blocks(np.diff(x_off), np.diff(y_off), upper, effective_n_jobs(n_jobs))
-    parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=verbose)(
+    parts = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
         delayed(gak_log_rows)(x_flat, x_off, y_flat, y_off, start, stop, upper, *spec, sigma)
         for start, stop in blocks
     )
-    logs = np.concatenate(parts, axis=0)
+    n_pairs = n_x * (n_x + 1) // 2 if upper else n_x * n_y  # the upper one with its diagonal
+    with progress_bar(n_pairs, "pairwise GAK", verbose, unit="pairs") as bar:
+        logs = []
+        for (start, stop), part in zip(blocks, parts):  # in order, counted as they arrive
+            logs.append(part)
+            rows = stop - start  # row a of the upper triangle holds n_y - a pairs
+            bar.update(rows * n_y - (rows * (start + stop - 1) // 2 if upper else 0))
+    logs = np.concatenate(logs, axis=0)
     if upper:
         lower = np.tril_indices(n_x, k=-1)
         logs[lower] = logs.T[lower]
     return logs
 
 
-def _self_logs(sequences, sigma, window, n_jobs, verbose):
+def _self_logs(sequences, sigma, window, n_jobs):
     """Log self-kernels ``log k(s, s)`` of a validated collection."""
     from ..kernels._numba._bounds import window_spec
     from ..kernels._numba._gak import gak_log_pair
 
     longest = max(len(s) for s in sequences)
     spec = window_spec(window, longest, longest)
-    values = Parallel(n_jobs=n_jobs, prefer="threads", verbose=verbose)(
+    values = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(gak_log_pair)(s, s, *spec, sigma) for s in sequences
     )
     return np.asarray(values, dtype=np.float64)
@@ -257,7 +266,8 @@ def gak_matrix(
 ) -> np.ndarray:
     """The kernel matrix of :func:`pairwise_gak` on validated collections (a driver).
 
-    ``names`` name the collections if an unnormalised value overflows.
+    ``names`` name the collections if an unnormalised value overflows;
+    ``verbose`` shows a progress bar of the matrix's pairs.
     """
     logs = log_gak_matrix(x_sequences, y_sequences, sigma, window, n_jobs, verbose)
     if not normalized:
@@ -269,8 +279,8 @@ def gak_matrix(
     if y_sequences is None:
         x_logs = y_logs = np.diag(logs).copy()
     else:
-        x_logs = _self_logs(x_sequences, sigma, window, n_jobs, verbose)
-        y_logs = _self_logs(y_sequences, sigma, window, n_jobs, verbose)
+        x_logs = _self_logs(x_sequences, sigma, window, n_jobs)
+        y_logs = _self_logs(y_sequences, sigma, window, n_jobs)
     # One sum per entry, so that entries (i, j) and (j, i) round alike.
     logs -= 0.5 * (x_logs[:, None] + y_logs[None, :])
     return np.exp(logs, out=logs)
@@ -318,7 +328,9 @@ def pairwise_gak(
         ``None`` means 1 unless inside :func:`joblib.parallel_config`; ``-1``
         means all cores.
     verbose : int, default=0
-        joblib verbosity: progress messages as blocks of rows complete.
+        When positive, show a progress bar of the pairs on standard error (as
+        blocks of rows complete), with the rate and the time left;
+        ``alignkit.set_config(progress=True)`` shows it for every call.
 
     Returns
     -------
@@ -344,7 +356,7 @@ def pairwise_gak(
     --------
     gak : The kernel of one pair.
     sigma_gak : tslearn's bandwidth heuristic.
-    alignkit.estimators.KernelKMeans : Kernel k-means under this kernel.
+    alignkit.KernelKMeans : Kernel k-means under this kernel.
 
     Notes
     -----
@@ -366,7 +378,15 @@ def pairwise_gak(
     x_sequences = check_collection(X, "X")
     y_sequences = None if Y is None else check_collection(Y, "Y", x_sequences[0].shape[1])
     parsed = band_window(window)
-    return gak_matrix(x_sequences, y_sequences, float(sigma), parsed, normalized, n_jobs, verbose)
+    return gak_matrix(
+        x_sequences,
+        y_sequences,
+        float(sigma),
+        parsed,
+        normalized,
+        n_jobs,
+        progress_requested(verbose),
+    )
 
 
 def sigma_heuristic(sequences: list[np.ndarray], n_samples: int, random_state) -> float:

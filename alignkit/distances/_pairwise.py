@@ -19,6 +19,7 @@ from joblib import Parallel, effective_n_jobs
 
 from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
+from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
 from ..exceptions import InvalidParameterError, WindowError
 from ..validation import CollectionLike, WindowLike, check_collection, check_memory, check_window
@@ -119,7 +120,10 @@ def pairwise_distances(
         ``"dask"``); ``-1`` means all cores. The kernels run single-threaded
         inside each worker.
     verbose : int, default=0
-        joblib verbosity: progress messages as blocks complete.
+        When positive, show a progress bar of the pairs on standard error (as
+        blocks of rows, or rounds of the ``"numba"`` engine, complete), with
+        the rate and the time left; ``alignkit.set_config(progress=True)``
+        shows it for every call (see ``alignkit.core.progress``).
     block_size : int, default=None
         Rows of the matrix per task. ``None`` makes four tasks per worker
         with about the same number of pairs each.
@@ -129,15 +133,15 @@ def pairwise_distances(
         :func:`joblib.parallel_config`). ``"numba"`` runs
         ``n_jobs`` threads of numba's pool inside this process, in rounds of
         one chunk per thread with about the same number of DP cells each (no
-        pickling, no process start-up; ``verbose`` and ``block_size`` do not
-        apply). Either way no kernel call runs for more than a fraction of a
-        second (unless ``block_size`` asks for bigger blocks), so Ctrl-C
-        stops a long call within a second or two.
+        pickling, no process start-up; ``block_size`` does not apply, and the
+        progress bar moves once per round). Either way no kernel call runs
+        for more than a fraction of a second (unless ``block_size`` asks for
+        bigger blocks), so Ctrl-C stops a long call within a second or two.
     metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
         The distance. The elastic ones are
         ``alignkit.distances.<metric>_distance`` (see
-        :doc:`/user_guide/elastic`), computed pair by pair in joblib threads
-        (``engine="joblib"`` only; ``squared`` is DTW's).
+        :doc:`/user_guide/elastic`), computed by block kernels over the
+        packed collections on either engine, like DTW (``squared`` is DTW's).
     metric_params : dict, default=None
         Keyword arguments of the elastic distance (for example ``{"c": 0.5}``
         for MSM), checked once for the whole call.
@@ -183,8 +187,9 @@ def pairwise_distances(
     )
     if metric != "dtw":
         return _elastic_matrix(
-            x_sequences, y_sequences, metric, window, metric_params, squared, engine, n_jobs
-        )
+            x_sequences, y_sequences, metric, window, metric_params, squared, engine, n_jobs,
+            verbose=progress_requested(verbose),
+        )  # fmt: skip
     if metric_params:
         raise InvalidParameterError(
             "The 'metric_params' parameter of pairwise_distances applies to the elastic "
@@ -195,64 +200,86 @@ def pairwise_distances(
         y_sequences,
         parsed,
         n_jobs=n_jobs,
-        verbose=verbose,
+        verbose=progress_requested(verbose),
         block_size=block_size,
         engine=engine,
     )
     return distances if squared else np.sqrt(distances, out=distances)
 
 
-def _elastic_matrix(x_sequences, y_sequences, metric, window, params, squared, engine, n_jobs):
-    """The matrix of an elastic distance: one validated public call per pair, in threads."""
-    import inspect
+def _elastic_matrix(
+    x_sequences, y_sequences, metric, window, params, squared, engine, n_jobs, first_row=0,
+    verbose=False,
+):  # fmt: skip
+    """The matrix of an elastic distance: block kernels over the packed collections.
 
-    from . import _elastic
+    ``params`` are checked once for the whole call; the pairs run in rounds
+    of at most ``_CELLS_PER_TASK`` DP cells a thread, on numba's threads
+    (``engine="numba"``) or as joblib tasks of row blocks, so Ctrl-C stops a
+    long call between rounds or tasks. ``window`` is the user's (a band);
+    ``first_row`` is the index of ``x_sequences[0]`` in an error message; a
+    truthy ``verbose`` shows a progress bar of the pairs, counted per round or
+    block as it completes.
+    """
+    from ..exceptions import InvalidInputError
+    from ..kernels._numba import _elastic as kernels
+    from ..kernels._numba._bounds import window_spec
+    from ._elastic import matrix_arguments
 
     if squared:
         raise InvalidParameterError(
             f"The 'squared' parameter of pairwise_distances applies to metric='dtw' only "
             f"(the {metric.upper()} distance has no square root to leave out). Got True instead."
         )
-    if engine != "joblib":
-        raise InvalidParameterError(
-            f"The 'engine' parameter of pairwise_distances must be 'joblib' for "
-            f"metric={metric!r}. Got {engine!r} instead."
-        )
-    function = getattr(_elastic, f"{metric}_distance")
-    params = dict(params or {})
-    accepted = set(inspect.signature(function).parameters) - {"a", "b", "window"}
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise InvalidParameterError(
-            f"The 'metric_params' parameter of pairwise_distances has {unknown[0]!r}, which "
-            f"{metric}_distance does not take; it takes {', '.join(sorted(accepted))}."
-        )
+    parsed = band_window(window)
     symmetric = y_sequences is None
     y_sequences = x_sequences if symmetric else y_sequences
+    kind, x_par, y_par, g, p1 = matrix_arguments(metric, params, x_sequences, y_sequences)
+    n_workers = max(1, effective_n_jobs(n_jobs))
+    x_flat, x_off = pack(x_sequences)
+    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    x_lengths, y_lengths = np.diff(x_off), np.diff(y_off)
+    work = _pair_work(x_lengths, y_lengths, symmetric)
     n_rows, n_cols = len(x_sequences), len(y_sequences)
-    check_memory(8 * n_rows * n_cols, f"the {n_rows} x {n_cols} {metric.upper()} matrix")
-    function(x_sequences[0], y_sequences[0], window=window, **params)  # checks params once
-
-    def rows(start, stop):
-        return start, [
-            [
-                function(x_sequences[i], y_sequences[j], window=window, **params)
-                for j in range(i + 1 if symmetric else 0, n_cols)
-            ]
-            for i in range(start, stop)
-        ]
-
-    distances = np.zeros((n_rows, n_cols))
-    blocks = _row_blocks(n_rows, n_cols, symmetric, 4 * max(1, effective_n_jobs(n_jobs)), None)
-    tasks = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator_unordered")(
-        delayed(rows)(start, stop) for start, stop in blocks
-    )
-    for start, values in tasks:
-        for offset, row in enumerate(values):
-            i = start + offset
-            distances[i, i + 1 if symmetric else 0 :] = row
+    spec = window_spec(parsed, int(x_lengths.max()), int(y_lengths.max()))
+    packed = (kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, symmetric)
+    n_pairs = _pairs_before(n_rows, n_cols, symmetric)
+    bar = progress_bar(n_pairs, f"pairwise {metric.upper()}", verbose, unit="pairs")
+    if engine == "numba":
+        _check_call_memory(x_sequences, y_sequences, symmetric, n_workers, None)
+        distances = np.zeros((n_rows, n_cols))
+        n_rounds = max(1, -(-int(work[-1]) // (n_workers * _CELLS_PER_TASK)))
+        cuts = _work_cuts(x_lengths, y_lengths, symmetric, work, n_rounds * n_workers)
+        with bar:
+            for first in range(0, n_rounds * n_workers, n_workers):
+                chunk_cuts = cuts[first : first + n_workers + 1]
+                kernels.elastic_pairs_threads(*packed, 0, chunk_cuts, distances)
+                row, column = chunk_cuts[-1]
+                bar.update(_pairs_before(int(row), n_cols, symmetric, int(column)) - bar.n)
+    else:
+        n_blocks = max(_BLOCKS_PER_WORKER * n_workers, -(-int(work[-1]) // _CELLS_PER_TASK))
+        blocks = _row_blocks(n_rows, n_cols, symmetric, n_blocks, None)
+        _check_call_memory(x_sequences, y_sequences, symmetric, n_workers, blocks)
+        distances = np.zeros((n_rows, n_cols))
+        tasks = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator_unordered")(
+            delayed(kernels.elastic_block)(*packed, rows) for rows in blocks
+        )
+        with bar:
+            for start, block in tasks:
+                distances[start : start + len(block)] = block
+                stop = start + len(block)
+                bar.update(
+                    _pairs_before(stop, n_cols, symmetric) - _pairs_before(start, n_cols, symmetric)
+                )
     if symmetric:
         _mirror_upper_triangle(distances)
+    if not np.isfinite(distances).all():
+        i, j = np.argwhere(~np.isfinite(distances))[0]
+        raise InvalidInputError(
+            f"the {metric.upper()} cost between X[{first_row + i}] and "
+            f"{'X' if symmetric else 'Y'}[{j}] "
+            "overflows float64; rescale the sequences"
+        )
     return distances
 
 
@@ -271,7 +298,8 @@ def pairwise_costs(
     ``x_sequences`` and ``y_sequences`` are lists of float64 C-contiguous
     ``(n_timepoints_i, n_channels)`` arrays (``y_sequences=None`` means
     ``x_sequences``, upper triangle only), ``window`` a parsed band window
-    (no mask); nothing is checked again.
+    (no mask); nothing is checked again. A truthy ``verbose`` shows a progress
+    bar of the pairs, counted here as blocks (or numba rounds) finish.
     """
     from ..kernels._numba._bounds import window_spec
 
@@ -293,24 +321,32 @@ def pairwise_costs(
     x_flat, x_off = pack(x_sequences)
     y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
     spec = window_spec(window, int(x_lengths.max()), int(y_lengths.max()))
-    if engine == "numba":
-        distances = _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_workers, work)
-    else:
-        distances = np.zeros((len(x_lengths), len(y_lengths)))
-        # The kernel releases the GIL: threads need no pickling and no worker start (the
-        # first call stays fast); a joblib.parallel_config backend (loky, dask) overrides
-        # this soft hint.
-        tasks = Parallel(
-            n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered", prefer="threads"
-        )(
-            delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
-            for start, stop in blocks
-        )
-        for start, stop, part in tasks:
-            distances[start:stop] = part
+    n_pairs = _pairs_before(len(x_lengths), len(y_lengths), symmetric)
+    packed = (x_flat, x_off, y_flat, y_off, spec, symmetric)
+    with progress_bar(n_pairs, "pairwise DTW", verbose, unit="pairs") as bar:
+        if engine == "numba":
+            distances = _numba_threads(*packed, n_workers, work, bar)
+        else:
+            distances = _joblib_blocks(*packed, blocks, n_jobs, bar)
     if symmetric:
         _mirror_upper_triangle(distances)
     _check_finite_costs(distances, x_sequences, y_sequences, symmetric)
+    return distances
+
+
+def _joblib_blocks(x_flat, x_off, y_flat, y_off, spec, symmetric, blocks, n_jobs, bar):
+    """The matrix from its row ``blocks`` run as joblib tasks; ``bar`` counts each one's pairs."""
+    n_y = len(y_off) - 1
+    distances = np.zeros((len(x_off) - 1, n_y))
+    # The kernel releases the GIL: threads need no pickling and no worker start (the first
+    # call stays fast); a joblib.parallel_config backend (loky, dask) overrides this soft hint.
+    tasks = Parallel(n_jobs=n_jobs, return_as="generator_unordered", prefer="threads")(
+        delayed(_dtw_block)(x_flat, x_off, y_flat, y_off, *spec, start, stop, symmetric)
+        for start, stop in blocks
+    )
+    for start, stop, part in tasks:  # counted here, as blocks arrive
+        distances[start:stop] = part
+        bar.update(_pairs_before(stop, n_y, symmetric) - _pairs_before(start, n_y, symmetric))
     return distances
 
 
@@ -386,12 +422,21 @@ def _check_finite_costs(distances, x_sequences, y_sequences, symmetric):
     check_cost_finite(distances[i, j], f"X[{i}]", name_b, x_sequences[i], y_sequences[j])
 
 
-def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_threads, work):
+def _pairs_before(row, n_y, symmetric, column=None):
+    """Pairs before ``(row, column)`` in row-major order (``column=None``: the row's first)."""
+    if symmetric:  # rows of the strict upper triangle: row r holds n_y - 1 - r pairs
+        before = row * (n_y - 1) - row * (row - 1) // 2
+        return before if column is None else before + column - (row + 1)
+    return row * n_y + (0 if column is None else column)
+
+
+def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_threads, work, bar):
     """The matrix on ``n_threads`` numba threads, in rounds of at most ``_CELLS_PER_TASK`` each.
 
     Each round is cut into ``n_threads`` chunks of about the same estimated
     work (cuts fall between pairs, not only between rows), and returns to
-    Python, where a pending ``KeyboardInterrupt`` is raised.
+    Python, where a pending ``KeyboardInterrupt`` is raised and ``bar``
+    counts the round's pairs.
     """
     from ..kernels._numba._threaded import dtw_pairs_threads
 
@@ -399,11 +444,16 @@ def _numba_threads(x_flat, x_off, y_flat, y_off, spec, symmetric, n_threads, wor
     distances = np.zeros((n_x, n_y))
     n_rounds = max(1, -(-int(work[-1]) // (n_threads * _CELLS_PER_TASK)))
     cuts = _work_cuts(np.diff(x_off), np.diff(y_off), symmetric, work, n_rounds * n_threads)
+    done = 0
     for first in range(0, n_rounds * n_threads, n_threads):
         dtw_pairs_threads(
             x_flat, x_off, y_flat, y_off, *spec, cuts[first : first + n_threads + 1],
             symmetric, distances,
         )  # fmt: skip
+        row, column = cuts[first + n_threads]
+        reached = _pairs_before(int(row), n_y, symmetric, int(column))
+        bar.update(reached - done)
+        done = reached
     return distances
 
 
@@ -435,15 +485,16 @@ def medoid_index(
     Parameters
     ----------
     sequences : list of array-like, or ndarray
-        Collection of sequences, as in :func:`pairwise_distances`.
+        Collection of sequences, as in :func:`~alignkit.pairwise_distances`.
     window : None, int, float, tuple or Window, default=None
-        Constraint on every path, as in :func:`pairwise_distances`.
+        Constraint on every path, as in :func:`~alignkit.pairwise_distances`.
     n_jobs : int, default=None
         Number of joblib workers for the pairwise costs, as in
-        :func:`pairwise_distances`: ``None`` means 1 unless inside
+        :func:`~alignkit.pairwise_distances`: ``None`` means 1 unless inside
         :func:`joblib.parallel_config`; ``-1`` means all cores.
     verbose : int, default=0
-        joblib verbosity, as in :func:`pairwise_distances`.
+        When positive, show a progress bar of the pairs, as in
+        :func:`~alignkit.pairwise_distances`.
 
     Returns
     -------
@@ -456,14 +507,16 @@ def medoid_index(
     >>> medoid_index([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
     1
     """
-    return medoid_of(
-        check_collection(sequences, name="sequences"), band_window(window), n_jobs, verbose
-    )
+    sequences = check_collection(sequences, name="sequences")
+    return medoid_of(sequences, band_window(window), n_jobs, progress_requested(verbose))
 
 
 def medoid_of(
     sequences: list[np.ndarray], window: Window, n_jobs: int | None = None, verbose: int = 0
 ) -> int:
-    """The driver of :func:`medoid_index`: validated sequences and a parsed band window."""
+    """The driver of :func:`medoid_index`: validated sequences and a parsed band window.
+
+    A truthy ``verbose`` shows the progress bar of :func:`pairwise_costs`.
+    """
     costs = pairwise_costs(sequences, None, window, n_jobs=n_jobs, verbose=verbose)
     return int(np.argmin(costs.sum(axis=1)))

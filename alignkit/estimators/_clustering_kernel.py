@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..core.params import Integral, Interval, Real, StrOptions, check_estimator_params
+from ..core.progress import progress_bar, progress_requested
 from ..distances._gak import gak_matrix, sigma_heuristic
 from ..distances._pairwise import band_window
 from ..exceptions import InvalidInputError, NonNumericInputError
@@ -120,8 +121,11 @@ class KernelKMeans(ClusterMixin, BaseEstimator):
         Number of joblib threads computing the kernel. ``None`` means 1
         unless inside :func:`joblib.parallel_config`; ``-1`` means all cores.
     verbose : int, default=0
-        Print the inertia of every iteration (and joblib's progress of the
-        kernel).
+        When positive, show progress bars on standard error: the pairs of the
+        kernel matrix, then the iterations of ``fit`` (at most ``n_init *
+        max_iter``; the time left assumes ``max_iter`` iterations for every run
+        still to come) with the run and the current inertia.
+        ``alignkit.set_config(progress=True)`` shows them for every call.
 
     Attributes
     ----------
@@ -260,11 +264,16 @@ class KernelKMeans(ClusterMixin, BaseEstimator):
             )
         self_kernels = np.diag(K).copy()
         best = None
-        for run in range(self.n_init):
-            labels = rng.randint(self.n_clusters, size=n_samples).astype(np.int64)
-            result = self._run(K, self_kernels, labels, run)
-            if best is None or result[1] < best[1]:
-                best = result
+        verbose = progress_requested(self.verbose)
+        total = self.n_init * self.max_iter
+        every = max(self.max_iter // 10, 1)  # a log line every tenth of one run at most
+        with progress_bar(total, "KernelKMeans", verbose, unit="iterations", every=every) as bar:
+            for run in range(self.n_init):
+                labels = rng.randint(self.n_clusters, size=n_samples).astype(np.int64)
+                result = self._run(K, self_kernels, labels, run, bar)
+                bar.set_total(bar.total - (self.max_iter - result[2]))  # converged early
+                if best is None or result[1] < best[1]:
+                    best = result
         self.labels_, self.inertia_, self.n_iter_ = best
         _, _, self.cluster_sq_norms_ = _cluster_terms(K, self.labels_, self.n_clusters)
         self.n_samples_fit_ = n_samples
@@ -288,12 +297,14 @@ class KernelKMeans(ClusterMixin, BaseEstimator):
                 )
         else:
             self.sigma_ = float(self.sigma)
-        return gak_matrix(
-            self.train_, None, self.sigma_, self.window_, True, self.n_jobs, self.verbose
-        )
+        verbose = progress_requested(self.verbose)
+        return gak_matrix(self.train_, None, self.sigma_, self.window_, True, self.n_jobs, verbose)
 
-    def _run(self, K, self_kernels, labels, run):
-        """One run of Lloyd's iterations from ``labels``: ``(labels, inertia, n_iter)``."""
+    def _run(self, K, self_kernels, labels, run, bar):
+        """One run of Lloyd's iterations from ``labels``: ``(labels, inertia, n_iter)``.
+
+        ``bar`` counts every iteration, with the run, the iteration and the inertia.
+        """
         scale = max(float(self_kernels.max()), 1.0)
         terms = _cluster_terms(K, labels, self.n_clusters)
         distances = _distances(*terms, self_kernels)
@@ -310,14 +321,14 @@ class KernelKMeans(ClusterMixin, BaseEstimator):
             new_labels = _fill_empty(
                 new_labels, distances[rows, new_labels], self.n_clusters, scale
             )
-            if np.array_equal(new_labels, labels):
-                break
-            labels = new_labels
-            distances = _distances(*_cluster_terms(K, labels, self.n_clusters), self_kernels)
-            previous, inertia = inertia, float(distances[rows, labels].sum())
-            if self.verbose:
-                print(f"KernelKMeans run {run + 1}, iteration {n_iter}: inertia {inertia:.6g}")
-            if abs(previous - inertia) < self.tol:
+            converged = np.array_equal(new_labels, labels)
+            if not converged:
+                labels = new_labels
+                distances = _distances(*_cluster_terms(K, labels, self.n_clusters), self_kernels)
+                previous, inertia = inertia, float(distances[rows, labels].sum())
+                converged = abs(previous - inertia) < self.tol
+            bar.update(1, run=f"{run + 1}/{self.n_init}", iteration=n_iter, inertia=inertia)
+            if converged:
                 break
         return labels, inertia, n_iter
 
@@ -347,7 +358,7 @@ class KernelKMeans(ClusterMixin, BaseEstimator):
                 self.window_,
                 True,
                 self.n_jobs,
-                self.verbose,
+                progress_requested(self.verbose),
                 names=("X", "train_"),
             )
         sums, counts = _cluster_sums(K, self.labels_, self.n_clusters)

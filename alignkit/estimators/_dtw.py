@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike
 from ..base import SequenceAligner
 from ..core.parallel import map_sequences
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
+from ..core.progress import progress_requested
 from ..core.results import Alignment
 from ..distances._dtw import check_cost_finite, dtw_alignment
 from ..distances._pairwise import medoid_of
@@ -141,7 +142,10 @@ class DTWAligner(SequenceAligner):
         ``None`` means 1 unless inside :func:`joblib.parallel_config`;
         ``-1`` means all cores.
     verbose : int, default=0
-        joblib verbosity (progress of batch work).
+        When positive, progress bars on standard error for the medoid's
+        pairwise matrix and for ``transform`` (the items done, the rate and
+        the time left); ``alignkit.set_config(progress=True)`` shows them for
+        every call.
     backend : {"numba", "torch", "auto"}, default="numba"
         Compute backend of the medoid and of ``transform`` (see
         :func:`alignkit.kernels.dispatch.resolve_backend`): the Numba kernels,
@@ -242,7 +246,12 @@ class DTWAligner(SequenceAligner):
             if self.backend_ == "torch":
                 index = _torch_medoid(sequences, self.window_, _usable_device(self.device_))
             else:
-                index = medoid_of(sequences, self.window_, n_jobs=self.n_jobs, verbose=self.verbose)
+                index = medoid_of(
+                    sequences,
+                    self.window_,
+                    n_jobs=self.n_jobs,
+                    verbose=progress_requested(self.verbose),
+                )
             return sequences[index], index
         if self.reference == "dba":
             from ..distances._barycenters import dba_average
@@ -259,7 +268,7 @@ class DTWAligner(SequenceAligner):
             device = _usable_device(self.device_)
             return _torch_warp(sequences, self.reference_, self.window_, device)
         warp = partial(_warp_onto, reference=self.reference_, window=self.window_)
-        return map_sequences(warp, sequences, self.n_jobs, self.verbose)
+        return map_sequences(warp, sequences, self.n_jobs, progress_requested(self.verbose))
 
     def _align_checked(self, a, b):
         """:func:`alignkit.dtw` with this aligner's window (one pair: always the Numba backend)."""

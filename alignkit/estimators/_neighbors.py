@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ..core.parallel import delayed
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
-from ..distances._pairwise import band_window, pack, pairwise_costs
+from ..distances._pairwise import ELASTIC_METRICS, band_window, pack, pairwise_costs
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import CollectionLike, WindowLike, check_collection
 
@@ -45,8 +45,16 @@ _PARAMETERS = """
         Number of joblib workers over the query sequences. ``None`` means 1
         unless inside :func:`joblib.parallel_config`; ``-1`` means all cores.
     lower_bounds : bool, default=True
-        Prune with lower bounds and PrunedDTW. The neighbours are the same
-        either way; ``False`` computes every DTW in full.
+        Prune with lower bounds and PrunedDTW (``metric="dtw"``: the bounds
+        hold for DTW only). The neighbours are the same either way; ``False``
+        computes every DTW in full.
+    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
+        The distance, as in :func:`alignkit.pairwise_distances`:
+        DTW, or ``alignkit.distances.<metric>_distance``, whose distances to
+        every training sequence are computed in full (no bound prunes them).
+    metric_params : dict, default=None
+        Keyword arguments of the elastic distance (``{"c": 0.5}`` for MSM),
+        checked in ``fit``.
 """
 
 _ATTRIBUTES = """
@@ -74,6 +82,9 @@ _NOTES = """
     under the bound. Pairs of unequal lengths use LB_Kim and PrunedDTW under
     the k-th best only. ``kneighbors(X, return_stats=True)`` reports the
     work done.
+
+    The elastic metrics (``metric`` other than ``"dtw"``) search by brute
+    force over the block kernels of :func:`~alignkit.pairwise_distances`.
 
     Ties are broken by training index, as a stable sort of the brute-force
     distances would (comparisons carry a relative margin of ``1e-9`` so that
@@ -152,6 +163,8 @@ class _DTWNeighbors(BaseEstimator):
         "weights": [StrOptions({"uniform", "distance"}), callable],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
         "lower_bounds": ["boolean"],
+        "metric": [StrOptions({"dtw", *ELASTIC_METRICS})],
+        "metric_params": [dict, None],
     }
 
     def __init__(
@@ -161,14 +174,19 @@ class _DTWNeighbors(BaseEstimator):
         weights: str | Callable[[np.ndarray], np.ndarray] = "uniform",
         n_jobs: int | None = None,
         lower_bounds: bool = True,
+        metric: str = "dtw",
+        metric_params: dict | None = None,
     ):
         self.n_neighbors = n_neighbors
         self.window = window
         self.weights = weights
         self.n_jobs = n_jobs
         self.lower_bounds = lower_bounds
+        self.metric = metric
+        self.metric_params = metric_params
 
     def _fit_collection(self, X, y):
+        from ..distances._elastic import matrix_arguments
         from ..distances._lower_bounds import envelope_of
 
         check_estimator_params(self)
@@ -182,13 +200,23 @@ class _DTWNeighbors(BaseEstimator):
             raise InvalidInputError(
                 f"y has {len(y)} labels but X holds {len(sequences)} sequences; they must match"
             )
+        self.n_channels_ = sequences[0].shape[1]
+        self.n_samples_fit_ = len(sequences)
+        if self.metric != "dtw":
+            owner = type(self).__name__
+            matrix_arguments(self.metric, self.metric_params, sequences[:1], sequences[:1], owner)
+            self._train = (sequences,)
+            return
+        if self.metric_params:
+            raise InvalidParameterError(
+                f"The 'metric_params' parameter of {type(self).__name__} applies to the elastic "
+                f"metrics; metric='dtw' takes window. Got {self.metric_params!r} instead."
+            )
         envelopes = [envelope_of(s, self.window_, len(s)) for s in sequences]
         t_flat, t_off = pack(sequences)
         t_lower, _ = pack([lower for lower, _ in envelopes])
         t_upper, _ = pack([upper for _, upper in envelopes])
         self._train = (t_flat, t_off, t_lower, t_upper)
-        self.n_channels_ = sequences[0].shape[1]
-        self.n_samples_fit_ = len(sequences)
 
     def kneighbors(
         self,
@@ -215,8 +243,8 @@ class _DTWNeighbors(BaseEstimator):
         Returns
         -------
         distances : ndarray of shape (n_queries, n_neighbors)
-            DTW distances (square roots of the summed squared costs), sorted;
-            only when ``return_distance``.
+            DTW distances (square roots of the summed squared costs), or
+            those of ``metric``, sorted; only when ``return_distance``.
         indices : ndarray of shape (n_queries, n_neighbors)
             Indices of the neighbours in the training collection; equal
             distances are ordered by index.
@@ -226,7 +254,7 @@ class _DTWNeighbors(BaseEstimator):
             ``"lb_keogh"`` and abandoned part way by ``"early_abandon"``,
             and ``"cells"``: the DP cells computed (with the local costs of
             the diagonal-path upper bounds) as a fraction of the DP cells of
-            a brute-force search.
+            a brute-force search (the elastic metrics prune nothing: 1.0).
 
         Examples
         --------
@@ -249,11 +277,22 @@ class _DTWNeighbors(BaseEstimator):
                 f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
                 f"n_samples_fit = {self.n_samples_fit_}, n_samples = {available}"
             )
+        queries = (
+            None if exclude_self else check_collection(X, name="X", n_channels=self.n_channels_)
+        )
+        search = self._search_dtw if self.metric == "dtw" else self._search_elastic
+        distances, indices, stats = search(queries, k + exclude_self)
         if exclude_self:
-            q_flat, q_off = self._train[:2]
-        else:
-            q_flat, q_off = pack(check_collection(X, name="X", n_channels=self.n_channels_))
-        squared, indices, stats = self._search(q_flat, q_off, k + exclude_self)
+            distances, indices = _drop_self(distances, indices)
+        out = (distances, indices) if return_distance else (indices,)
+        if return_stats:
+            out += (stats,)
+        return out if len(out) > 1 else out[0]
+
+    def _search_dtw(self, queries, k):
+        """DTW distances, indices and stats of the ``k`` nearest (pruned search)."""
+        q_flat, q_off = self._train[:2] if queries is None else pack(queries)
+        squared, indices, stats = self._search(q_flat, q_off, k)
         if not np.isfinite(squared).all():
             # Every band holds a finite path: an empty slot means the squared cost overflowed.
             query = int(np.argwhere(~np.isfinite(squared))[0][0])
@@ -262,12 +301,31 @@ class _DTWNeighbors(BaseEstimator):
                 "overflow float64 (values of magnitude around 1e154 or more); rescale the "
                 "sequences, e.g. divide them by their largest absolute value"
             )
-        if exclude_self:
-            squared, indices = _drop_self(squared, indices)
-        out = (np.sqrt(squared), indices) if return_distance else (indices,)
-        if return_stats:
-            out += (stats,)
-        return out if len(out) > 1 else out[0]
+        return np.sqrt(squared), indices, stats
+
+    def _search_elastic(self, queries, k):
+        """Brute force under an elastic metric: every distance, in blocks of queries.
+
+        A block holds about 2**22 distances (32 MiB), so memory stays bounded
+        for any number of queries; a stable sort breaks ties by training index.
+        """
+        from ..distances._pairwise import _elastic_matrix
+
+        (train,) = self._train
+        queries = train if queries is None else queries
+        step = max(1, 2**22 // len(train))
+        distances, indices = [], []
+        for start in range(0, len(queries), step):
+            block = _elastic_matrix(
+                queries[start : start + step], train, self.metric, self.window_,
+                self.metric_params, False, "joblib", self.n_jobs, first_row=start,
+            )  # fmt: skip
+            order = np.argsort(block, axis=1, kind="stable")[:, :k]
+            distances.append(np.take_along_axis(block, order, axis=1))
+            indices.append(order)
+        n_pairs = len(queries) * len(train)
+        stats = {"n_pairs": n_pairs, "lb_kim": 0.0, "lb_keogh": 0.0, "early_abandon": 0.0}
+        return np.concatenate(distances), np.concatenate(indices), {**stats, "cells": 1.0}
 
     def _search(self, q_flat, q_off, k):
         n_queries = len(q_off) - 1
@@ -510,7 +568,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
     squared : bool, default=False
         Summed squared costs instead of their square roots.
     n_jobs : int, default=None
-        Number of joblib workers (see :func:`alignkit.distances.pairwise_distances`).
+        Number of joblib workers (see :func:`alignkit.pairwise_distances`).
     output : {"distance", "kernel"}, default="distance"
         What ``transform`` returns: DTW distances, or the Gaussian kernel of
         them. The Gaussian DTW kernel is not positive definite in general
@@ -538,7 +596,7 @@ class DTWDistances(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    alignkit.distances.pairwise_distances : The function computing the matrix.
+    alignkit.pairwise_distances : The function computing the matrix.
     KNeighborsDTWClassifier : k-NN with pruning, without the full matrix.
 
     Examples

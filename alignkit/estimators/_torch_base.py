@@ -45,6 +45,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..callbacks import EarlyStopping, ProgressBar
 from ..core.params import Interval, check_params
+from ..core.progress import progress_requested
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..kernels._torch import import_torch, load, resolve_device
 
@@ -109,7 +110,9 @@ random_state : int, RandomState instance or None, default={default}
     left untouched.""",
     "verbose": """\
 verbose : int, default={default}
-    If non-zero, print one line per epoch (:class:`alignkit.callbacks.ProgressBar`).""",
+    If non-zero, show a progress bar of the epochs on standard error, with
+    the rate, the time left and the losses (:class:`alignkit.callbacks.ProgressBar`);
+    ``alignkit.set_config(progress=True)`` shows it for every fit.""",
     "warm_start": """\
 warm_start : bool, default={default}
     If the estimator is fitted, the next ``fit`` continues training its
@@ -429,7 +432,7 @@ class TorchTrainingMixin:
                     min_delta=getattr(self, "tol", 0.0),
                 )
             )
-        if getattr(self, "verbose", 0):
+        if progress_requested(getattr(self, "verbose", 0)):
             callbacks.append(ProgressBar())
         return callbacks
 

@@ -115,3 +115,32 @@ def test_dtw_aligner_with_n_jobs_obeys_config_context_as_without():
             with pytest.raises(AlignkitMemoryError, match="above max_memory"):
                 aligner.transform(sequences)
     np.testing.assert_array_equal(parallel.transform(sequences), serial.transform(sequences))
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_map_sequences_counts_every_sequence_in_order(n_jobs, capsys):
+    # The bar is counted in this process as the chunks return; results keep their order.
+    items = [[0] * k for k in range(1, 23)]
+    assert map_sequences(len, items, n_jobs=n_jobs, verbose=1) == list(range(1, 23))
+    err = capsys.readouterr().err
+    assert "alignment 22/22 sequences 100%" in err, err
+    assert map_sequences(len, items, n_jobs=n_jobs) == list(range(1, 23))
+    assert capsys.readouterr().err == ""
+
+
+def test_dtw_aligner_verbose_shows_the_medoid_and_transform_bars(capsys):
+    rng = np.random.default_rng(1)
+    sequences = [rng.normal(size=(30, 1)) for _ in range(5)]
+    aligner = alignkit.DTWAligner(verbose=1).fit(sequences)
+    assert "10/10 pairs" in capsys.readouterr().err  # the medoid: 5 * 4 / 2 pairs
+    aligner.transform(sequences)
+    assert "alignment 5/5 sequences" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [1, "yes", None, "TQDM"])
+def test_set_config_refuses_a_progress_that_is_not_a_bool_or_tqdm(value):
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="progress must be True, False or 'tqdm'"):
+        alignkit.set_config(progress=value)
+    assert alignkit.get_config()["progress"] is False

@@ -587,3 +587,133 @@ def test_squared_threshold_matches_exactly_the_pairs_the_root_does(strict):
                 continue
             root = np.sqrt(value)
             assert (value <= threshold) == (root < epsilon if strict else root <= epsilon)
+
+
+# --- the anti-diagonal sweep and the matrices (issue 15: speed, pairwise, k-medoids) -------
+
+SWEEP_CASES = [
+    ("erp", {}),
+    ("erp", {"g": 0.3}),
+    ("edr", {}),
+    ("edr", {"epsilon": 0.4}),
+    ("lcss", {"epsilon": 0.5}),
+    ("msm", {}),
+    ("msm", {"c": 0.2, "independent": False}),
+    ("twe", {"nu": 0.05, "lmbda": 0.5}),
+    ("adtw", {"warp_penalty": 0.3}),
+]
+
+
+def _aeon_agrees(name, a, b):
+    """Inputs on which aeon's definition equals the papers' (see the module docstring)."""
+    if name == "erp":
+        return _anchored(a, b, 1)
+    if name == "edr":
+        return _anchored(a, b, max(len(a), len(b)))
+    return a, b
+
+
+@pytest.mark.parametrize("name, params", SWEEP_CASES)
+def test_a_thousand_random_pairs_of_unequal_lengths_equal_aeon(name, params):
+    """Issue 15's check: every elastic distance against aeon to 1e-9 on 1,000 random pairs."""
+    ours, theirs = DISTANCES[name], getattr(aeon_distances, f"{name}_distance")
+    rng = np.random.default_rng(len(name) + len(params))
+    for _ in range(1000):
+        n, m = rng.integers(2, 30, size=2)
+        channels = int(rng.integers(1, 3))
+        a, b = rng.normal(size=(n, channels)), rng.normal(size=(m, channels))
+        x, y = _aeon_agrees(name, a, b)
+        eps = {"epsilon": max(np.std(a), np.std(b)) / 4} if params == {} and name == "edr" else {}
+        expected = theirs(x.T, y.T, **params, **eps)
+        assert ours(x, y, **params, **eps) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("name, params", SWEEP_CASES)
+@pytest.mark.parametrize("window", [None, 0, 3, 0.2, ("itakura", 1.6)], ids=str)
+def test_the_sweep_equals_the_row_kernel_to_the_last_bit(name, params, window):
+    """A band runs the anti-diagonal sweep, the same band as a mask the row kernel."""
+    for seed, (n, m, channels) in enumerate([(40, 40, 1), (33, 51, 2), (60, 17, 1), (1, 9, 1)]):
+        a, b = _pair(n, m, channels, seed)
+        lo, hi, _ = window_bounds(window, n, m)
+        mask = np.zeros((n, m), dtype=bool)
+        for i in range(n):
+            mask[i, lo[i] : hi[i]] = True
+        assert DISTANCES[name](a, b, window=window, **params) == DISTANCES[name](
+            a, b, window=mask, **params
+        )
+
+
+@pytest.mark.parametrize("name, params", SWEEP_CASES)
+@pytest.mark.parametrize("engine, n_jobs", [("joblib", 1), ("joblib", 2), ("numba", 2)])
+def test_matrices_equal_the_pair_functions(name, params, engine, n_jobs):
+    rng = np.random.default_rng(7)
+    X = [np.cumsum(rng.normal(size=(int(rng.integers(5, 25)), 2)), axis=0) for _ in range(9)]
+    Y = X[2:6]
+    distance = DISTANCES[name]
+    for window in (None, 0.3):
+        expected = np.array([[distance(x, y, window=window, **params) for y in X] for x in X])
+        got = alignkit.distances.pairwise_distances(
+            X, window=window, metric=name, metric_params=params, engine=engine, n_jobs=n_jobs
+        )
+        upper = np.triu_indices(len(X), 1)
+        np.testing.assert_array_equal(got[upper], expected[upper])
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        assert np.all(np.diag(got) == 0.0)
+        rect = alignkit.distances.pairwise_distances(
+            X, Y, window=window, metric=name, metric_params=params, engine=engine, n_jobs=n_jobs
+        )
+        np.testing.assert_array_equal(rect, expected[:, 2:6])
+
+
+def test_a_matrix_that_overflows_names_the_pair():
+    X = [np.array([0.0, 1.0]), np.array([0.0, 1e308, -1e308]), np.array([1e308, -1e308])]
+    with pytest.raises(InvalidInputError, match=r"ADTW cost between X\[0\] and X\[1\] overflows"):
+        alignkit.distances.pairwise_distances(X, metric="adtw")
+
+
+_INTERRUPTED = """
+import sys
+import numpy as np
+from alignkit.distances import pairwise_distances
+
+engine, n_jobs = sys.argv[1], int(sys.argv[2])
+X = np.random.default_rng(0).normal(size=(400, 1000))
+pairwise_distances(X[:4, :20], metric="msm", engine=engine, n_jobs=n_jobs)
+print("started", flush=True)
+pairwise_distances(X, metric="msm", engine=engine, n_jobs=n_jobs)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.parametrize(("engine", "n_jobs"), [("numba", 2), ("joblib", 1)])
+def test_sigint_stops_a_long_elastic_matrix(engine, n_jobs):
+    """As tests/distances/test_interrupt.py for DTW: 8e10 cells, SIGINT after a second."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED, engine, str(n_jobs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(1.0)
+        assert process.poll() is None, "the long call ended before the interrupt"
+        process.send_signal(signal.SIGINT)
+        sent = time.perf_counter()
+        stdout, stderr = process.communicate(timeout=60)
+        elapsed = time.perf_counter() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "KeyboardInterrupt" in stderr, stderr
+    assert "finished" not in stdout
+    assert process.returncode in (1, -signal.SIGINT), (process.returncode, stderr)
+    assert elapsed < 4.0, f"stopped {elapsed:.1f} s after SIGINT"

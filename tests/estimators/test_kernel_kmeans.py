@@ -10,6 +10,7 @@ tiny set.
 """
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -182,8 +183,21 @@ def test_sigma_auto_is_sigma_gak_of_the_training_set(three_classes):
 
 def test_verbose_prints_the_inertia(three_classes, capsys):
     X, _ = three_classes
-    KernelKMeans(n_clusters=3, verbose=1, random_state=0).fit(X)
-    assert "iteration 1: inertia" in capsys.readouterr().out
+    model = KernelKMeans(n_clusters=3, max_iter=10, verbose=1, random_state=0).fit(X)
+    captured = capsys.readouterr()
+    n = len(X)
+    lines = captured.err.splitlines()
+    kernel = [line for line in lines if line.startswith("pairwise GAK ")]
+    assert kernel[-1].startswith(f"pairwise GAK {n * (n + 1) // 2}/{n * (n + 1) // 2} pairs 100%")
+    # max_iter=10: a line every iteration, then the closing one if the run stopped early.
+    fit = [line for line in lines if line.startswith("KernelKMeans ")]
+    iterations = [int(re.search(r"iteration=(\d+)", line).group(1)) for line in fit]
+    every = list(range(1, model.n_iter_ + 1))
+    assert iterations == (every if model.n_iter_ == 10 else every + [model.n_iter_])
+    assert fit[-1].startswith(f"KernelKMeans {model.n_iter_}/{model.n_iter_} iterations 100%")
+    assert fit[-1].endswith(f"inertia={model.inertia_:.6g}") and captured.out == ""
+    KernelKMeans(n_clusters=3, random_state=0).fit(X)
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(

@@ -341,3 +341,93 @@ def test_kernel_output_parameters_are_checked(params, match):
 
     with pytest.raises(InvalidParameterError, match=match):
         DTWDistances(**params).fit([np.arange(5.0), np.arange(6.0)])
+
+
+# --- elastic metrics (issue 15, item 3) ---------------------------------------------------
+
+ELASTIC = [
+    ("msm", {}),
+    ("msm", {"c": 0.3, "independent": False}),
+    ("twe", {"nu": 0.01}),
+    ("adtw", {"warp_penalty": 0.2}),
+    ("lcss", {"epsilon": 0.7}),
+    ("erp", {"g": 0.1}),
+    ("edr", {}),
+]
+
+
+def _aeon_matrix(metric, params, queries, train):
+    """aeon's distances (ERP and EDR, where aeon departs from the papers: alignkit's own)."""
+    aeon_distances = importlib.import_module("aeon.distances")
+    if metric in ("erp", "edr"):
+        function = getattr(alignkit.distances, f"{metric}_distance")
+        return np.array([[function(a, b, **params) for b in train] for a in queries])
+    function = getattr(aeon_distances, f"{metric}_distance")
+    return np.array([[function(a.T, b.T, **params) for b in train] for a in queries])
+
+
+@pytest.mark.parametrize(("metric", "params"), ELASTIC)
+def test_elastic_metrics_equal_sklearn_on_a_precomputed_matrix(metric, params):
+    """Oracle: scikit-learn's KNeighborsClassifier(metric='precomputed') on aeon's distances."""
+    rng = np.random.default_rng(len(metric) + len(params))
+    # Random walks: LCSS and EDR count matches, which i.i.d. noise barely has.
+    train = [np.cumsum(s, axis=0) for s in _random_collection(rng, 24, (12, 30), 2)]
+    train.append(train[5].copy())  # an exact tie, broken by training index
+    test = [np.cumsum(s, axis=0) for s in _random_collection(rng, 9, (12, 30), 2)]
+    y = np.arange(len(train)) % 3
+    D = _aeon_matrix(metric, params, test, train)
+    for k in (1, 3):
+        ours = KNeighborsDTWClassifier(k, metric=metric, metric_params=params).fit(train, y)
+        oracle = KNeighborsClassifier(k, metric="precomputed", algorithm="brute").fit(
+            _aeon_matrix(metric, params, train, train), y
+        )
+        distances, indices = ours.kneighbors(test)
+        np.testing.assert_array_equal(indices, np.argsort(D, axis=1, kind="stable")[:, :k])
+        np.testing.assert_allclose(
+            distances, np.take_along_axis(D, indices, axis=1), rtol=1e-9, atol=1e-12
+        )
+        # scikit-learn breaks ties at the k-th distance its own way: compare the rows without.
+        ranked = np.sort(D, axis=1)
+        clear = ranked[:, k - 1] < ranked[:, k]
+        assert clear.sum() >= len(test) // 3
+        np.testing.assert_array_equal(ours.predict(test)[clear], oracle.predict(D)[clear])
+        np.testing.assert_allclose(
+            ours.predict_proba(test)[clear], oracle.predict_proba(D)[clear], rtol=1e-12
+        )
+
+
+def test_elastic_regressor_and_self_exclusion_match_brute_force():
+    rng = np.random.default_rng(3)
+    train = _random_collection(rng, 15, (8, 12), 1)
+    targets = rng.normal(size=15)
+    D = _aeon_matrix("twe", {}, train, train)
+    reg = KNeighborsDTWRegressor(3, metric="twe", window=4, weights="distance")
+    reg.fit(train, targets)
+    windowed = np.array(
+        [[alignkit.distances.twe_distance(a, b, window=4) for b in train] for a in train]
+    )
+    np.fill_diagonal(windowed, np.inf)
+    order = np.argsort(windowed, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(reg.kneighbors(return_distance=False), order)
+    distances, _, stats = reg.kneighbors(train[:4], return_stats=True)
+    assert stats["n_pairs"] == 4 * 15 and stats["cells"] == 1.0 and stats["lb_kim"] == 0.0
+    full = KNeighborsDTWRegressor(2, metric="twe").fit(train, targets)
+    nearest = np.argsort(D[:4], axis=1, kind="stable")[:, :2]
+    np.testing.assert_allclose(full.predict(train[:4]), targets[nearest].mean(axis=1))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"metric": "euclid"}, "'metric' parameter of KNeighborsDTWClassifier"),
+        ({"metric": "msm", "metric_params": {"g": 1.0}}, "'metric_params' .* 'g'"),
+        ({"metric": "msm", "metric_params": {"c": -1.0}}, "'c' parameter of msm_distance"),
+        ({"metric_params": {"c": 1.0}}, "'metric_params' parameter of KNeighborsDTWClassifier"),
+        ({"metric": "lcss", "metric_params": [1.0]}, "'metric_params' parameter"),
+    ],
+)
+def test_bad_metrics_are_named(params, match):
+    from alignkit.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=match):
+        KNeighborsDTWClassifier(**params).fit([np.zeros(5), np.ones(6)], [0, 1])

@@ -205,9 +205,10 @@ def test_callbacks_are_called_and_can_stop(data):
 
 def test_verbose_prints_progress(data, capsys):
     X, y = data
-    ToyRegressor(random_state=0, max_epochs=2, verbose=1).fit(X, y)
+    model = ToyRegressor(random_state=0, max_epochs=2, verbose=1).fit(X, y)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("epoch 2/2 loss=")
+    assert len(lines) == 2 and lines[1].startswith("ToyRegressor 2/2 epochs 100% | ")
+    assert lines[1].endswith(f"elapsed | loss={model.loss_curve_[1]:.6g}")
 
 
 def test_progress_bar_every():

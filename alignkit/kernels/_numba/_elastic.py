@@ -2,23 +2,28 @@
 
 Every kernel runs over the padded matrix ``D`` of shape ``(n + 1, m + 1)``:
 ``D[i + 1, j + 1]`` is the cost of the best alignment of ``x[: i + 1]`` with
-``y[: j + 1]``; row 0 and column 0 are the boundary (the empty prefix). Only
-two rows are kept; the cells of row ``i`` are the columns ``[lo[i], hi[i])``
-and, where ``mask`` is not None (shape ``(n, m)``), the cells it allows.
-Cells outside the window are ``inf`` (``0`` for LCSS, a count that is
-maximised).
+``y[: j + 1]``; row 0 and column 0 are the boundary (the empty prefix). A
+distance is chosen by its kind code (:data:`ERP` ...), with the same
+arguments everywhere: ``g`` ERP's reference per channel, ``p0`` the squared
+threshold (EDR, LCSS), ``c`` (MSM), ``nu`` (TWE) or the warping penalty
+(ADTW), ``p1`` TWE's ``lmbda``. Cells outside the window are ``inf`` (``0``
+for LCSS, a count that is maximised).
 
-Where ``moves`` is not None (shape ``(n, m)``, uint8) a kernel also writes
-which neighbour each cell's value came from (:data:`DIAG`, :data:`UP`,
-:data:`LEFT`; :data:`STOP` outside the window), the first of the three in that
-order among equal values, and :func:`backtrack` follows them to the path.
-``mask`` and ``moves`` are None or arrays so that Numba compiles the distance
-alone (both None) without the tests of each cell.
+:func:`rows` sweeps rows, over per-row bounds ``[lo[i], hi[i])`` and, where
+``mask`` is not None (shape ``(n, m)``), the cells it allows; where
+``moves`` is not None (shape ``(n, m)``, uint8) it also writes which
+neighbour each cell's value came from (:data:`DIAG`, :data:`UP`,
+:data:`LEFT`; :data:`STOP` outside the window), the first of the three in
+that order among equals, and :func:`backtrack` follows them to the path.
+:func:`sweep` computes the distance alone over a band, anti-diagonal by
+anti-diagonal, with the same operations in the same order (the same value
+to the last bit); :func:`elastic_pairs` fills matrices with it.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from ._bounds import window_bounds
 from ._flags import JIT_OPTIONS
 
 _INF = np.inf
@@ -28,14 +33,13 @@ UP = 1
 LEFT = 2
 STOP = 3
 
-
-@njit(inline="always", **JIT_OPTIONS)
-def _sqdist(x, i, y, j):
-    total = 0.0
-    for k in range(x.shape[1]):
-        diff = x[i, k] - y[j, k]
-        total += diff * diff
-    return total
+ERP = 0
+EDR = 1
+LCSS = 2
+MSM = 3
+TWE = 4
+ADTW = 5
+MSM_DEPENDENT = 6
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -62,250 +66,258 @@ def _relax(moves, i, j, diag, up, left):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _written(lo, hi, i, first, m):
-    """The slots padded row ``i`` wrote, to reset before its buffer holds row ``i + 2``.
+def _padded(x, reverse):
+    """``x`` channel-major behind a zero point: column ``i + 1`` is ``x[i]``.
 
-    Row 0 is the boundary: all of it from slot ``first`` on where the boundary
-    is finite (``first=1``: ERP, EDR, LCSS), or slot 0 alone (``first=0``).
+    Reversed (column ``i`` is ``x[n - 1 - i]``), the zero point comes last,
+    so that column ``m - 1 - j`` is ``y[j]`` and column ``m - j`` its
+    predecessor (zero for ``j = 0``, as TWE defines it).
     """
-    if i > 0:
-        return lo[i - 1] + 1, hi[i - 1]
-    return first, m if first == 1 else 0
-
-
-@njit(**JIT_OPTIONS)
-def erp(x, y, g, lo, hi, mask, moves):
-    """ERP: a gap costs the Euclidean distance of its point to ``g`` (one value per channel)."""
-    n, m = x.shape[0], y.shape[0]
-    reference = g.reshape(1, -1)
-    gx = np.empty(n)
+    n, channels = x.shape
+    out = np.zeros((channels, n + 1))
     for i in range(n):
-        gx[i] = np.sqrt(_sqdist(x, i, reference, 0))
-    gy = np.empty(m)
-    for j in range(m):
-        gy[j] = np.sqrt(_sqdist(y, j, reference, 0))
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
-    prev[0] = 0.0
-    for j in range(m):
-        prev[j + 1] = prev[j] + gy[j]
-    stale_lo, stale_hi, first = 1, 0, 1
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
-        cur[0] = prev[0] + gx[i]
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = _INF
-                continue
-            left = _relax(
-                moves,
-                i,
-                j,
-                prev[j] + np.sqrt(_sqdist(x, i, y, j)),
-                prev[j + 1] + gx[i],
-                left + gy[j],
-            )
-            cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
-
-
-@njit(**JIT_OPTIONS)
-def edr(x, y, threshold, lo, hi, mask, moves):
-    """EDR: the number of edits; points match when their squared distance is ``<= threshold``."""
-    n, m = x.shape[0], y.shape[0]
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
-    for j in range(m + 1):
-        prev[j] = float(j)
-    stale_lo, stale_hi, first = 1, 0, 1
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
-        cur[0] = float(i + 1)
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = _INF
-                continue
-            cost = 0.0 if _sqdist(x, i, y, j) <= threshold else 1.0
-            left = _relax(moves, i, j, prev[j] + cost, prev[j + 1] + 1.0, left + 1.0)
-            cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
-
-
-@njit(**JIT_OPTIONS)
-def lcss(x, y, threshold, lo, hi, mask, moves):
-    """LCSS: the longest common subsequence; points match at squared distance ``<= threshold``.
-
-    Moves: :data:`DIAG` marks a matched pair; :data:`UP` and :data:`LEFT` the
-    larger neighbour (:data:`LEFT` among equals, as aeon's path does);
-    :data:`STOP` a cell whose count is 0, where no match remains to collect.
-    """
-    n, m = x.shape[0], y.shape[0]
-    prev = np.zeros(m + 1)
-    cur = np.zeros(m + 1)
-    stale_lo, stale_hi, first = 1, 0, 1
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = 0.0
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = 0.0
-                continue
-            match = _sqdist(x, i, y, j) <= threshold
-            if moves is None:
-                left = prev[j] + 1.0 if match else max(prev[j + 1], left)
-            elif match:
-                left = prev[j] + 1.0
-                move = DIAG
-            elif prev[j + 1] > left:
-                left = prev[j + 1]
-                move = UP
+        for k in range(channels):
+            if reverse:
+                out[k, n - 1 - i] = x[i, k]
             else:
-                move = LEFT
-            cur[j + 1] = left
-            if moves is not None:
-                moves[i, j] = move if left > 0.0 else STOP
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
+                out[k, i + 1] = x[i, k]
+    return out
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _msm_split(new, before, other, c):
+def _steps(points, reference, reverse):
+    """Per point of :func:`_padded` ``points``: its distance to ``reference`` or to its predecessor.
+
+    ERP's gap costs (``reference`` one value per channel) or TWE's steps
+    (``reference`` None), in the order of the columns.
+    """
+    count = points.shape[1] - 1
+    out = np.empty(count)
+    for p in range(count):
+        column, previous = (p, p + 1) if reverse else (p + 1, p)
+        total = 0.0
+        for k in range(points.shape[0]):
+            other = points[k, previous] if reference is None else reference[k]
+            diff = points[k, column] - other
+            total += diff * diff
+        out[p] = np.sqrt(total)
+    return out
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _gaps(kind, xt, yt, g, reverse_y):
+    """Per point of ``x`` and of ``y``: ERP's gap costs, TWE's steps, or zeros."""
+    if kind == ERP:
+        return _steps(xt, g, False), _steps(yt, g, reverse_y)
+    if kind == TWE:
+        return _steps(xt, None, False), _steps(yt, None, reverse_y)
+    return np.zeros(xt.shape[1] - 1), np.zeros(yt.shape[1] - 1)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _boundaries(kind, gx, gy):
+    """Column -1 (``left[i]`` is ``D(i, -1)``), row -1 (``top[j]``), the value outside the band.
+
+    ``gy`` is in the order of ``y``. ERP's boundary is the cumulative gap
+    cost, EDR's the number of points, LCSS's zero; the others' is ``inf``
+    (``D(-1, -1) = 0`` for all).
+    """
+    n, m = gx.shape[0], gy.shape[0]
+    fill = 0.0 if kind == LCSS else _INF
+    left = np.full(n, fill)
+    top = np.full(m, fill)
+    if kind == ERP:
+        total = 0.0
+        for i in range(n):
+            total = total + gx[i]
+            left[i] = total
+        total = 0.0
+        for j in range(m):
+            total = total + gy[j]
+            top[j] = total
+    elif kind == EDR:
+        for i in range(n):
+            left[i] = float(i + 1)
+        for j in range(m):
+            top[j] = float(j + 1)
+    return left, top, fill
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _msm_cost(new, before, other, c):
     """MSM's split or merge cost of the point ``new`` between ``before`` and ``other``."""
-    if before <= new <= other or before >= new >= other:
-        return c
-    return c + min(abs(new - before), abs(new - other))
-
-
-@njit(**JIT_OPTIONS)
-def msm_univariate(x, y, c, lo, hi, mask, moves):
-    """MSM of two univariate sequences, given as 1-D arrays."""
-    n, m = x.shape[0], y.shape[0]
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
-    prev[0] = 0.0
-    stale_lo, stale_hi, first = 1, 0, 0
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = _INF
-                continue
-            up = prev[j + 1] + _msm_split(x[i], x[i - 1], y[j], c) if i > 0 else _INF
-            side = left + _msm_split(y[j], x[i], y[j - 1], c) if j > 0 else _INF
-            left = _relax(moves, i, j, prev[j] + abs(x[i] - y[j]), up, side)
-            cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
+    inside = (before <= new and new <= other) or (before >= new and new >= other)
+    return c if inside else c + min(abs(new - before), abs(new - other))
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _msm_split_dependent(a, i, b, k, z, q, c):
-    """Multivariate MSM split cost of ``a[i]`` between ``b[k]`` and ``z[q]`` (squared distances)."""
+def _msm_cost_channels(at, i, bt, k, zt, q, c):
+    """Multivariate MSM split cost of ``at[:, i]`` between ``bt[:, k]`` and ``zt[:, q]``.
+
+    Squared distances, the split test on the ball whose diameter joins the
+    two neighbours (aeon's dependent MSM).
+    """
     diameter = 0.0
     to_mid = 0.0
     to_before = 0.0
     to_other = 0.0
-    for ch in range(a.shape[1]):
-        span = b[k, ch] - z[q, ch]
+    for ch in range(at.shape[0]):
+        span = bt[ch, k] - zt[ch, q]
         diameter += span * span
-        off = (b[k, ch] + z[q, ch]) / 2.0 - a[i, ch]
+        off = (bt[ch, k] + zt[ch, q]) / 2.0 - at[ch, i]
         to_mid += off * off
-        d_before = b[k, ch] - a[i, ch]
+        d_before = bt[ch, k] - at[ch, i]
         to_before += d_before * d_before
-        d_other = z[q, ch] - a[i, ch]
+        d_other = zt[ch, q] - at[ch, i]
         to_other += d_other * d_other
     if to_mid <= diameter / 4.0:
         return c
     return c + min(to_before, to_other)
 
 
-@njit(**JIT_OPTIONS)
-def msm_dependent(x, y, c, lo, hi, mask, moves):
-    """MSM over all channels at once, with squared Euclidean costs (aeon's dependent MSM)."""
+@njit(inline="always", **JIT_OPTIONS)
+def _square(xt, i, yt, j):
+    """Squared distance of columns ``i`` of ``xt`` and ``j`` of ``yt``, channel after channel."""
+    total = 0.0
+    for k in range(xt.shape[0]):
+        diff = xt[k, i] - yt[k, j]
+        total += diff * diff
+    return total
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _lcss_cell(moves, i, j, diag, up, left, match):
+    """LCSS's cell: :data:`DIAG` a match, else the larger neighbour (:data:`LEFT` among equals).
+
+    :data:`STOP` marks a count of 0, where no match remains to collect, as
+    aeon's path does.
+    """
+    if moves is None:
+        return diag + 1.0 if match else max(up, left)
+    value, move = left, LEFT
+    if match:
+        value, move = diag + 1.0, DIAG
+    elif up > left:
+        value, move = up, UP
+    moves[i, j] = move if value > 0.0 else STOP
+    return value
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _cell(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    """The value of cell ``(i, j)`` from its neighbours; ``x[i]`` is padded column ``i + 1``."""
+    if kind == MSM_DEPENDENT:
+        up = up + _msm_cost_channels(xt, i + 1, xt, i, yt, j + 1, p0)
+        left = left + _msm_cost_channels(yt, j + 1, xt, i + 1, yt, j, p0)
+        return _relax(moves, i, j, diag + _square(xt, i + 1, yt, j + 1), up, left)
+    if kind == MSM:
+        xs, ys = xt[0], yt[0]
+        up = up + _msm_cost(xs[i + 1], xs[i], ys[j + 1], p0)
+        left = left + _msm_cost(ys[j + 1], xs[i + 1], ys[j], p0)
+        return _relax(moves, i, j, diag + abs(xs[i + 1] - ys[j + 1]), up, left)
+    square = _square(xt, i + 1, yt, j + 1)
+    if kind == LCSS:
+        return _lcss_cell(moves, i, j, diag, up, left, square <= p0)
+    if kind == EDR:
+        cost = 0.0 if square <= p0 else 1.0
+        return _relax(moves, i, j, diag + cost, up + 1.0, left + 1.0)
+    if kind == ADTW:
+        return square + _relax(moves, i, j, diag, up + p0, left + p0)
+    if kind == TWE:
+        edit = p0 + p1
+        match = diag + np.sqrt(square) + np.sqrt(_square(xt, i, yt, j)) + p0 * (2 * abs(i - j))
+        return _relax(moves, i, j, match, up + gx[i] + edit, left + gy[j] + edit)
+    return _relax(moves, i, j, diag + np.sqrt(square), up + gx[i], left + gy[j])
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _rows(kind, x, y, g, p0, p1, lo, hi, mask, moves):
+    """:func:`rows` of one ``kind``, inlined where ``kind`` is a constant (see :func:`rows`)."""
     n, m = x.shape[0], y.shape[0]
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
+    xt, yt = _padded(x, False), _padded(y, False)
+    gx, gy = _gaps(kind, xt, yt, g, False)
+    left_edge, top_edge, fill = _boundaries(kind, gx, gy)
+    prev = np.full(m + 1, fill)
+    cur = np.full(m + 1, fill)
     prev[0] = 0.0
-    stale_lo, stale_hi, first = 1, 0, 0
+    prev[1:] = top_edge
+    stale_lo, stale_hi = 1, 0
     for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
+        cur[stale_lo : stale_hi + 1] = fill
+        cur[0] = left_edge[i]
         left = cur[lo[i]]
         for j in range(lo[i], hi[i]):
             if mask is not None and not mask[i, j]:
-                left = _INF
+                left = fill
                 continue
-            up = prev[j + 1] + _msm_split_dependent(x, i, x, i - 1, y, j, c) if i > 0 else _INF
-            side = left + _msm_split_dependent(y, j, x, i, y, j - 1, c) if j > 0 else _INF
-            left = _relax(moves, i, j, prev[j] + _sqdist(x, i, y, j), up, side)
+            left = _cell(kind, moves, i, j, prev[j], prev[j + 1], left, xt, yt, gx, gy, p0, p1)
             cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
+        # Row i - 1 (the boundary row for i = 0) wrote these slots of the buffer cur becomes.
+        stale_lo, stale_hi = (lo[i - 1] + 1, hi[i - 1]) if i > 0 else (1, m)
         prev, cur = cur, prev
     return prev[m]
 
 
 @njit(**JIT_OPTIONS)
-def twe(xp, yp, nu, lmbda, lo, hi, mask, moves):
-    """TWE over sequences padded with a zero point in front (``xp[i + 1]`` is ``x[i]``)."""
-    n, m = xp.shape[0] - 1, yp.shape[0] - 1
-    edit = nu + lmbda
-    step_y = np.empty(m)
-    for j in range(m):
-        step_y[j] = np.sqrt(_sqdist(yp, j, yp, j + 1))
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
-    prev[0] = 0.0
-    stale_lo, stale_hi, first = 1, 0, 0
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
-        step_x = np.sqrt(_sqdist(xp, i, xp, i + 1))
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = _INF
-                continue
-            match = (
-                prev[j]
-                + np.sqrt(_sqdist(xp, i + 1, yp, j + 1))
-                + np.sqrt(_sqdist(xp, i, yp, j))
-                + nu * (2 * abs(i - j))
-            )
-            left = _relax(moves, i, j, match, prev[j + 1] + step_x + edit, left + step_y[j] + edit)
-            cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
+def _rows_erp(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(ERP, x, y, g, p0, p1, lo, hi, mask, moves)
 
 
 @njit(**JIT_OPTIONS)
-def adtw(x, y, warp_penalty, lo, hi, mask, moves):
-    """Amerced DTW: DTW with the squared Euclidean cost and a penalty on every warping step."""
-    n, m = x.shape[0], y.shape[0]
-    prev = np.full(m + 1, _INF)
-    cur = np.full(m + 1, _INF)
-    prev[0] = 0.0
-    stale_lo, stale_hi, first = 1, 0, 0
-    for i in range(n):
-        cur[stale_lo : stale_hi + 1] = _INF
-        left = cur[lo[i]]
-        for j in range(lo[i], hi[i]):
-            if mask is not None and not mask[i, j]:
-                left = _INF
-                continue
-            best = _relax(moves, i, j, prev[j], prev[j + 1] + warp_penalty, left + warp_penalty)
-            left = _sqdist(x, i, y, j) + best
-            cur[j + 1] = left
-        stale_lo, stale_hi = _written(lo, hi, i, first, m)
-        prev, cur = cur, prev
-    return prev[m]
+def _rows_edr(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(EDR, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def _rows_lcss(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(LCSS, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def _rows_msm(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(MSM, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def _rows_twe(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(TWE, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def _rows_adtw(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(ADTW, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def _rows_msm_dependent(x, y, g, p0, p1, lo, hi, mask, moves):
+    return _rows(MSM_DEPENDENT, x, y, g, p0, p1, lo, hi, mask, moves)
+
+
+@njit(**JIT_OPTIONS)
+def rows(kind, x, y, g, p0, p1, lo, hi, mask, moves):
+    """The padded ``D(n, m)`` of any kind, row by row; with ``moves``, the path's moves too.
+
+    ``mask`` and ``moves`` are None or arrays so that Numba compiles the
+    variants apart, without the tests of each cell where they are None. Two
+    rows are kept; only the slots a row wrote are reset before its buffer
+    holds the row two below. Each kind runs its own compiled loop, in which
+    the kind is a constant: a test of it in every cell costs three times the
+    cell (``numba.literally`` does not fold those tests).
+    """
+    args = (x, y, g, p0, p1, lo, hi, mask, moves)
+    if kind == ERP:
+        return _rows_erp(*args)
+    if kind == EDR:
+        return _rows_edr(*args)
+    if kind == LCSS:
+        return _rows_lcss(*args)
+    if kind == MSM:
+        return _rows_msm(*args)
+    if kind == TWE:
+        return _rows_twe(*args)
+    if kind == ADTW:
+        return _rows_adtw(*args)
+    return _rows_msm_dependent(*args)
 
 
 @njit(**JIT_OPTIONS)
@@ -363,3 +375,215 @@ def lcss_matches(moves):
         else:
             j -= 1
     return pairs[:k][::-1].copy()
+
+
+# The distance alone, sweeping anti-diagonals -------------------------------------------
+#
+# Cells of one anti-diagonal ``i + j = d`` read only the two diagonals before it, so each
+# sweep is a data-parallel loop (a row sweep chains every cell to its left neighbour).
+# Each cell is computed with the very operations of :func:`_cell`, in the same order, so
+# the values are the same to the last bit.
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _squares(out, xt, yt, row, col):
+    """Squared distances of ``xt[:, row + t]`` and ``yt[:, col + t]``, summed as :func:`_square`."""
+    width = out.shape[0]
+    if xt.shape[0] == 1:
+        xs = xt[0, row : row + width]
+        ys = yt[0, col : col + width]
+        for t in range(width):
+            diff = xs[t] - ys[t]
+            out[t] = diff * diff
+        return
+    out[:] = 0.0
+    for k in range(xt.shape[0]):
+        xs = xt[k, row : row + width]
+        ys = yt[k, col : col + width]
+        for t in range(width):
+            diff = xs[t] - ys[t]
+            out[t] += diff * diff
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _diagonal(kind, out, diag, up, left, xt, yt, gx, gy, row, col, d, p0, p1, sq, sq_prev):
+    """The cells ``(row + t, d - row - t)`` of one anti-diagonal into ``out``.
+
+    Operands are slices indexed by ``t`` alone: an index that might be
+    negative (wrapped around) would keep the loops from vectorising.
+    """
+    width = out.shape[0]
+    sq = sq[:width]
+    _squares(sq, xt, yt, row + 1, col)
+    gx = gx[row : row + width]
+    gy = gy[col : col + width]
+    if kind == ERP:
+        for t in range(width):
+            out[t] = min(diag[t] + np.sqrt(sq[t]), up[t] + gx[t], left[t] + gy[t])
+    elif kind == EDR:
+        for t in range(width):
+            cost = 0.0 if sq[t] <= p0 else 1.0
+            out[t] = min(diag[t] + cost, up[t] + 1.0, left[t] + 1.0)
+    elif kind == LCSS:
+        for t in range(width):
+            out[t] = diag[t] + 1.0 if sq[t] <= p0 else max(up[t], left[t])
+    elif kind == ADTW:
+        for t in range(width):
+            out[t] = sq[t] + min(diag[t], up[t] + p0, left[t] + p0)
+    elif kind == TWE:
+        sq_prev = sq_prev[:width]
+        _squares(sq_prev, xt, yt, row, col + 1)
+        edit = p0 + p1
+        for t in range(width):
+            shift = 2 * abs(2 * (row + t) - d)
+            match = diag[t] + np.sqrt(sq[t]) + np.sqrt(sq_prev[t]) + p0 * shift
+            out[t] = min(match, up[t] + gx[t] + edit, left[t] + gy[t] + edit)
+    else:
+        xs, x_before = xt[0, row + 1 : row + 1 + width], xt[0, row : row + width]
+        ys, y_before = yt[0, col : col + width], yt[0, col + 1 : col + 1 + width]
+        for t in range(width):
+            out[t] = min(
+                diag[t] + abs(xs[t] - ys[t]),
+                up[t] + _msm_cost(xs[t], x_before[t], ys[t], p0),
+                left[t] + _msm_cost(ys[t], xs[t], y_before[t], p0),
+            )
+
+
+@njit(**JIT_OPTIONS)
+def sweep(kind, x, y, g, p0, p1, lo, hi):
+    """The padded ``D(n, m)`` of ERP, EDR (edits), LCSS (matches), MSM, TWE or ADTW.
+
+    ``x`` and ``y`` are ``(n, n_channels)`` and ``(m, n_channels)`` (one
+    channel for MSM), ``g`` ERP's reference per channel, ``p0`` the threshold
+    (EDR, LCSS: see :func:`squared_threshold` in the distances),
+    ``c`` (MSM), ``nu`` (TWE) or the warping penalty (ADTW), ``p1`` TWE's
+    ``lmbda``. ``lo`` and ``hi`` must be non-decreasing (every band window
+    is): the rows of a diagonal form one interval ``[first, stop)`` whose ends
+    only move forward, and the two slots around it hold the boundary or the
+    value outside the band. Slot ``i + 1`` of a buffer holds row ``i``.
+    """
+    n, m = x.shape[0], y.shape[0]
+    xt = _padded(x, False)
+    yt = _padded(y, True)
+    gx, gy = _gaps(kind, xt, yt, g, True)
+    left_edge, top_edge, fill = _boundaries(kind, gx, gy[::-1])
+    before = np.full(n + 2, fill)
+    last = np.full(n + 2, fill)
+    cur = np.full(n + 2, fill)
+    before[0] = 0.0
+    last[0] = top_edge[0]
+    last[1] = left_edge[0]
+    sq = np.empty(n)
+    sq_prev = np.empty(n)
+    first = 0
+    stop = 0
+    for d in range(n + m - 1):
+        while stop < n and d - stop >= lo[stop]:
+            stop += 1
+        while first < stop and d - first >= hi[first]:
+            first += 1
+        # Cell (i, d - i) reads y[d - i], column m - 1 - d + i of yt.
+        _diagonal(
+            kind, cur[first + 1 : stop + 1], before[first:stop], last[first:stop],
+            last[first + 1 : stop + 1], xt, yt, gx, gy, first, m - 1 - d + first, d, p0, p1,
+            sq, sq_prev,
+        )  # fmt: skip
+        cur[first] = top_edge[d + 1] if first == 0 and d + 1 < m else fill
+        cur[stop + 1] = left_edge[d + 1] if stop == d + 1 and d + 1 < n else fill
+        before, last, cur = last, cur, before
+    return last[n]
+
+
+# Matrices: one kernel call over packed collections --------------------------------------
+
+
+@njit(**JIT_OPTIONS)
+def pair_value(kind, x, y, g, p0, p1, lo, hi):
+    """The distance of one pair as ``alignkit.distances.<name>_distance`` returns it.
+
+    EDR's edits are divided by ``max(n, m)`` and LCSS's matches turned into
+    ``max(1 - L / min(n, m), 0)``; :data:`MSM` adds up the univariate MSM of
+    each channel, :data:`MSM_DEPENDENT` aligns them at once.
+    """
+    n, m = x.shape[0], y.shape[0]
+    if kind == MSM_DEPENDENT:
+        return rows(MSM_DEPENDENT, x, y, g, p0, p1, lo, hi, None, None)
+    if kind == MSM:
+        total = 0.0
+        for k in range(x.shape[1]):
+            column_x = np.ascontiguousarray(x[:, k : k + 1])
+            column_y = np.ascontiguousarray(y[:, k : k + 1])
+            total += sweep(MSM, column_x, column_y, g, p0, p1, lo, hi)
+        return total
+    value = sweep(kind, x, y, g, p0, p1, lo, hi)
+    if kind == EDR:
+        return value / max(n, m)
+    if kind == LCSS:
+        return max(1.0 - value / min(n, m), 0.0)
+    return value
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _fill(kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, row0, cut, out):
+    """The pairs from ``cut[0]`` to ``cut[1]`` (see :func:`elastic_pairs`) into ``out[a - row0]``.
+
+    A pair's ``p0`` is that of the sequence with the larger scale
+    (``*_par[:, 0]``: EDR's default threshold follows the larger std).
+    """
+    n_y = y_off.shape[0] - 1
+    first_row, first_col, last_row, last_col = cut[0, 0], cut[0, 1], cut[1, 0], cut[1, 1]
+    for a in range(first_row, min(last_row + 1, x_off.shape[0] - 1)):
+        x = x_flat[x_off[a] : x_off[a + 1]]
+        start = first_col if a == first_row else (a + 1 if upper else 0)
+        stop = last_col if a == last_row else n_y
+        for b in range(start, stop):
+            y = y_flat[y_off[b] : y_off[b + 1]]
+            lo, hi = window_bounds(x.shape[0], y.shape[0], spec[0], spec[1], spec[2])
+            p0 = x_par[a, 1] if x_par[a, 0] >= y_par[b, 0] else y_par[b, 1]
+            out[a - row0, b] = pair_value(kind, x, y, g, p0, p1, lo, hi)
+
+
+@njit(**JIT_OPTIONS)
+def elastic_pairs(
+    kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, row0, cuts, out
+):
+    """Entries of an elastic distance matrix between consecutive ``cuts``, in this thread.
+
+    The collections are packed (sequence ``a`` is ``x_flat[x_off[a]:x_off[a + 1]]``);
+    ``*_par`` hold per sequence a scale and ``p0`` (see :func:`_fill`), ``g``
+    and ``p1`` are as in :func:`sweep`, ``spec`` the window's ``(kind, radius,
+    value)``. The pairs are taken in row-major order (with ``upper``, ``x`` and
+    ``y`` the same collection, only those right of the diagonal);
+    ``cuts[c] = (row, column)`` is the first pair of chunk ``c``, ``(row,
+    n_y)`` meaning the start of row ``row + 1``, as in
+    :func:`~alignkit.kernels._numba._threaded.dtw_pairs_threads`.
+    """
+    for chunk in range(cuts.shape[0] - 1):
+        _fill(kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, row0,
+              cuts[chunk : chunk + 2], out)  # fmt: skip
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def elastic_pairs_threads(
+    kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, row0, cuts, out
+):
+    """:func:`elastic_pairs` with one thread of numba's pool per chunk."""
+    for chunk in prange(cuts.shape[0] - 1):
+        _fill(kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, row0,
+              cuts[chunk : chunk + 2], out)  # fmt: skip
+
+
+def elastic_block(kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, block):
+    """Rows ``[start, stop)`` of the matrix of :func:`elastic_pairs`, as a joblib task.
+
+    A plain function, pickled by reference: a worker imports this module and
+    loads the kernel from Numba's disk cache instead of compiling a copy.
+    ``block`` is ``(start, stop)``; returns ``(start, values)``.
+    """
+    start, stop = block
+    n_y = len(y_off) - 1
+    cuts = np.array([[start, start + 1 if upper else 0], [stop - 1, n_y]], dtype=np.int64)
+    values = np.zeros((stop - start, n_y))
+    elastic_pairs(kind, x_flat, x_off, y_flat, y_off, x_par, y_par, g, p1, spec, upper, start,
+                  cuts, values)  # fmt: skip
+    return start, values
