@@ -41,9 +41,29 @@ def _initial(sequences, init, window, random_state):
     return check_sequence(init, name="init", n_channels=n_channels).copy()
 
 
+def _raise_overflow(index, sequence, average):
+    from ._dtw import check_cost_finite
+
+    # A band (never a mask here) always holds a path: the summed cost overflowed.
+    check_cost_finite(np.inf, f"X[{index}]", "the average", sequence, average)
+
+
+def _check_total(total, average):
+    if not np.isfinite(total):
+        raise InvalidInputError(
+            f"the summed squared DTW cost of X to its average overflows float64 (about "
+            f"{np.max(np.abs(average)):.3g} at most in the average); rescale X"
+        )
+
+
 def _dba_assign(sequences, average, window):
-    """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches."""
-    from ._dtw import check_cost_finite, dtw_alignment
+    """Summed squared DTW cost to ``average``, and the per-frame sums and counts of matches.
+
+    One :func:`~alignkit.distances._dtw.dtw_alignment` per member: the route of
+    members whose DTW matrix the path driver would not keep (it then takes the
+    linear-memory path, whose ties may fall otherwise than the banded matrix's).
+    """
+    from ._dtw import dtw_alignment
 
     length, n_channels = average.shape
     sums = np.zeros((length, n_channels))
@@ -53,20 +73,90 @@ def _dba_assign(sequences, average, window):
         try:
             alignment = dtw_alignment(sequence, average, window, squared=True)
         except InvalidInputError:
-            # A band (never a mask here) always holds a path: the summed cost overflowed.
-            check_cost_finite(np.inf, f"X[{index}]", "the average", sequence, average)
+            _raise_overflow(index, sequence, average)
             raise
         rows, cols = alignment.path[:, 0], alignment.path[:, 1]
         for k in range(n_channels):
             sums[:, k] += np.bincount(cols, weights=sequence[rows, k], minlength=length)
         counts += np.bincount(cols, minlength=length)
         total += alignment.distance
-    if not np.isfinite(total):
-        raise InvalidInputError(
-            f"the summed squared DTW cost of X to its average overflows float64 (about "
-            f"{np.max(np.abs(average)):.3g} at most in the average); rescale X"
-        )
+    _check_total(total, average)
     return total, sums, counts
+
+
+def _band_rows(sequences, window, length):
+    """Packed row bounds of every member's band against ``length`` frames.
+
+    ``None`` when a member's banded matrix exceeds what
+    :func:`~alignkit.distances._dtw.dtw_alignment` keeps in memory.
+    """
+    from .._config import get_config
+    from ..kernels._numba._bounds import band_bounds
+    from ._dtw import _LINEAR_THRESHOLD
+
+    limit = min(get_config()["max_memory"], _LINEAR_THRESHOLD)
+    by_length = {}
+    for n in {len(s) for s in sequences}:
+        lo, hi, _ = band_bounds(window.resolve(n, length), n, length)
+        if 8 * int(np.sum(hi - lo)) > limit:
+            return None
+        by_length[n] = lo, hi
+    return (
+        np.concatenate([by_length[len(s)][0] for s in sequences]),
+        np.concatenate([by_length[len(s)][1] for s in sequences]),
+    )
+
+
+class _DBAStep:
+    """The DBA assignment of a fixed set of members, one kernel call per average.
+
+    Each call's paths are kept (a byte per move) and bound the next call's
+    DTWs from above, which prunes most cells without changing a path (see
+    :mod:`alignkit.kernels._numba._barycenters`). The sums, counts and
+    total are the same numbers as :func:`_dba_assign`'s. ``n_cells`` counts
+    the DP cells computed over all calls.
+    """
+
+    def __init__(self, sequences, rows, length):
+        from ._pairwise import pack
+
+        self.sequences = sequences
+        self.flat, self.offsets = pack(sequences)
+        self.flat_t = np.ascontiguousarray(self.flat.T)
+        self.lo, self.hi = rows
+        longest = max(len(s) for s in sequences)
+        self.steps = np.zeros((len(sequences), longest + length - 2), dtype=np.uint8)
+        self.n_steps = np.full(len(sequences), -1, dtype=np.int64)
+        self.bounds = np.full(len(sequences), np.inf)
+        self.n_cells = 0
+
+    def __call__(self, average):
+        from ..kernels._numba._barycenters import dba_step
+
+        average = np.ascontiguousarray(average, dtype=np.float64)
+        sums = np.zeros(average.shape)
+        counts = np.zeros(len(average))
+        costs, n_cells = dba_step(
+            self.flat, self.flat_t, self.offsets, self.lo, self.hi, average,
+            self.steps, self.n_steps, self.bounds, sums, counts,
+        )  # fmt: skip
+        self.n_cells += n_cells
+        if not np.all(np.isfinite(costs)):
+            index = int(np.argmax(~np.isfinite(costs)))
+            _raise_overflow(index, self.sequences[index], average)
+        total = 0.0
+        for cost in costs.tolist():  # in member order, as the per-member loop adds
+            total += cost
+        _check_total(total, average)
+        return total, sums, counts
+
+
+def _dba_assigner(sequences, window, length):
+    """The assignment of :func:`dba_average`: batched where the members' matrices fit."""
+    rows = _band_rows(sequences, window, length)
+    if rows is None:
+        return lambda average: _dba_assign(sequences, average, window)
+    return _DBAStep(sequences, rows, length)
 
 
 @validate_params(
@@ -167,11 +257,12 @@ def dba_average(
     """
     if average is None:
         average = _initial(sequences, "medoid", window, None)
-    cost, sums, counts = _dba_assign(sequences, average, window)
+    assign = _dba_assigner(sequences, window, len(average))
+    cost, sums, counts = assign(average)
     for _ in range(n_iter):
         # Every frame of the average is on every path, so no count is zero.
         candidate = sums / counts[:, None]
-        new_cost, sums, counts = _dba_assign(sequences, candidate, window)
+        new_cost, sums, counts = assign(candidate)
         if new_cost <= cost:
             average = candidate
         if new_cost >= cost * (1.0 - tol):
@@ -285,28 +376,25 @@ def soft_dtw_average(
     """
     from scipy.optimize import minimize
 
-    from ..kernels._numba import _soft_dtw
-    from ._soft_dtw import soft_value_and_weights, window_arrays
+    from ..kernels._numba._barycenters import soft_dtw_objective
+    from ._pairwise import pack
+    from ._soft_dtw import _finite, check_soft_memory
 
     if start is None:
         start = _initial(sequences, "medoid", Window(), None)
     if weights is None:
         weights = np.ones(len(sequences))
-    pairs = [
-        (s, w, window_arrays(Window(), len(start), len(s))) for s, w in zip(sequences, weights)
-    ]
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    for length in {len(s) for s in sequences}:
+        check_soft_memory("grad", "numba", len(start) * length, len(start), length)
+    flat, offsets = pack(sequences)
 
     def evaluate(z, name):
-        total = 0.0
-        grad = np.zeros(start.shape)
-        for index, (sequence, weight, (lo, hi, mask)) in enumerate(pairs):
-            if weight == 0.0:
-                continue
-            value, soft_weights, ranges = soft_value_and_weights(
-                z, sequence, gamma, lo, hi, mask, names=(name, f"X[{index}]")
-            )
-            total += weight * value
-            grad += weight * _soft_dtw.soft_dtw_grad_x(z, sequence, soft_weights, ranges)
+        total, grad, values = soft_dtw_objective(
+            flat, offsets, np.ascontiguousarray(z), gamma, weights
+        )
+        for index in np.flatnonzero(~np.isfinite(values)):  # the first one raises
+            _finite(values[index], z, sequences[index], None, (name, f"X[{index}]"))
         if not (np.isfinite(total) and np.isfinite(grad).all()):
             raise InvalidInputError(
                 f"the weighted soft-DTW objective of X from {name} overflows float64; rescale X"
@@ -317,12 +405,12 @@ def soft_dtw_average(
     # out from huge values) counts as infinitely bad, and the best point seen is returned.
     best = [evaluate(start, "the starting point (init)")[0], start]
 
-    def objective(flat):
-        z = flat.reshape(start.shape)
+    def objective(point):
+        z = point.reshape(start.shape)
         try:
             total, grad = evaluate(z, "the barycenter")
         except InvalidInputError:
-            return np.inf, np.zeros_like(flat)
+            return np.inf, np.zeros_like(point)
         if total < best[0]:
             best[:] = [total, z.copy()]
         return total, grad.ravel()

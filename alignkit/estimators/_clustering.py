@@ -25,6 +25,7 @@ from ..core.params import (
     check_estimator_params,
     validate_params,
 )
+from ..core.progress import progress_bar, progress_requested
 from ..distances._pairwise import (
     ELASTIC_METRICS,
     _elastic_matrix,
@@ -143,11 +144,28 @@ def _soft_row(sequence, centres, gamma):
 
 
 def soft_dtw_matrix(sequences, centres, gamma, n_jobs):
-    """Soft-DTW values from every sequence to every centre, in joblib threads."""
-    rows = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_soft_row)(s, centres, gamma) for s in sequences
-    )
-    return np.asarray(rows, dtype=np.float64).reshape(len(sequences), len(centres))
+    """Soft-DTW values from every sequence to every centre: one kernel call per thread.
+
+    The sequences are split into one chunk per joblib thread (the kernel
+    releases the GIL).
+    """
+    from ..kernels._numba._barycenters import soft_dtw_cross
+
+    c_flat, c_off = pack(centres)
+    workers = max(1, min(effective_n_jobs(n_jobs), len(sequences)))
+    edges = np.linspace(0, len(sequences), workers + 1).astype(int)
+    chunks = [pack(sequences[start:stop]) for start, stop in zip(edges[:-1], edges[1:])]
+    if workers == 1:
+        parts = [soft_dtw_cross(*chunks[0], c_flat, c_off, gamma)]
+    else:
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(soft_dtw_cross)(q_flat, q_off, c_flat, c_off, gamma) for q_flat, q_off in chunks
+        )
+    values = np.concatenate(parts, axis=0)
+    if not np.all(np.isfinite(values)):  # the driver names the overflow
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        _soft_row(sequences[row], [centres[col]], gamma)
+    return values
 
 
 def _reseed_empty(labels, costs, centres, sequences, n_clusters, self_cost=None):
@@ -211,7 +229,11 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         barycenter updates (one cluster per task).
         ``None`` means 1 unless inside :func:`joblib.parallel_config`.
     verbose : int, default=0
-        Print the inertia after every iteration when positive.
+        When positive, show a progress bar of the iterations on standard
+        error (at most ``n_init * max_iter``; the time left assumes
+        ``max_iter`` iterations for every run still to come), with the run,
+        the current inertia and the best inertia of the runs so far.
+        ``alignkit.set_config(progress=True)`` shows it for every fit.
 
     Attributes
     ----------
@@ -342,12 +364,23 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         given = not isinstance(self.init, str)
         best = None
-        for run in range(1 if given else self.n_init):
-            result = self._fit_once(sequences, self._initial_centres(sequences, rng))
-            if self.verbose and not given and self.n_init > 1:
-                print(f"TimeSeriesKMeans run {run + 1}: inertia {result[2]:.6g}")
-            if best is None or result[2] < best[2]:
-                best = result
+        n_runs = 1 if given else self.n_init
+        self._progress = progress_bar(
+            n_runs * self.max_iter,
+            "TimeSeriesKMeans",
+            progress_requested(self.verbose),
+            unit="iterations",
+            every=max(self.max_iter // 10, 1),  # a log line every tenth of one run at most
+        )
+        with self._progress:  # counts the iterations of _fit_once
+            for run in range(n_runs):
+                self._progress.update(0, run=f"{run + 1}/{n_runs}")
+                result = self._fit_once(sequences, self._initial_centres(sequences, rng))
+                if best is None or result[2] < best[2]:
+                    best = result
+                self._progress.update(0, best=best[2])
+                self._progress.set_total(self._progress.total - (self.max_iter - result[3]))
+        del self._progress
         centres, self.labels_, self.inertia_, self.n_iter_, stats = best
         self.cluster_centers_ = _as_centres(centres)
         self.n_dtw_pairs_, self.n_dtw_skipped_ = stats
@@ -422,8 +455,7 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
             _reseed_empty(labels, costs, centres, sequences, self.n_clusters, self._self_cost())
             n_pairs, n_skipped = n_pairs + pairs, n_skipped + skipped
             previous, inertia = inertia, float(costs.sum())
-            if self.verbose:
-                print(f"TimeSeriesKMeans iteration {n_iter}: inertia {inertia:.6g}")
+            self._progress.update(1, iteration=n_iter, inertia=inertia)
             if previous - inertia <= self.tol * abs(previous):
                 break
         return centres, labels, inertia, n_iter, (n_pairs, n_skipped)

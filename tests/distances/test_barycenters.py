@@ -5,7 +5,11 @@
   resampled copies on time-warped copies of one template;
 - tslearn 0.10's ``dtw_barycenter_averaging`` from the same start as a comparison point;
 - the soft-DTW barycenter is a stationary point of its objective (finite differences
-  of ``soft_dtw``), and matches tslearn's ``softdtw_barycenter`` from the same start.
+  of ``soft_dtw``), and matches tslearn's ``softdtw_barycenter`` from the same start;
+- the batched, pruned DBA step returns bit for bit the average of a brute-force DBA
+  written here (full DP matrix in Python, the backtrack's tie rule, ``np.bincount``),
+  ties, channels, unequal lengths and windows included, with a bound too low to hold
+  the path (its rerun), and on the per-member route taken for large matrices.
 """
 
 import importlib
@@ -15,9 +19,11 @@ import pytest
 
 from alignkit import dtw_distance
 from alignkit.datasets import make_warped_collection
-from alignkit.distances._barycenters import dba, soft_dtw_barycenter
+from alignkit.distances._barycenters import dba, dba_average, soft_dtw_barycenter
 from alignkit.distances._soft_dtw import soft_dtw
 from alignkit.exceptions import InvalidInputError, WindowError
+from alignkit.kernels._numba._bounds import band_bounds
+from alignkit.validation import check_window
 
 
 def _dba_objective(X, average, window=None):
@@ -79,6 +85,142 @@ def test_dba_comparable_to_tslearn_from_same_start():
         padded[k, : len(x)] = x
     theirs = barycenters.dtw_barycenter_averaging(padded, init_barycenter=init, max_iter=30)
     assert _dba_objective(X, ours) <= 1.05 * _dba_objective(X, theirs)
+
+
+def _brute_path(x, y, lo, hi):
+    """Full DP matrix in Python, then the backtrack: ties prefer (i-1, j-1), (i-1, j)."""
+    n, m = len(x), len(y)
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(n):
+        for j in range(lo[i], hi[i]):
+            cost = 0.0
+            for k in range(x.shape[1]):
+                diff = x[i, k] - y[j, k]
+                cost += diff * diff
+            acc[i + 1, j + 1] = cost + min(acc[i, j], acc[i, j + 1], acc[i + 1, j])
+    i, j, path = n - 1, m - 1, [(n - 1, m - 1)]
+    while i > 0 or j > 0:
+        diag, up, left = acc[i, j], acc[i, j + 1], acc[i + 1, j]
+        if diag <= up and diag <= left:
+            i, j = i - 1, j - 1
+        elif up <= left:
+            i -= 1
+        else:
+            j -= 1
+        path.append((i, j))
+    return acc[n, m], np.array(path[::-1])
+
+
+def _brute_dba(X, window, average, n_iter, tol):
+    """DBA from ``average``, one brute-force path per member, the stopping rule of dba."""
+
+    def assign(z):
+        sums, counts, total = np.zeros(z.shape), np.zeros(len(z)), 0.0
+        for x in X:
+            lo, hi, _ = band_bounds(window.resolve(len(x), len(z)), len(x), len(z))
+            cost, path = _brute_path(x, z, lo, hi)
+            for k in range(z.shape[1]):
+                sums[:, k] += np.bincount(path[:, 1], weights=x[path[:, 0], k], minlength=len(z))
+            counts += np.bincount(path[:, 1], minlength=len(z))
+            total += cost
+        return total, sums, counts
+
+    cost, sums, counts = assign(average)
+    for _ in range(n_iter):
+        candidate = sums / counts[:, None]
+        new_cost, sums, counts = assign(candidate)
+        if new_cost <= cost:
+            average = candidate
+        if new_cost >= cost * (1.0 - tol):
+            break
+        cost = new_cost
+    return average
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_dba_equals_brute_force_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    n_channels = 1 + seed % 2
+    lengths = rng.integers(2, 14, size=rng.integers(2, 6))
+    if seed % 3 == 0:
+        lengths[:] = lengths[0]
+    window = check_window([None, 2, 0.3, ("itakura", 2.0)][seed % 4])
+    init_length = int(rng.integers(2, 14))
+    if seed < 12:  # 0/1 values: ties between paths at almost every cell
+        X = [rng.integers(0, 2, size=(n, n_channels)).astype(float) for n in lengths]
+        init = rng.integers(0, 2, size=(init_length, n_channels)).astype(float)
+    else:
+        X = [rng.normal(size=(n, n_channels)) for n in lengths]
+        init = rng.normal(size=(init_length, n_channels))
+    expected = _brute_dba(X, window, init.copy(), 8, 0.0)
+    np.testing.assert_array_equal(dba_average(X, window, init.copy(), 8, 0.0), expected)
+
+
+def test_dba_step_bound_too_low_reruns_exactly():
+    from alignkit.kernels._numba._barycenters import dba_step
+
+    rng = np.random.default_rng(7)
+    X = [rng.integers(0, 2, size=(n, 2)).astype(float) for n in (12, 9, 15)]
+    average = rng.integers(0, 2, size=(11, 2)) + 0.5 * rng.integers(0, 2, size=(11, 2))
+    flat = np.concatenate(X)
+    offsets = np.array([0, 12, 21, 36])
+    rows = [band_bounds(check_window(None), len(x), 11) for x in X]
+    lo = np.concatenate([r[0] for r in rows])
+    hi = np.concatenate([r[1] for r in rows])
+    truth = [_brute_path(x, average, r[0], r[1]) for x, r in zip(X, rows)]
+    for scale in (np.inf, 1.0, 0.5, 0.0):
+        bounds = np.array([scale * cost if scale != np.inf else np.inf for cost, _ in truth])
+        steps = np.zeros((3, 15 + 11 - 2), dtype=np.uint8)
+        n_steps = np.full(3, -1)
+        sums, counts = np.zeros((11, 2)), np.zeros(11)
+        costs, _ = dba_step(
+            flat, np.ascontiguousarray(flat.T), offsets, lo, hi, average, steps, n_steps,
+            bounds, sums, counts,
+        )  # fmt: skip
+        np.testing.assert_array_equal(costs, [cost for cost, _ in truth])
+        for k, (_, path) in enumerate(truth):
+            moves = np.diff(path, axis=0)
+            coded = np.where(moves.sum(axis=1) == 2, 0, np.where(moves[:, 0] == 1, 1, 2))
+            np.testing.assert_array_equal(steps[k, : n_steps[k]], coded[::-1])
+
+
+def test_dba_step_prunes_once_a_path_is_known():
+    from alignkit.distances._barycenters import _band_rows, _DBAStep
+
+    X = _warped_copies(count=8, seed=9)
+    average = dba(X, n_iter=0)
+    band_cells = sum(len(x) * len(average) for x in X)
+    step = _DBAStep(X, _band_rows(X, check_window(None), len(average)), len(average))
+    for k in range(4):
+        cells = step.n_cells
+        cost, sums, counts = step(average)
+        assert cost == pytest.approx(_dba_objective(X, average), rel=1e-12)
+        if k:  # bounded by the previous paths: far fewer cells than the full matrices
+            assert step.n_cells - cells < 0.6 * band_cells
+        average = sums / counts[:, None]
+
+
+def test_dba_per_member_route_for_large_matrices_agrees(monkeypatch):
+    # Above a size the path driver keeps no matrix (linear-memory paths): DBA then
+    # aligns member by member; on data without ties both routes find the same paths.
+    from alignkit.distances import _barycenters, _dtw
+
+    rng = np.random.default_rng(8)
+    X = [np.cumsum(rng.normal(size=(n, 1)), axis=0) for n in (50, 60, 55)]
+    init = X[1].copy()
+    batched = dba(X, init=init, n_iter=4, tol=0.0)
+    monkeypatch.setattr(_dtw, "_LINEAR_THRESHOLD", 1000)  # every 8 * n * m is larger
+    assert _barycenters._band_rows(X, check_window(None), len(init)) is None
+    per_member = dba(X, init=init, n_iter=4, tol=0.0)
+    np.testing.assert_allclose(batched, per_member, rtol=0, atol=1e-12)
+    assert _dba_objective(X, batched) < _dba_objective(X, init)
+
+
+def test_dba_overflow_names_the_sequence():
+    X = [np.array([0.0, 1.0, 2.0]), np.array([0.0, 1e200, 0.0])]
+    with pytest.raises(InvalidInputError, match=r"X\[1\].*overflows"):
+        dba(X, init=np.zeros(3))
 
 
 def _soft_objective(X, z, gamma, weights):

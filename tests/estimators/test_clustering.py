@@ -8,6 +8,7 @@ the known classes of ``make_warped_collection``.
 """
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -124,6 +125,29 @@ def test_inertia_never_increases_and_n_init_keeps_the_best(classes):
     assert best.inertia_ <= max(single)
     again = clone(best).fit(X)
     np.testing.assert_array_equal(again.labels_, best.labels_)
+
+
+def test_verbose_shows_the_iterations_and_their_inertia(classes, capsys):
+    X, _ = classes
+    params = dict(n_clusters=4, init="random", max_iter=10, random_state=5)
+    model = TimeSeriesKMeans(verbose=1, **params).fit(X)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and all(line.startswith("TimeSeriesKMeans ") for line in lines)
+    # max_iter=10: a line every iteration; iteration k shows the inertia of a fit of k.
+    shown = dict(re.findall(r"iteration=(\d+) inertia=(\S+)", captured.err))
+    assert sorted(map(int, shown)) == list(range(1, model.n_iter_ + 1))
+    for k in range(1, min(model.n_iter_, 3) + 1):
+        expected = TimeSeriesKMeans(**{**params, "max_iter": k}).fit(X).inertia_
+        assert shown[str(k)] == f"{expected:.6g}"
+    assert lines[-1].startswith(f"TimeSeriesKMeans {model.n_iter_}/{model.n_iter_} iterations")
+    assert lines[-1].endswith(f"best={model.inertia_:.6g}")
+    # n_init runs: the closing line counts them all and shows the best inertia kept.
+    best = TimeSeriesKMeans(verbose=1, **{**params, "n_init": 2}).fit(X)
+    closing = capsys.readouterr().err.splitlines()[-1]
+    assert "run=2/2" in closing and closing.endswith(f"best={best.inertia_:.6g}")
+    TimeSeriesKMeans(**params).fit(X)
+    assert capsys.readouterr().err == ""
 
 
 def test_empty_cluster_is_reseeded_from_the_farthest_sequence():
