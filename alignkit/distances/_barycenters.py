@@ -4,6 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..core.params import Integral, Interval, Real, StrOptions, validate_params
+from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
 from ..exceptions import InvalidInputError, WindowError
 from ..validation import (
@@ -165,6 +166,7 @@ def _dba_assigner(sequences, window, length):
         "init": [StrOptions({"medoid", "random"}), "array-like"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 )
 def dba(
@@ -175,6 +177,7 @@ def dba(
     window: WindowLike = None,
     tol: float = 1e-5,
     random_state: int | np.random.RandomState | None = None,
+    verbose: int = 0,
 ) -> np.ndarray:
     """DTW barycenter averaging (Petitjean et al., 2011).
 
@@ -197,6 +200,10 @@ default="medoid"
         its previous value.
     random_state : int, RandomState instance or None, default=None
         Seed for ``init="random"``; unused otherwise.
+    verbose : int, default=0
+        When positive, show a progress bar of the iterations on standard
+        error, with the objective, the rate and the time left;
+        ``alignkit.set_config(progress=True)`` shows it for every call.
 
     Returns
     -------
@@ -241,7 +248,7 @@ default="medoid"
     sequences = check_collection(X, name="X")
     window = _shared_window(window)
     start = _initial(sequences, init, window, random_state)
-    return dba_average(sequences, window, start, n_iter, tol)
+    return dba_average(sequences, window, start, n_iter, tol, progress_requested(verbose))
 
 
 def dba_average(
@@ -250,24 +257,29 @@ def dba_average(
     average: np.ndarray | None = None,
     n_iter: int = 30,
     tol: float = 1e-5,
+    verbose: bool = False,
 ) -> np.ndarray:
     """The driver of :func:`dba`: validated sequences, a parsed window, a starting average.
 
-    ``average=None`` starts from the medoid.
+    ``average=None`` starts from the medoid; a truthy ``verbose`` shows a
+    progress bar of the iterations.
     """
     if average is None:
         average = _initial(sequences, "medoid", window, None)
     assign = _dba_assigner(sequences, window, len(average))
     cost, sums, counts = assign(average)
-    for _ in range(n_iter):
-        # Every frame of the average is on every path, so no count is zero.
-        candidate = sums / counts[:, None]
-        new_cost, sums, counts = assign(candidate)
-        if new_cost <= cost:
-            average = candidate
-        if new_cost >= cost * (1.0 - tol):
-            break
-        cost = new_cost
+    with progress_bar(n_iter, "DBA", verbose, unit="iterations") as bar:
+        for k in range(n_iter):
+            # Every frame of the average is on every path, so no count is zero.
+            candidate = sums / counts[:, None]
+            new_cost, sums, counts = assign(candidate)
+            if new_cost <= cost:
+                average = candidate
+            bar.update(1, objective=min(new_cost, cost))
+            if new_cost >= cost * (1.0 - tol):
+                bar.set_total(k + 1)
+                break
+            cost = new_cost
     return average
 
 
@@ -290,6 +302,7 @@ def _check_weights(weights, count):
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "init": [StrOptions({"medoid"}), "array-like", None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 )
 def soft_dtw_barycenter(
@@ -300,6 +313,7 @@ def soft_dtw_barycenter(
     init: str | ArrayLike | None = None,
     weights: ArrayLike | None = None,
     tol: float = 1e-6,
+    verbose: int = 0,
 ) -> np.ndarray:
     """Soft-DTW barycenter (Cuturi & Blondel, 2017).
 
@@ -319,6 +333,10 @@ def soft_dtw_barycenter(
         Non-negative weight of each sequence; ``None`` weighs each by 1.
     tol : float, default=1e-6
         ``tol`` of :func:`scipy.optimize.minimize` (L-BFGS-B's ``ftol`` and ``gtol``).
+    verbose : int, default=0
+        When positive, show a progress bar of the iterations on standard
+        error, with the objective, the rate and the time left;
+        ``alignkit.set_config(progress=True)`` shows it for every call.
 
     Returns
     -------
@@ -333,12 +351,12 @@ def soft_dtw_barycenter(
     See Also
     --------
     dba : The barycenter under (hard) DTW.
-    alignkit.distances.soft_dtw_grad : The gradient used here.
+    alignkit.soft_dtw_grad : The gradient used here.
 
     Notes
     -----
     Minimises ``sum_k weights[k] * soft_dtw(z, X[k], gamma=gamma)`` over ``z``
-    with L-BFGS-B, from the gradient of :func:`alignkit.distances.soft_dtw_grad`.
+    with L-BFGS-B, from the gradient of :func:`alignkit.soft_dtw_grad`.
     The objective is smooth but not convex; the result is a local minimum
     near ``init``. With ``weights=None`` the objective and the stopping rule
     are those of tslearn's ``softdtw_barycenter``.
@@ -358,7 +376,9 @@ def soft_dtw_barycenter(
     sequences = check_collection(X, name="X")
     weights = _check_weights(weights, len(sequences))
     start = None if init is None else _initial(sequences, init, Window(), None)
-    return soft_dtw_average(sequences, float(gamma), n_iter, start, weights, tol)
+    return soft_dtw_average(
+        sequences, float(gamma), n_iter, start, weights, tol, progress_requested(verbose)
+    )
 
 
 def soft_dtw_average(
@@ -368,11 +388,13 @@ def soft_dtw_average(
     start: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     tol: float = 1e-6,
+    verbose: bool = False,
 ) -> np.ndarray:
     """The driver of :func:`soft_dtw_barycenter`: validated sequences and parameters.
 
     ``start=None`` starts from the medoid; ``weights=None`` weighs every
-    sequence 1.
+    sequence 1; a truthy ``verbose`` shows a progress bar of the L-BFGS-B
+    iterations.
     """
     from scipy.optimize import minimize
 
@@ -417,7 +439,15 @@ def soft_dtw_average(
 
     if n_iter == 0:
         return start
-    minimize(
-        objective, start.ravel(), method="L-BFGS-B", jac=True, tol=tol, options={"maxiter": n_iter}
-    )
+    with progress_bar(n_iter, "soft-DTW barycenter", verbose, unit="iterations") as bar:
+        minimize(
+            objective,
+            start.ravel(),
+            method="L-BFGS-B",
+            jac=True,
+            tol=tol,
+            options={"maxiter": n_iter},
+            callback=lambda _: bar.update(1, objective=best[0]),
+        )
+        bar.set_total(bar.n)
     return best[1]

@@ -198,9 +198,9 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         Number of clusters, at most the number of sequences.
     metric : {"dtw", "softdtw"}, default="dtw"
         ``"dtw"``: sequences go to the centre with the smallest DTW distance
-        and centres are DBA averages (:func:`alignkit.distances.dba`).
+        and centres are DBA averages (:func:`alignkit.dba`).
         ``"softdtw"``: the smallest soft-DTW value, and soft-DTW barycenters
-        (:func:`alignkit.distances.soft_dtw_barycenter`).
+        (:func:`alignkit.soft_dtw_barycenter`).
     window : None, int, float or tuple, default=None
         Constraint on every DTW path, as in :func:`alignkit.dtw` (not a
         mask); ``metric="dtw"`` only.
@@ -262,7 +262,7 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
     See Also
     --------
     TimeSeriesKMedoids : Centres that are training sequences, under any distance.
-    alignkit.distances.dba : The barycenter of the DTW update step.
+    alignkit.dba : The barycenter of the DTW update step.
 
     Notes
     -----
@@ -642,7 +642,7 @@ class TimeSeriesKMedoids(TransformerMixin, ClusterMixin, BaseEstimator):
         Number of clusters, at most the number of sequences.
     metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe", "precomputed"}, \
 default="dtw"
-        The distance, as in :func:`alignkit.distances.pairwise_distances`
+        The distance, as in :func:`alignkit.pairwise_distances`
         (DTW in the units of :func:`alignkit.dtw_distance`, square-rooted).
         ``"precomputed"``: ``X`` is a symmetric distance matrix.
     metric_params : dict, default=None
@@ -683,7 +683,7 @@ default="dtw"
     See Also
     --------
     TimeSeriesKMeans : Centres that are barycenters.
-    alignkit.distances.pairwise_distances : The matrix clustered here.
+    alignkit.pairwise_distances : The matrix clustered here.
 
     Notes
     -----
@@ -886,7 +886,7 @@ def silhouette_score(
     labels : array-like of shape (n_sequences,)
         Cluster of every sequence; between 2 and ``n_sequences - 1`` clusters.
     metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
-        The distance, as in :func:`alignkit.distances.pairwise_distances`.
+        The distance, as in :func:`alignkit.pairwise_distances`.
     window : None, int, float or tuple, default=None
         Constraint on every path, as in :func:`alignkit.dtw` (not a mask).
     metric_params : dict, default=None

@@ -383,6 +383,34 @@ def test_pairwise_elastic_metric_shows_every_pair(engine, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
 
 
+def test_dba_shows_its_iterations_and_the_objective(capsys):
+    X = _collection(8, 25)
+    average = alignkit.dba(X, n_iter=5, verbose=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("DBA ") for line in lines)
+    done = int(lines[-1].split()[1].split("/")[0])
+    assert lines[-1].startswith(f"DBA {done}/{done} iterations 100%") and 1 <= done <= 5
+    # The objective shown last is the one of the returned average.
+    objective = sum(alignkit.dtw_distance(x, average, squared=True) for x in X)
+    shown = float(lines[-1].split("objective=")[1].split()[0])
+    assert shown == pytest.approx(objective, rel=1e-5)
+    np.testing.assert_array_equal(average, alignkit.dba(X, n_iter=5))
+    assert capsys.readouterr().err == ""
+
+
+def test_soft_dtw_barycenter_shows_its_iterations(capsys):
+    X = _collection(5, 15)
+    barycenter = alignkit.soft_dtw_barycenter(X, n_iter=4, verbose=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("soft-DTW barycenter ") for line in lines)
+    done = int(lines[-1].split()[2].split("/")[0])
+    assert lines[-1].startswith(f"soft-DTW barycenter {done}/{done} iterations") and done <= 4
+    objective = sum(alignkit.soft_dtw(barycenter, x) for x in X)
+    assert float(lines[-1].split("objective=")[1].split()[0]) == pytest.approx(objective, rel=1e-5)
+    np.testing.assert_array_equal(barycenter, alignkit.soft_dtw_barycenter(X, n_iter=4))
+    assert capsys.readouterr().err == ""
+
+
 def test_pairwise_in_loky_workers_is_counted_here(capsys):
     X = _collection(9, 15)
     with joblib.parallel_config(backend="loky"):
