@@ -1,7 +1,8 @@
 """The elastic distances aeon offers besides DTW: ERP, EDR, LCSS, MSM, TWE and ADTW.
 
-Each distance has ``<name>_distance(a, b, *, window=None, <params>)`` and
-``<name>_path(a, b, ...) -> (path, distance)``, with aeon's parameter names and
+Each distance has ``<name>_distance(a, b, *, window=None, <params>)`` here and
+``<name>_path(a, b, ...) -> (path, distance)`` in
+:mod:`alignkit.distances._elastic_paths`, with aeon's parameter names and
 defaults. The drivers (``<name>_cost``) take validated float64 arrays and a
 parsed :class:`~alignkit.core.window.Window`, for estimators and batch code;
 :func:`matrix_arguments` checks the parameters of a whole matrix once, for the
@@ -18,17 +19,11 @@ from ..validation import WindowLike, check_memory, check_pair, check_window
 
 __all__ = [
     "adtw_distance",
-    "adtw_path",
     "edr_distance",
-    "edr_path",
     "erp_distance",
-    "erp_path",
     "lcss_distance",
-    "lcss_path",
     "msm_distance",
-    "msm_path",
     "twe_distance",
-    "twe_path",
 ]
 
 # The reference of ERP's gaps, unused by the other sweeps (which need an array there).
@@ -37,7 +32,8 @@ _NO_GAP = np.zeros(1)
 _NONNEGATIVE = [Interval(Real, 0, None, closed="left")]
 _REAL = [Interval(Real, None, None, closed="neither")]
 
-# Paragraphs shared by the docstrings (formatted in at the end of the module).
+# Paragraphs shared by the docstrings (formatted in at the end of the module), here and in
+# _elastic_paths.
 _DOC = {
     "pair": """a : array-like of shape (n,) or (n, n_channels)
         First sequence.
@@ -63,10 +59,6 @@ _DOC = {
         matched points.
     lmbda : float, default=1.0
         The constant cost of a deletion, ``>= 0``.""",
-    "warp_penalty": """warp_penalty : float, default=1.0
-        The cost of a step that advances one sequence alone, ``>= 0``.""",
-    "path": """path : ndarray of shape (path_length, 2)
-        Continuous, monotone, from ``(0, 0)`` to ``(n-1, m-1)``""",
 }
 
 
@@ -161,12 +153,6 @@ def squared_threshold(epsilon: float, strict: bool) -> float:
     return float(threshold) if threshold >= 0.0 and matches(threshold) else -1.0
 
 
-def _path(moves):
-    from ..kernels._numba._elastic import backtrack
-
-    return backtrack(moves)
-
-
 # ERP ------------------------------------------------------------------------------------
 
 
@@ -243,48 +229,6 @@ def erp_distance(
     return erp_cost(a, b, parsed, _erp_reference(g, g_arr, a.shape[1], "erp_distance"))[0]
 
 
-def erp_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    g: float = 0.0,
-    g_arr: ArrayLike | None = None,
-) -> tuple[np.ndarray, float]:
-    """The optimal ERP alignment of two sequences, and their ERP distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    {g}
-
-    Returns
-    -------
-    {path}. A step
-        ``(1, 0)`` leaves ``a[i]`` out (a gap), ``(0, 1)`` leaves ``b[j]``
-        out; a gap before the first match stays on row or column 0.
-    distance : float
-        As :func:`erp_distance`.
-
-    See Also
-    --------
-    erp_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import erp_path
-    >>> path, distance = erp_path([0.0, 1.0, 2.0], [0.0, 2.0])
-    >>> path.tolist(), distance
-    ([[0, 0], [1, 0], [2, 1]], 1.0)
-    """
-    a, b, parsed = _check("erp_path", _ERP_PARAMS, a, b, window, g=g, g_arr=g_arr)
-    value, moves = erp_cost(
-        a, b, parsed, _erp_reference(g, g_arr, a.shape[1], "erp_path"), keep=True
-    )
-    return _path(moves), value
-
-
 # EDR ------------------------------------------------------------------------------------
 
 
@@ -358,46 +302,6 @@ def edr_distance(
     return edr_cost(a, b, parsed, edr_epsilon(a, b, epsilon))[0]
 
 
-def edr_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    epsilon: float | None = None,
-) -> tuple[np.ndarray, float]:
-    """An optimal EDR alignment of two sequences, and their EDR distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    epsilon : float, default=None
-        The matching threshold, as in :func:`edr_distance`.
-
-    Returns
-    -------
-    {path}; a diagonal
-        step is a match or a substitution, the others are insertions or
-        deletions.
-    distance : float
-        As :func:`edr_distance`.
-
-    See Also
-    --------
-    edr_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import edr_path
-    >>> path, distance = edr_path([0.0, 1.0, 2.0], [0.0, 2.0], epsilon=0.5)
-    >>> path.tolist(), round(distance, 4)
-    ([[0, 0], [1, 0], [2, 1]], 0.3333)
-    """
-    a, b, parsed = _check("edr_path", _EDR_PARAMS, a, b, window, epsilon=epsilon)
-    value, moves = edr_cost(a, b, parsed, edr_epsilon(a, b, epsilon), keep=True)
-    return _path(moves), value
-
-
 # LCSS -----------------------------------------------------------------------------------
 
 
@@ -457,48 +361,6 @@ def lcss_distance(
     """
     a, b, parsed = _check("lcss_distance", _LCSS_PARAMS, a, b, window, epsilon=epsilon)
     return lcss_cost(a, b, parsed, float(epsilon))[0]
-
-
-def lcss_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    epsilon: float = 1.0,
-) -> tuple[np.ndarray, float]:
-    """The matched pairs of a longest common subsequence, and the LCSS distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    {lcss_epsilon}
-
-    Returns
-    -------
-    path : ndarray of shape (n_matches, 2)
-        The matched pairs ``(i, j)``, strictly increasing in both indices (not
-        a continuous path: unmatched points are skipped), as aeon's
-        ``lcss_alignment_path`` returns them. Empty when nothing matches.
-    distance : float
-        As :func:`lcss_distance`.
-
-    See Also
-    --------
-    lcss_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import lcss_path
-    >>> path, distance = lcss_path([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 9.0, 3.0], epsilon=0.5)
-    >>> path.tolist(), distance
-    ([[0, 0], [1, 1], [3, 3]], 0.25)
-    """
-    from ..kernels._numba._elastic import lcss_matches
-
-    a, b, parsed = _check("lcss_path", _LCSS_PARAMS, a, b, window, epsilon=epsilon)
-    value, moves = lcss_cost(a, b, parsed, float(epsilon), keep=True)
-    return lcss_matches(moves), value
 
 
 # MSM ------------------------------------------------------------------------------------
@@ -575,59 +437,6 @@ def msm_distance(
     return msm_cost(a, b, parsed, float(c), independent)[0]
 
 
-def msm_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    independent: bool = True,
-    c: float = 1.0,
-) -> tuple[np.ndarray, float]:
-    """An optimal MSM alignment of two sequences, and their MSM distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    independent : bool, default=True
-        As in :func:`msm_distance`. With several channels, ``True`` aligns each
-        channel on its own, so there is no single path: use
-        ``independent=False``.
-    {c}
-
-    Returns
-    -------
-    {path}: a diagonal
-        step is a move, the others splits or merges.
-    distance : float
-        As :func:`msm_distance`.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``independent=True`` and the sequences have several channels.
-
-    See Also
-    --------
-    msm_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import msm_path
-    >>> path, distance = msm_path([1.0, 2.0, 2.0, 3.0], [1.0, 2.0, 3.0])
-    >>> path.tolist(), distance
-    ([[0, 0], [1, 1], [2, 1], [3, 2]], 1.0)
-    """
-    a, b, parsed = _check("msm_path", _MSM_PARAMS, a, b, window, independent=independent, c=c)
-    if independent and a.shape[1] > 1:
-        raise InvalidInputError(
-            f"msm_path with independent=True aligns each of the {a.shape[1]} channels of a "
-            "and b on its own path; pass independent=False for one path over all channels"
-        )
-    value, moves = msm_cost(a, b, parsed, float(c), independent, keep=True)
-    return _path(moves), value
-
-
 # TWE ------------------------------------------------------------------------------------
 
 
@@ -689,44 +498,6 @@ def twe_distance(
     return twe_cost(a, b, parsed, float(nu), float(lmbda))[0]
 
 
-def twe_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    nu: float = 0.001,
-    lmbda: float = 1.0,
-) -> tuple[np.ndarray, float]:
-    """An optimal TWE alignment of two sequences, and their TWE distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    {nu_lmbda}
-
-    Returns
-    -------
-    {path}.
-    distance : float
-        As :func:`twe_distance`.
-
-    See Also
-    --------
-    twe_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import twe_path
-    >>> path, distance = twe_path([0.0, 1.0, 2.0], [0.0, 2.0], nu=0.0)
-    >>> path.tolist(), distance
-    ([[0, 0], [1, 0], [2, 1]], 3.0)
-    """
-    a, b, parsed = _check("twe_path", _TWE_PARAMS, a, b, window, nu=nu, lmbda=lmbda)
-    value, moves = twe_cost(a, b, parsed, float(nu), float(lmbda), keep=True)
-    return _path(moves), value
-
-
 # ADTW -----------------------------------------------------------------------------------
 
 
@@ -782,43 +553,6 @@ def adtw_distance(
     """
     a, b, parsed = _check("adtw_distance", _ADTW_PARAMS, a, b, window, warp_penalty=warp_penalty)
     return adtw_cost(a, b, parsed, float(warp_penalty))[0]
-
-
-def adtw_path(
-    a: ArrayLike,
-    b: ArrayLike,
-    *,
-    window: WindowLike = None,
-    warp_penalty: float = 1.0,
-) -> tuple[np.ndarray, float]:
-    """An optimal ADTW alignment of two sequences, and their ADTW distance.
-
-    Parameters
-    ----------
-    {pair}
-    {window}
-    {warp_penalty}
-
-    Returns
-    -------
-    {path}.
-    distance : float
-        As :func:`adtw_distance`.
-
-    See Also
-    --------
-    adtw_distance : The distance alone, in O(n + m) memory.
-
-    Examples
-    --------
-    >>> from alignkit.distances import adtw_path
-    >>> path, distance = adtw_path([0.0, 1.0, 2.0], [0.0, 2.0], warp_penalty=0.5)
-    >>> path.tolist(), distance
-    ([[0, 0], [1, 0], [2, 1]], 1.5)
-    """
-    a, b, parsed = _check("adtw_path", _ADTW_PARAMS, a, b, window, warp_penalty=warp_penalty)
-    value, moves = adtw_cost(a, b, parsed, float(warp_penalty), keep=True)
-    return _path(moves), value
 
 
 # Matrices -------------------------------------------------------------------------------
@@ -884,17 +618,11 @@ def matrix_arguments(metric, params, x_sequences, y_sequences, owner="pairwise_d
 
 for _function in (
     erp_distance,
-    erp_path,
     edr_distance,
-    edr_path,
     lcss_distance,
-    lcss_path,
     msm_distance,
-    msm_path,
     twe_distance,
-    twe_path,
     adtw_distance,
-    adtw_path,
 ):
     _function.__doc__ = _function.__doc__.format(**_DOC)
 del _function

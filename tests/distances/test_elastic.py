@@ -21,7 +21,7 @@ import pytest
 from _reference import all_paths, assert_valid_path
 
 import alignkit
-from alignkit.distances import _elastic
+from alignkit.distances import _elastic, _elastic_paths
 from alignkit.exceptions import InvalidInputError, InvalidParameterError, WindowError
 from alignkit.validation import window_bounds
 
@@ -194,28 +194,28 @@ def ref_msm(a, b, c, cells, independent):
 CASES = {
     "msm": (
         _elastic.msm_distance,
-        _elastic.msm_path,
+        _elastic_paths.msm_path,
         aeon_distances.msm_distance,
         aeon_distances.msm_alignment_path,
         [{}, {"c": 0.1}, {"c": 2.5, "independent": False}, {"independent": False}],
     ),
     "twe": (
         _elastic.twe_distance,
-        _elastic.twe_path,
+        _elastic_paths.twe_path,
         aeon_distances.twe_distance,
         aeon_distances.twe_alignment_path,
         [{}, {"nu": 0.1, "lmbda": 0.5}, {"nu": 0.0, "lmbda": 3.0}],
     ),
     "adtw": (
         _elastic.adtw_distance,
-        _elastic.adtw_path,
+        _elastic_paths.adtw_path,
         aeon_distances.adtw_distance,
         aeon_distances.adtw_alignment_path,
         [{}, {"warp_penalty": 0.0}, {"warp_penalty": 0.05}, {"warp_penalty": 7.0}],
     ),
     "lcss": (
         _elastic.lcss_distance,
-        _elastic.lcss_path,
+        _elastic_paths.lcss_path,
         aeon_distances.lcss_distance,
         aeon_distances.lcss_alignment_path,
         [{}, {"epsilon": 0.3}, {"epsilon": 0.0}],
@@ -345,7 +345,7 @@ def test_aeon_min_return_path_can_cost_more_than_the_distance():
     b = np.array([[0.0], [1.2], [0.0]])
     steps = _adtw_steps(a, b, 1.0)
     theirs = [list(cell) for cell in aeon_distances.adtw_alignment_path(a.T, b.T)[0]]
-    path, distance = _elastic.adtw_path(a, b)
+    path, distance = _elastic_paths.adtw_path(a, b)
     assert warping_path_cost(steps, path.tolist()) == pytest.approx(distance)
     assert warping_path_cost(steps, theirs) > distance + 0.1
 
@@ -353,7 +353,7 @@ def test_aeon_min_return_path_can_cost_more_than_the_distance():
 def test_lcss_path_equals_aeon_and_its_pairs_match():
     for seed, (n, m, channels) in enumerate([(12, 12, 1), (9, 14, 2), (15, 10, 1)]):
         a, b = _pair(n, m, channels, seed)
-        path, distance = _elastic.lcss_path(a, b, epsilon=0.6)
+        path, distance = _elastic_paths.lcss_path(a, b, epsilon=0.6)
         theirs, their_distance = aeon_distances.lcss_alignment_path(a.T, b.T, epsilon=0.6)
         assert path.tolist() == [list(pair) for pair in theirs]
         assert distance == pytest.approx(their_distance, rel=1e-12)
@@ -367,7 +367,7 @@ def test_lcss_path_in_a_window(window):
         a, b = _pair(n, m, 1, seed)
         win = _window(window, n, m, seed)
         cells = _allowed(win, n, m)
-        path, distance = _elastic.lcss_path(a, b, window=win, epsilon=0.8)
+        path, distance = _elastic_paths.lcss_path(a, b, window=win, epsilon=0.8)
         assert distance == pytest.approx(ref_lcss(a, b, 0.8, cells), rel=1e-12)
         assert len(path) == round((1 - distance) * min(n, m))
         assert np.all(np.diff(path, axis=0) > 0)
@@ -445,10 +445,10 @@ def test_erp_and_edr_paths_hold_an_optimal_alignment(window):
         a, b = _pair(n, m, 2, seed)
         win = _window(window, n, m, seed)
         for path_of, reference in [
-            (_elastic.erp_path, lambda cells, a=a, b=b: ref_erp(a, b, np.zeros(2), cells)),
-            (_elastic.edr_path, lambda cells, a=a, b=b: ref_edr(a, b, 0.5, cells)),
+            (_elastic_paths.erp_path, lambda cells, a=a, b=b: ref_erp(a, b, np.zeros(2), cells)),
+            (_elastic_paths.edr_path, lambda cells, a=a, b=b: ref_edr(a, b, 0.5, cells)),
         ]:
-            kwargs = {"epsilon": 0.5} if path_of is _elastic.edr_path else {}
+            kwargs = {"epsilon": 0.5} if path_of is _elastic_paths.edr_path else {}
             path, distance = path_of(a, b, window=win, **kwargs)
             assert_valid_path(path, n, m)
             # A gap before the first match sits on row or column 0, inside the window or not.
@@ -513,7 +513,7 @@ def test_independent_msm_is_the_sum_of_its_channels():
     total = sum(_elastic.msm_distance(a[:, k], b[:, k]) for k in range(3))
     assert _elastic.msm_distance(a, b) == pytest.approx(total, rel=1e-12)
     with pytest.raises(InvalidInputError, match="independent=False"):
-        _elastic.msm_path(a, b)
+        _elastic_paths.msm_path(a, b)
 
 
 @pytest.mark.parametrize("name", DISTANCES)
@@ -535,17 +535,17 @@ def test_bad_sequences_are_refused_naming_the_argument(name):
     [
         (_elastic.erp_distance, {"g": np.inf}, "g"),
         (_elastic.erp_distance, {"g": "0"}, "g"),
-        (_elastic.erp_path, {"g_arr": [1.0, 2.0, 3.0]}, "g_arr"),
+        (_elastic_paths.erp_path, {"g_arr": [1.0, 2.0, 3.0]}, "g_arr"),
         (_elastic.edr_distance, {"epsilon": -0.1}, "epsilon"),
-        (_elastic.edr_path, {"epsilon": np.nan}, "epsilon"),
+        (_elastic_paths.edr_path, {"epsilon": np.nan}, "epsilon"),
         (_elastic.lcss_distance, {"epsilon": -1}, "epsilon"),
-        (_elastic.lcss_path, {"epsilon": np.inf}, "epsilon"),
+        (_elastic_paths.lcss_path, {"epsilon": np.inf}, "epsilon"),
         (_elastic.msm_distance, {"c": -1.0}, "c"),
-        (_elastic.msm_path, {"independent": "yes"}, "independent"),
+        (_elastic_paths.msm_path, {"independent": "yes"}, "independent"),
         (_elastic.twe_distance, {"nu": -0.001}, "nu"),
-        (_elastic.twe_path, {"lmbda": np.inf}, "lmbda"),
+        (_elastic_paths.twe_path, {"lmbda": np.inf}, "lmbda"),
         (_elastic.adtw_distance, {"warp_penalty": -2.0}, "warp_penalty"),
-        (_elastic.adtw_path, {"warp_penalty": True}, "warp_penalty"),
+        (_elastic_paths.adtw_path, {"warp_penalty": True}, "warp_penalty"),
     ],
 )
 def test_bad_parameters_are_refused_naming_the_parameter(function, params, parameter):
@@ -568,9 +568,10 @@ def test_a_mask_without_an_alignment_is_refused():
 def test_exported_from_alignkit_distances():
     from alignkit import distances
 
-    for name in _elastic.__all__:
-        assert getattr(distances, name) is getattr(_elastic, name)
-        assert name in distances.__all__
+    for module in (_elastic, _elastic_paths):
+        for name in module.__all__:
+            assert getattr(distances, name) is getattr(module, name)
+            assert name in distances.__all__
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -669,51 +670,3 @@ def test_a_matrix_that_overflows_names_the_pair():
     X = [np.array([0.0, 1.0]), np.array([0.0, 1e308, -1e308]), np.array([1e308, -1e308])]
     with pytest.raises(InvalidInputError, match=r"ADTW cost between X\[0\] and X\[1\] overflows"):
         alignkit.distances.pairwise_distances(X, metric="adtw")
-
-
-_INTERRUPTED = """
-import sys
-import numpy as np
-from alignkit.distances import pairwise_distances
-
-engine, n_jobs = sys.argv[1], int(sys.argv[2])
-X = np.random.default_rng(0).normal(size=(400, 1000))
-pairwise_distances(X[:4, :20], metric="msm", engine=engine, n_jobs=n_jobs)
-print("started", flush=True)
-pairwise_distances(X, metric="msm", engine=engine, n_jobs=n_jobs)
-print("finished", flush=True)
-"""
-
-
-@pytest.mark.parametrize(("engine", "n_jobs"), [("numba", 2), ("joblib", 1)])
-def test_sigint_stops_a_long_elastic_matrix(engine, n_jobs):
-    """As tests/distances/test_interrupt.py for DTW: 8e10 cells, SIGINT after a second."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    process = subprocess.Popen(
-        [sys.executable, "-c", _INTERRUPTED, engine, str(n_jobs)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout.readline().strip() == "started"
-        time.sleep(1.0)
-        assert process.poll() is None, "the long call ended before the interrupt"
-        process.send_signal(signal.SIGINT)
-        sent = time.perf_counter()
-        stdout, stderr = process.communicate(timeout=60)
-        elapsed = time.perf_counter() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert "KeyboardInterrupt" in stderr, stderr
-    assert "finished" not in stdout
-    assert process.returncode in (1, -signal.SIGINT), (process.returncode, stderr)
-    assert elapsed < 4.0, f"stopped {elapsed:.1f} s after SIGINT"

@@ -1,7 +1,8 @@
 """Ctrl-C stops a long ``pairwise_distances`` within a second or two (issue 13, item 11).
 
-Each case runs a matrix of about 8e10 DP cells (over a minute on one core) in
-a subprocess, sends it SIGINT a second after the call starts, and asserts
+Each case runs a matrix of about 8e10 DP cells of DTW or of MSM (over a
+minute on one core) in a subprocess, sends it SIGINT a second after the call
+starts, and asserts
 that the process ends soon after with Python's ``KeyboardInterrupt``
 traceback. An uncaught ``KeyboardInterrupt`` ends CPython (3.8+) by SIGINT
 itself, so the return code is ``-SIGINT``: not 0 (it ran to the end) and not
@@ -21,11 +22,12 @@ import sys
 import numpy as np
 from alignkit.distances import pairwise_distances
 
-engine, n_jobs = sys.argv[1], int(sys.argv[2])
+engine, n_jobs, metric = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 X = np.random.default_rng(0).normal(size=(400, 1000))
-pairwise_distances(X[:4, :20], engine=engine, n_jobs=n_jobs)  # load the kernels, start workers
+# Load the kernels and start the workers.
+pairwise_distances(X[:4, :20], engine=engine, n_jobs=n_jobs, metric=metric)
 print("started", flush=True)
-pairwise_distances(X, engine=engine, n_jobs=n_jobs)
+pairwise_distances(X, engine=engine, n_jobs=n_jobs, metric=metric)
 print("finished", flush=True)
 """
 
@@ -34,10 +36,19 @@ print("finished", flush=True)
 _STOP_WITHIN = 4.0
 
 
-@pytest.mark.parametrize(("engine", "n_jobs"), [("numba", 2), ("joblib", 1), ("joblib", 2)])
-def test_sigint_stops_a_long_pairwise_call(engine, n_jobs):
+@pytest.mark.parametrize(
+    ("engine", "n_jobs", "metric"),
+    [
+        ("numba", 2, "dtw"),
+        ("joblib", 1, "dtw"),
+        ("joblib", 2, "dtw"),
+        ("numba", 2, "msm"),
+        ("joblib", 1, "msm"),
+    ],
+)
+def test_sigint_stops_a_long_pairwise_call(engine, n_jobs, metric):
     process = subprocess.Popen(
-        [sys.executable, "-c", _SCRIPT, engine, str(n_jobs)],
+        [sys.executable, "-c", _SCRIPT, engine, str(n_jobs), metric],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
