@@ -552,19 +552,25 @@ def check_precomputed(D, name="X"):
     return matrix
 
 
-def distance_matrix(x_sequences, y_sequences, metric, window, metric_params, n_jobs):
-    """The driver of the k-medoids and silhouette matrices (``y_sequences=None``: ``X``)."""
+def distance_matrix(x_sequences, y_sequences, metric, window, metric_params, n_jobs, verbose=False):
+    """The driver of the k-medoids and silhouette matrices (``y_sequences=None``: ``X``).
+
+    A truthy ``verbose`` shows the progress bar of the pairs.
+    """
     if metric == "dtw":
         if metric_params:
             raise InvalidParameterError(
                 "The 'metric_params' parameter applies to the elastic metrics; metric='dtw' "
                 f"takes window only. Got {metric_params!r} instead."
             )
-        costs = pairwise_costs(x_sequences, y_sequences, band_window(window), n_jobs=n_jobs)
+        costs = pairwise_costs(
+            x_sequences, y_sequences, band_window(window), n_jobs=n_jobs, verbose=verbose
+        )
         return np.sqrt(costs, out=costs)
     return _elastic_matrix(
-        x_sequences, y_sequences, metric, window, metric_params, False, "joblib", n_jobs
-    )
+        x_sequences, y_sequences, metric, window, metric_params, False, "joblib", n_jobs,
+        verbose=verbose,
+    )  # fmt: skip
 
 
 def _medoid_labels(D, medoids):
@@ -659,10 +665,18 @@ default="dtw"
         nearest medoid. ``"random"``: distinct sequences drawn at random.
     max_iter : int, default=300
         Maximum number of alternations or swaps.
+    n_init : int, default=1
+        Number of initialisations, each followed by the search, on the one
+        distance matrix; the run with the lowest ``inertia_`` is kept (the
+        first of equal ones).
     random_state : int, RandomState instance or None, default=None
-        Seed of the initialisation.
+        Seed of the initialisations.
     n_jobs : int, default=None
         Number of joblib threads for the distance matrix.
+    verbose : int, default=0
+        When positive, progress bars on standard error: the pairs of the
+        distance matrix, then the runs with their inertia;
+        ``alignkit.set_config(progress=True)`` shows them for every fit.
 
     Attributes
     ----------
@@ -676,7 +690,7 @@ default="dtw"
     inertia_ : float
         Sum of the distances of the sequences to their medoid.
     n_iter_ : int
-        Number of alternations or swap rounds.
+        Number of alternations or swap rounds of the kept run.
     n_channels_ : int
         Number of channels seen in ``fit`` (not set with ``metric="precomputed"``).
 
@@ -714,8 +728,10 @@ default="dtw"
         "method": [StrOptions({"alternate", "pam"})],
         "init": [StrOptions({"k-medoids++", "random"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -727,8 +743,10 @@ default="dtw"
         method: str = "alternate",
         init: str = "k-medoids++",
         max_iter: int = 300,
+        n_init: int = 1,
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
+        verbose: int = 0,
     ):
         self.n_clusters = n_clusters
         self.metric = metric
@@ -737,8 +755,10 @@ default="dtw"
         self.method = method
         self.init = init
         self.max_iter = max_iter
+        self.n_init = n_init
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def fit(self, X: CollectionLike | ArrayLike, y: None = None) -> "TimeSeriesKMedoids":
         """Find the medoids of ``X``.
@@ -756,6 +776,7 @@ default="dtw"
         self : TimeSeriesKMedoids
         """
         check_estimator_params(self)
+        verbose = progress_requested(self.verbose)
         if self.metric == "precomputed":
             D = check_precomputed(X)
             sequences = None
@@ -765,24 +786,37 @@ default="dtw"
             _check_n_clusters(self.n_clusters, len(sequences))
             self.n_channels_ = sequences[0].shape[1]
             D = distance_matrix(
-                sequences, None, self.metric, self.window, self.metric_params, self.n_jobs
-            )
+                sequences, None, self.metric, self.window, self.metric_params, self.n_jobs,
+                verbose=verbose,
+            )  # fmt: skip
         _check_n_clusters(self.n_clusters, len(D))
         if _distinct_count(D, self.n_clusters) < self.n_clusters:
             raise _too_few_distinct(self.n_clusters)
         rng = check_random_state(self.random_state)
+        best = None
+        with progress_bar(self.n_init, type(self).__name__, verbose, unit="runs") as bar:
+            for _ in range(self.n_init):
+                run = self._search(D, rng)
+                if best is None or run[2] < best[2]:
+                    best = run
+                bar.update(1, inertia=run[2], best=best[2])
+        medoids, self.n_iter_, self.inertia_ = best
+        self.medoid_indices_ = medoids
+        self.labels_, _ = _medoid_labels(D, medoids)
+        self._medoids = None if sequences is None else [sequences[i] for i in medoids]
+        self.cluster_centers_ = None if sequences is None else _as_centres(self._medoids)
+        return self
+
+    def _search(self, D, rng):
+        """One run: seed the medoids, search; ``(medoids, n_iter, inertia)``."""
         if self.init == "random":
             medoids = self._random_medoids(D, rng)
         else:
             medoids = np.array(_seed_plus_plus(len(D), self.n_clusters, lambda r: D[r], rng))
         search = _pam_swaps if self.method == "pam" else _alternate
-        medoids, self.n_iter_ = search(D, medoids, self.max_iter)
-        self.medoid_indices_ = medoids
-        self.labels_, distances = _medoid_labels(D, medoids)
-        self.inertia_ = float(distances.sum())
-        self._medoids = None if sequences is None else [sequences[i] for i in medoids]
-        self.cluster_centers_ = None if sequences is None else _as_centres(self._medoids)
-        return self
+        medoids, n_iter = search(D, medoids, self.max_iter)
+        _, distances = _medoid_labels(D, medoids)
+        return medoids, n_iter, float(distances.sum())
 
     def _random_medoids(self, D, rng):
         """Distinct random points, each at a positive distance from those drawn before."""

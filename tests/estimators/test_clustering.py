@@ -185,6 +185,39 @@ def test_pam_reaches_the_optimum_and_alternate_improves_its_init(seed):
     np.testing.assert_array_equal(pam.predict(X), pam.labels_)
 
 
+def test_kmedoids_n_init_keeps_the_best_run_and_reaches_the_optimum():
+    X, _ = make_warped_collection(
+        n_sequences=12, n_timepoints=(10, 14), n_classes=3, noise=0.5, random_state=3
+    )
+    D = pairwise_distances(X)
+    optimum = _brute_force_medoids(D, 3)
+    runs = []
+    for seed in range(6):  # single random runs of the alternating search: some stop early
+        single = TimeSeriesKMedoids(n_clusters=3, init="random", random_state=seed).fit(X)
+        runs.append(single.inertia_)
+        many = clone(single).set_params(n_init=30).fit(X)
+        # The first run of n_init=30 is the single run (same seed): the best is no worse.
+        assert many.inertia_ <= single.inertia_ + 1e-12
+        assert many.inertia_ == pytest.approx(optimum, rel=1e-12)
+        assert many.inertia_ == pytest.approx(
+            D[np.arange(12), many.medoid_indices_[many.labels_]].sum()
+        )
+    assert max(runs) > optimum * (1 + 1e-9), "the data should trap some single runs"
+
+
+def test_kmedoids_verbose_shows_the_matrix_and_the_runs(capsys):
+    X, _ = make_warped_collection(n_sequences=9, n_timepoints=(10, 14), random_state=0)
+    model = TimeSeriesKMedoids(n_clusters=2, n_init=3, random_state=0, verbose=1).fit(X)
+    lines = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("pairwise DTW 36/36 pairs 100%") for line in lines), lines
+    assert lines[-1].startswith("TimeSeriesKMedoids 3/3 runs 100%"), lines
+    assert float(lines[-1].split("best=")[1].split()[0]) == pytest.approx(model.inertia_, rel=1e-5)
+    TimeSeriesKMedoids(n_clusters=2, metric="msm", verbose=1).fit(X)
+    assert "pairwise MSM 36/36 pairs 100%" in capsys.readouterr().err
+    TimeSeriesKMedoids(n_clusters=2).fit(X)
+    assert capsys.readouterr().err == ""
+
+
 def test_kmedoids_cost_no_worse_than_aeon():
     from aeon.clustering import TimeSeriesKMedoids as AeonKMedoids
 
