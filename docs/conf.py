@@ -41,9 +41,11 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb"]
 default_role = "literal"
-# ``sphinx -n`` (nitpicky) reports every Python cross-reference that does not resolve. The docs
-# build offline (no intersphinx), so references into other projects cannot resolve and are
-# not reported; neither are private names, which the API reference does not document.
+# Nitpicky: every Python cross-reference that does not resolve is a warning, so a broken
+# reference fails the build (``-W``). The docs build offline (no intersphinx), so references
+# into other projects cannot resolve and are not reported; neither are private names, which
+# the API reference does not document.
+nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(sklearn|joblib|torch|numpy|scipy|matplotlib|importlib|ast)(\..*)?"),
     (r"py:.*", r"(.*\.)?_[A-Za-z]\w*(\..*)?"),
