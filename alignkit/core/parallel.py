@@ -8,24 +8,26 @@ maps to numba threads and joblib workers at once).
 
 alignkit's configuration (:func:`alignkit.get_config`: ``max_memory``,
 ``backend``, ``device``, the plugin switches) is per thread, and a joblib
-worker process starts with the defaults. :func:`delayed` and
-:func:`with_config` carry the caller's configuration to where the work runs,
-as scikit-learn's ``sklearn.utils.parallel.delayed`` does: every joblib call
-in alignkit uses this :func:`delayed`, and code that hands work to threads
-wraps it with :func:`with_config`.
+worker process starts with the defaults. :class:`Parallel` (with
+:func:`delayed`) and :func:`with_config` carry the caller's configuration to
+where the work runs, as scikit-learn's ``sklearn.utils.parallel`` does:
+every joblib call in alignkit goes through this :class:`Parallel`, which
+captures the configuration when it is called, in the calling thread, and
+code that hands work to threads wraps it with :func:`with_config`.
 """
 
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import joblib
 import numpy as np
-from joblib import Parallel, effective_n_jobs
+from joblib import effective_n_jobs
 
 from .._config import config_context, get_config
 from .progress import progress_bar
 
-__all__ = ["delayed", "map_sequences", "with_config"]
+__all__ = ["Parallel", "delayed", "map_sequences", "with_config"]
 
 _T = TypeVar("_T")
 
@@ -86,9 +88,13 @@ def delayed(
 ) -> Callable[..., tuple[Callable[..., Any], tuple, dict[str, Any]]]:
     """:func:`joblib.delayed` that carries alignkit's configuration into the worker.
 
-    Use it wherever ``joblib.delayed`` would be used. The configuration is
-    captured when the task is created, in the calling thread (joblib consumes
-    the task generator there), and set in the worker for the task's duration.
+    Use it wherever ``joblib.delayed`` would be used. Under :class:`Parallel`
+    every task runs under the configuration of the thread that called
+    :class:`Parallel`. Under a plain :class:`joblib.Parallel` the
+    configuration is the one of the thread that creates the task: joblib
+    creates the first tasks in the calling thread but takes later ones from
+    a generator in its own threads (where the configuration is the default),
+    so pass it a list, or use :class:`Parallel`.
 
     Parameters
     ----------
@@ -104,9 +110,8 @@ def delayed(
 
     Examples
     --------
-    >>> from joblib import Parallel
     >>> import alignkit
-    >>> from alignkit.core.parallel import delayed
+    >>> from alignkit.core.parallel import Parallel, delayed
     >>> def limit(_):
     ...     return alignkit.get_config()["max_memory"]
     >>> with alignkit.config_context(max_memory=2**20):
@@ -119,6 +124,54 @@ def delayed(
         return with_config(function), args, kwargs
 
     return delayed_function
+
+
+class Parallel(joblib.Parallel):
+    """:class:`joblib.Parallel` whose tasks run under the caller's alignkit configuration.
+
+    The configuration is captured when the object is called, in the calling
+    thread, and bound to every task as joblib takes it from the iterable,
+    which joblib does partly in its own threads: a generator of tasks stays
+    lazy (the chunks of a series read from disk are read as they are
+    dispatched) and every task sees the caller's ``max_memory``, ``backend``
+    and the rest. The arguments are :class:`joblib.Parallel`'s.
+
+    Examples
+    --------
+    >>> import alignkit
+    >>> from alignkit.core.parallel import Parallel, delayed
+    >>> def limit(_):
+    ...     return alignkit.get_config()["max_memory"]
+    >>> with alignkit.config_context(max_memory=2**20):
+    ...     values = Parallel(n_jobs=2, backend="threading", pre_dispatch="1")(
+    ...         delayed(limit)(k) for k in range(8)
+    ...     )
+    >>> values == [2**20] * 8
+    True
+    """
+
+    def __call__(self, iterable):
+        """Run the tasks of ``iterable`` (``(function, args, kwargs)`` tuples).
+
+        Parameters
+        ----------
+        iterable : iterable of tuple
+            Tasks, as :func:`delayed` makes them.
+
+        Returns
+        -------
+        results : list or generator
+            As :class:`joblib.Parallel` returns them (``return_as``).
+        """
+        return super().__call__(_bound_to(iterable, get_config()))
+
+
+def _bound_to(iterable, config):
+    """The tasks of ``iterable``, each function run under ``config``."""
+    for function, args, kwargs in iterable:
+        if isinstance(function, _ConfiguredCall):
+            function = function.function
+        yield _ConfiguredCall(function, config), args, kwargs
 
 
 def _chunks(count, n_chunks):

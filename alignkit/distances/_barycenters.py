@@ -86,7 +86,11 @@ def _dba_assign(sequences, average, window):
 
 
 def _band_rows(sequences, window, length):
-    """Packed row bounds of every member's band against ``length`` frames.
+    """Row bounds of the members' bands against ``length`` frames: one table per length.
+
+    Returns ``(lo, hi, starts)``: member ``k``'s bounds are ``lo`` and ``hi``
+    from ``starts[k]`` on, shared by the members of its length (no copy per
+    member).
 
     ``None`` when a member's banded matrix exceeds what
     :func:`~alignkit.distances._dtw.dtw_alignment` keeps in memory.
@@ -96,16 +100,17 @@ def _band_rows(sequences, window, length):
     from ._dtw import _LINEAR_THRESHOLD
 
     limit = min(get_config()["max_memory"], _LINEAR_THRESHOLD)
-    by_length = {}
-    for n in {len(s) for s in sequences}:
+    tables, first, start = [], {}, 0
+    for n in sorted({len(s) for s in sequences}):
         lo, hi, _ = band_bounds(window.resolve(n, length), n, length)
         if 8 * int(np.sum(hi - lo)) > limit:
             return None
-        by_length[n] = lo, hi
-    return (
-        np.concatenate([by_length[len(s)][0] for s in sequences]),
-        np.concatenate([by_length[len(s)][1] for s in sequences]),
-    )
+        tables.append((lo, hi))
+        first[n], start = start, start + n
+    starts = np.array([first[len(s)] for s in sequences], dtype=np.int64)
+    lo = np.ascontiguousarray(np.concatenate([t[0] for t in tables]), dtype=np.int64)
+    hi = np.ascontiguousarray(np.concatenate([t[1] for t in tables]), dtype=np.int64)
+    return lo, hi, starts
 
 
 class _DBAStep:
@@ -124,7 +129,7 @@ class _DBAStep:
         self.sequences = sequences
         self.flat, self.offsets = pack(sequences)
         self.flat_t = np.ascontiguousarray(self.flat.T)
-        self.lo, self.hi = rows
+        self.lo, self.hi, self.row_starts = rows
         longest = max(len(s) for s in sequences)
         self.steps = np.zeros((len(sequences), longest + length - 2), dtype=np.uint8)
         self.n_steps = np.full(len(sequences), -1, dtype=np.int64)
@@ -138,7 +143,7 @@ class _DBAStep:
         sums = np.zeros(average.shape)
         counts = np.zeros(len(average))
         costs, n_cells = dba_step(
-            self.flat, self.flat_t, self.offsets, self.lo, self.hi, average,
+            self.flat, self.flat_t, self.offsets, self.lo, self.hi, self.row_starts, average,
             self.steps, self.n_steps, self.bounds, sums, counts,
         )  # fmt: skip
         self.n_cells += n_cells

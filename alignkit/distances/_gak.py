@@ -9,10 +9,10 @@ parsed window, and are what the estimators call.
 import math
 
 import numpy as np
-from joblib import Parallel, effective_n_jobs
+from joblib import effective_n_jobs
 from numpy.typing import ArrayLike
 
-from ..core.parallel import delayed
+from ..core.parallel import Parallel, delayed
 from ..core.params import Integral, Interval, Real, validate_params
 from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
@@ -214,8 +214,8 @@ def log_gak_matrix(
 
     upper = y_sequences is None
     y_sequences = x_sequences if upper else y_sequences
-    x_flat, x_off = pack(x_sequences)
-    y_flat, y_off = (x_flat, x_off) if upper else pack(y_sequences)
+    x_flat, x_off = pack(x_sequences, view=True)
+    y_flat, y_off = (x_flat, x_off) if upper else pack(y_sequences, view=True)
     n_x, n_y = len(x_sequences), len(y_sequences)
     check_memory(
         16 * n_x * n_y,

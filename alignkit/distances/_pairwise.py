@@ -15,9 +15,9 @@ or so, whichever engine runs.
 """
 
 import numpy as np
-from joblib import Parallel, effective_n_jobs
+from joblib import effective_n_jobs
 
-from ..core.parallel import delayed
+from ..core.parallel import Parallel, delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
 from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
@@ -39,11 +39,57 @@ _CELLS_PER_TASK = 3 * 10**8
 _DP_BYTES_PER_TIMEPOINT = 64
 
 
-def pack(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate sequences: sequence ``k`` is ``flat[offsets[k]:offsets[k + 1]]``."""
+def pack(sequences: list[np.ndarray], view: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate sequences: sequence ``k`` is ``flat[offsets[k]:offsets[k + 1]]``.
+
+    With ``view=True``, sequences that already lie one after the other in
+    one array (the rows of a validated 2-D or 3-D float64 collection) are not
+    copied: ``flat`` is a view of that memory, for a call that only reads it
+    and does not keep it (a fitted estimator keeps a copy, so that changing
+    the caller's array later does not change the model).
+    """
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in sequences], out=offsets[1:])
+    flat = _consecutive_view(sequences, int(offsets[-1])) if view else None
+    if flat is not None:
+        return flat, offsets
     return np.ascontiguousarray(np.concatenate(sequences, axis=0)), offsets
+
+
+def _root(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _consecutive_view(sequences, total):
+    """``sequences`` as one ``(total, n_channels)`` view, if they are consecutive.
+
+    The view is writeable where the sequences are (numba compiles one kernel
+    per writeable flag); callers only read it.
+    """
+    first = sequences[0]
+    if first.dtype != np.float64 or first.ndim != 2 or total == 0:
+        return None
+    n_channels = first.shape[1]
+    row = 8 * n_channels
+    start = first.__array_interface__["data"][0]
+    root = _root(first)
+    address = start
+    for sequence in sequences:
+        if (
+            sequence.dtype != np.float64
+            or sequence.shape[1:] != (n_channels,)
+            or not sequence.flags.c_contiguous
+            or sequence.__array_interface__["data"][0] != address
+            or _root(sequence) is not root
+        ):
+            return None
+        address += row * len(sequence)
+    low = root.__array_interface__["data"][0]
+    if not root.flags.c_contiguous or start < low or address > low + root.nbytes:
+        return None
+    return np.lib.stride_tricks.as_strided(first, shape=(total, n_channels), strides=(row, 8))
 
 
 # The elastic distances of alignkit.distances._elastic that pairwise_distances computes.
@@ -236,8 +282,8 @@ def _elastic_matrix(
     y_sequences = x_sequences if symmetric else y_sequences
     kind, x_par, y_par, g, p1 = matrix_arguments(metric, params, x_sequences, y_sequences)
     n_workers = max(1, effective_n_jobs(n_jobs))
-    x_flat, x_off = pack(x_sequences)
-    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    x_flat, x_off = pack(x_sequences, view=True)
+    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences, view=True)
     x_lengths, y_lengths = np.diff(x_off), np.diff(y_off)
     work = _pair_work(x_lengths, y_lengths, symmetric)
     n_rows, n_cols = len(x_sequences), len(y_sequences)
@@ -318,8 +364,8 @@ def pairwise_costs(
         n_blocks = max(_BLOCKS_PER_WORKER * n_workers, -(-int(work[-1]) // _CELLS_PER_TASK))
         blocks = _row_blocks(len(x_lengths), len(y_lengths), symmetric, n_blocks, None)
     _check_call_memory(x_sequences, y_sequences, symmetric, n_workers, blocks)
-    x_flat, x_off = pack(x_sequences)
-    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences)
+    x_flat, x_off = pack(x_sequences, view=True)
+    y_flat, y_off = (x_flat, x_off) if symmetric else pack(y_sequences, view=True)
     spec = window_spec(window, int(x_lengths.max()), int(y_lengths.max()))
     n_pairs = _pairs_before(len(x_lengths), len(y_lengths), symmetric)
     packed = (x_flat, x_off, y_flat, y_off, spec, symmetric)

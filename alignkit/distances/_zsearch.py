@@ -427,9 +427,7 @@ def chunked_search(query, chunks, radius, k, zone, n_jobs=None, reread=None):
     stats : dict
         The cascade's counts summed over the chunks, and ``chunks``.
     """
-    from joblib import Parallel
-
-    from ..core.parallel import delayed
+    from ..core.parallel import Parallel, delayed
     from ..kernels._numba._search import N_STATS, tighten
 
     query_z = znormalize(query)

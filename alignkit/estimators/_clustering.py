@@ -10,13 +10,13 @@ PAM swaps. :func:`silhouette_score` reuses one pairwise matrix.
 """
 
 import numpy as np
-from joblib import Parallel, effective_n_jobs
+from joblib import effective_n_jobs
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..core.parallel import delayed
+from ..core.parallel import Parallel, delayed
 from ..core.params import (
     Integral,
     Interval,
@@ -113,7 +113,7 @@ def nearest_centres(sequences, centres, window, n_jobs):
     envelopes = [envelope_of(c, window, len(c)) for c in centres]
     c_flat, c_off = pack(centres)
     train = (c_flat, c_off, pack([e[0] for e in envelopes])[0], pack([e[1] for e in envelopes])[0])
-    q_flat, q_off = pack(sequences)
+    q_flat, q_off = pack(sequences, view=True)
     longest = max(int(np.diff(q_off).max()), int(np.diff(c_off).max()))
     spec = window_spec(window, longest, longest)
     workers = max(1, min(effective_n_jobs(n_jobs), len(sequences)))
@@ -154,7 +154,7 @@ def soft_dtw_matrix(sequences, centres, gamma, n_jobs):
     c_flat, c_off = pack(centres)
     workers = max(1, min(effective_n_jobs(n_jobs), len(sequences)))
     edges = np.linspace(0, len(sequences), workers + 1).astype(int)
-    chunks = [pack(sequences[start:stop]) for start, stop in zip(edges[:-1], edges[1:])]
+    chunks = [pack(sequences[start:stop], view=True) for start, stop in zip(edges[:-1], edges[1:])]
     if workers == 1:
         parts = [soft_dtw_cross(*chunks[0], c_flat, c_off, gamma)]
     else:

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, effective_n_jobs
+from joblib import effective_n_jobs
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ..core.parallel import delayed
+from ..core.parallel import Parallel, delayed
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
 from ..distances._pairwise import ELASTIC_METRICS, band_window, pack, pairwise_costs
 from ..exceptions import InvalidInputError, InvalidParameterError

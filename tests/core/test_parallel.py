@@ -3,6 +3,7 @@
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 
+import joblib
 import numpy as np
 import pytest
 from joblib import Parallel
@@ -144,3 +145,25 @@ def test_set_config_refuses_a_progress_that_is_not_a_bool_or_tqdm(value):
     with pytest.raises(InvalidParameterError, match="progress must be True, False or 'tqdm'"):
         alignkit.set_config(progress=value)
     assert alignkit.get_config()["progress"] is False
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+@pytest.mark.parametrize("return_as", ["list", "generator", "generator_unordered"])
+def test_every_task_of_a_generator_gets_the_callers_configuration(
+    backend, return_as, small_memory_limit
+):
+    # joblib takes the tasks after the first pre_dispatch ones from the generator in its own
+    # threads, where a plain joblib.Parallel + delayed saw the default configuration.
+    from alignkit.core.parallel import Parallel
+
+    tasks = (delayed(_cost_matrix_or_error)(seed) for seed in range(12))
+    results = Parallel(n_jobs=2, backend=backend, pre_dispatch="1", return_as=return_as)(tasks)
+    results = list(results)
+    assert len(results) == 12 and all(r.startswith("refused") for r in results), results
+
+
+def test_map_sequences_with_many_chunks_carries_the_configuration(small_memory_limit):
+    # 4 chunks per worker: most are dispatched after the first ones return.
+    with joblib.parallel_config(backend="threading", pre_dispatch="1"):
+        results = map_sequences(_cost_matrix_or_error, list(range(16)), n_jobs=2)
+    assert all(result.startswith("refused") for result in results), results

@@ -175,8 +175,8 @@ def test_dba_step_bound_too_low_reruns_exactly():
         n_steps = np.full(3, -1)
         sums, counts = np.zeros((11, 2)), np.zeros(11)
         costs, _ = dba_step(
-            flat, np.ascontiguousarray(flat.T), offsets, lo, hi, average, steps, n_steps,
-            bounds, sums, counts,
+            flat, np.ascontiguousarray(flat.T), offsets, lo, hi, offsets[:-1], average, steps,
+            n_steps, bounds, sums, counts,
         )  # fmt: skip
         np.testing.assert_array_equal(costs, [cost for cost, _ in truth])
         for k, (_, path) in enumerate(truth):

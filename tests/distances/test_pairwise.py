@@ -254,3 +254,29 @@ def test_elastic_metric_errors_name_the_parameter(kwargs, match):
     X = [np.arange(5.0), np.arange(6.0)]
     with pytest.raises(InvalidParameterError, match=match):
         pairwise_distances(X, **kwargs)
+
+
+def test_pack_views_consecutive_rows_and_copies_the_rest():
+    from alignkit.distances._pairwise import pack
+    from alignkit.validation import check_collection
+
+    rng = np.random.default_rng(3)
+    for X in (rng.normal(size=(6, 9)), rng.normal(size=(6, 9, 2))):
+        sequences = check_collection(X)
+        flat, offsets = pack(sequences, view=True)
+        assert np.shares_memory(flat, X)  # no copy of the rows
+        np.testing.assert_array_equal(flat, np.concatenate(sequences))
+        np.testing.assert_array_equal(offsets, np.arange(7) * 9)
+        assert not np.shares_memory(pack(sequences)[0], X)  # a copy unless asked
+    X = rng.normal(size=(6, 9))
+    for sequences in (check_collection(X[::-1]), check_collection([X[0], X[2]])):
+        flat, offsets = pack(sequences, view=True)  # not one after the other: a copy
+        assert not np.shares_memory(flat, X) and flat.flags.c_contiguous
+        np.testing.assert_array_equal(flat, np.concatenate(sequences))
+    X.flags.writeable = False
+    flat, _ = pack(check_collection(X), view=True)
+    assert np.shares_memory(flat, X) and not flat.flags.writeable  # the caller's flag
+    ragged = check_collection([X[0], X[1, :4]])  # consecutive in memory, lengths 9 and 4
+    flat, offsets = pack(ragged, view=True)
+    np.testing.assert_array_equal(flat[:, 0], np.concatenate([X[0], X[1, :4]]))
+    np.testing.assert_array_equal(offsets, [0, 9, 13])

@@ -233,13 +233,15 @@ def _backtrack(moves, offsets, x, m, steps, sums, counts):
 
 @njit(**JIT_OPTIONS)
 def dba_step(
-    flat, flat_t, offsets, lo_flat, hi_flat, average, steps, n_steps, bounds, sums, counts
-):
+    flat, flat_t, offsets, lo_flat, hi_flat, row_starts, average, steps, n_steps, bounds, sums,
+    counts,
+):  # fmt: skip
     """Align every member to ``average``; add its frames to ``sums`` / ``counts``.
 
     Member ``k`` is ``flat[offsets[k]:offsets[k + 1]]`` (``flat_t`` is
     ``flat.T`` made contiguous) with row bounds
-    ``lo_flat`` / ``hi_flat`` at the same offsets (non-decreasing). Its path
+    ``lo_flat`` / ``hi_flat`` from ``row_starts[k]`` on (non-decreasing;
+    members of one length share one table). Its path
     is read from and written to ``steps[k, :n_steps[k]]`` (its moves, last
     first, of shape ``(n_members, longest + len(average) - 2)``; ``n_steps[k] = -1``
     for none): a previous path bounds the DTW from above, as does
@@ -254,7 +256,7 @@ def dba_step(
     longest = np.max(offsets[1:] - offsets[:-1])
     band = 0
     for k in range(n_members):
-        start, stop = offsets[k], offsets[k + 1]
+        start, stop = row_starts[k], row_starts[k] + offsets[k + 1] - offsets[k]
         band = max(band, np.sum(hi_flat[start:stop] - lo_flat[start:stop]))
     moves = np.empty(band, dtype=np.uint8)
     diagonals = np.empty(longest + m - 1, dtype=np.int64)
@@ -264,8 +266,8 @@ def dba_step(
     n_cells = 0
     for k in range(n_members):
         x = flat[offsets[k] : offsets[k + 1]]
-        lo = lo_flat[offsets[k] : offsets[k + 1]]
-        hi = hi_flat[offsets[k] : offsets[k + 1]]
+        lo = lo_flat[row_starts[k] : row_starts[k] + x.shape[0]]
+        hi = hi_flat[row_starts[k] : row_starts[k] + x.shape[0]]
         bound = bounds[k]
         if n_steps[k] >= 0:
             bound = min(bound, _steps_cost(x, average, steps[k], n_steps[k]))
