@@ -9,9 +9,12 @@ k-means takes equal lengths), ``n_clusters`` the number of classes. Every
 library starts from the same initial centres (distinct sequences drawn with a
 fixed seed) and runs the same ``max_iter``; the DBA updates run at most 30
 iterations each (tslearn's DTW k-means always runs its
-DBA with 30). Reported per contender: the inertia in alignkit's units (the
+DBA with 30). Reported per contender: the inertia in alignkit's units (under DTW the
 sum over sequences of the squared DTW distance to the centre; tslearn's mean
-is multiplied by the number of sequences, aeon's DTW is already squared), the
+is multiplied by the number of sequences, aeon's DTW is already squared; under
+soft-DTW the sum of the soft-DTW values from each sequence to the centre of its
+label, computed for both models by one function with alignkit's ``soft_dtw``,
+the note adding the mean of their squares, tslearn's definition), the
 adjusted Rand index against the true classes, the wall time and the
 process (CPU) time, which other jobs on a shared machine do not inflate
 (after a compiling warm-up fit on a few sequences), and the peak growth of the resident
@@ -106,12 +109,34 @@ def _kmeans_contenders(metric, max_iter, n_clusters, init):
     return contenders
 
 
-def _inertia(name, model, metric, n):
+def _soft_inertia(X, model, gamma=1.0):
+    """``(sum, mean of squares)`` of the soft-DTW values from each sequence to its centre.
+
+    Both fitted models are measured by this one function, with alignkit's
+    ``soft_dtw``, from their ``cluster_centers_`` and ``labels_``. The sum is
+    the soft-DTW k-means objective (alignkit's ``inertia_``); the mean of the
+    squares is tslearn's definition of ``inertia_`` (``_compute_inertia`` in
+    ``tslearn.clustering.utils``: the mean of the squared values to the
+    assigned centres; tslearn records it at the last assignment, before the
+    last centre update, so its own ``inertia_`` is not this number).
+    """
+    from alignkit.distances import soft_dtw
+
+    centres = np.asarray(model.cluster_centers_, dtype=np.float64)
+    values = np.array([soft_dtw(x, centres[k], gamma=gamma) for x, k in zip(X, model.labels_)])
+    return float(values.sum()), float(np.mean(values**2))
+
+
+def _inertia(name, model, metric, X):
+    """The inertia in alignkit's units, and a note: DTW's summed squared cost, or soft-DTW's
+    objective from :func:`_soft_inertia` (the same function for both models)."""
+    if metric == "softdtw":
+        total, mean_square = _soft_inertia(X, model)
+        own = model.inertia_ * (len(X) if name == "tslearn" else 1)
+        return total, f"mean sq {mean_square:.6g}; own inertia_ {own:.6g}"
     if name == "tslearn":
-        return model.inertia_ * n  # tslearn's inertia is the mean
-    if name == "aeon" or metric == "dtw":
-        return model.inertia_
-    return model.inertia_  # alignkit soft-DTW: summed soft-DTW values (tslearn squares them)
+        return model.inertia_ * len(X), ""  # tslearn's inertia is the mean
+    return model.inertia_, ""  # aeon's DTW is already squared, as alignkit's inertia
 
 
 def _kmeans_rows(name, X, y, metric, max_iter, rng):
@@ -125,15 +150,14 @@ def _kmeans_rows(name, X, y, metric, max_iter, rng):
         model, seconds, mib = measure(lambda fit=fit: fit(X))
         times[contender] = (seconds, mib)
         labels = model.labels_
+        inertia, note = _inertia(contender, model, metric, X)
         rows.append(
-            [name, metric, contender, f"{_inertia(contender, model, metric, len(X)):.6g}",
-             f"{adjusted_rand_score(y, labels):.3f}", _seconds(seconds), f"{mib:.1f}"]
+            [name, metric, contender, f"{inertia:.6g}", f"{adjusted_rand_score(y, labels):.3f}",
+             _seconds(seconds), f"{mib:.1f}", note]
         )  # fmt: skip
         if contender == "alignkit" and metric == "dtw":
             skipped = model.n_dtw_skipped_ / max(model.n_dtw_pairs_, 1)
-            rows[-1].append(f"{skipped:.0%} of {model.n_dtw_pairs_} DTWs skipped")
-        else:
-            rows[-1].append("")
+            rows[-1][-1] = f"{skipped:.0%} of {model.n_dtw_pairs_} DTWs skipped"
     return rows, times
 
 

@@ -34,7 +34,7 @@ from numba import njit
 from ._bounds import diagonal_bounds
 from ._flags import JIT_OPTIONS
 from ._flags import VECTOR_JIT_OPTIONS as SOFT_OPTIONS
-from ._soft_dtw import soft_dtw_forward, soft_dtw_grad_x, soft_dtw_value
+from ._soft_dtw import soft_dtw_forward_into, soft_dtw_grad_x, soft_dtw_value, weights_workspace
 
 _INF = np.inf
 # Relative margin on the upper bound: a path's cost and the DP's total are the same
@@ -306,12 +306,15 @@ def soft_dtw_objective(flat, offsets, z, gamma, weights):
     total = 0.0
     grad = np.zeros(z.shape)
     values = np.zeros(n_members)
+    work = weights_workspace(n * np.max(offsets[1:] - offsets[:-1]))
     for k in range(n_members):
         if weights[k] == 0.0:
             continue
-        x = flat[offsets[k] : offsets[k + 1]]
+        # A copy: a slice of a 2-D array is typed as non-contiguous, and the kernel's
+        # loops over it would not vectorise.
+        x = np.ascontiguousarray(flat[offsets[k] : offsets[k + 1]])
         hi = np.full(n, x.shape[0], dtype=np.int64)
-        value, soft_weights, ranges = soft_dtw_forward(z, x, lo, hi, no_mask, gamma)
+        value, soft_weights, ranges = soft_dtw_forward_into(z, x, lo, hi, no_mask, gamma, work)
         values[k] = value
         total += weights[k] * value
         grad += weights[k] * soft_dtw_grad_x(z, x, soft_weights, ranges)
@@ -326,10 +329,10 @@ def soft_dtw_cross(q_flat, q_off, c_flat, c_off, gamma):
     out = np.empty((n_queries, n_centres))
     no_mask = np.zeros((0, 0), dtype=np.bool_)
     for a in range(n_queries):
-        x = q_flat[q_off[a] : q_off[a + 1]]
+        x = np.ascontiguousarray(q_flat[q_off[a] : q_off[a + 1]])  # see soft_dtw_objective
         lo = np.zeros(x.shape[0], dtype=np.int64)
         for b in range(n_centres):
-            y = c_flat[c_off[b] : c_off[b + 1]]
+            y = np.ascontiguousarray(c_flat[c_off[b] : c_off[b + 1]])
             hi = np.full(x.shape[0], y.shape[0], dtype=np.int64)
             out[a, b] = soft_dtw_value(x, y, lo, hi, no_mask, gamma)
     return out

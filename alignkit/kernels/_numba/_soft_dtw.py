@@ -22,12 +22,22 @@ takes ``exp`` of a non-positive number and ``log`` of a sum in ``[1, 3]``), and
 raise ``ZeroDivisionError``, which blocks vectorisation (no division here can
 be by zero).
 
+Pairs without a mask first run a scaled pass (:func:`_scaled_forward`) that
+needs no ``log`` and one ``exp`` per cell instead of three: it carries
+``q = exp(-R / gamma)``, which obeys ``q = exp(-c / gamma) * (q_diag + q_up +
+q_left)``, each diagonal scaled by an exact power of 2 and a float offset.
+Where float64 cannot hold a diagonal's range to the precision the result
+needs (it proves that it can, or hands the pair back), the log-domain pass
+below runs instead; both give the same values and weights to ~1e-14.
+
 Windows arrive as per-row column bounds ``[lo, hi)`` that are non-decreasing
 (every band is), plus an optional dense boolean mask of shape ``(n, m)``
 (shape ``(0, 0)`` for none). On each anti-diagonal the band cells are then one
 run of rows ``[start[d], stop[d])`` (:func:`diagonal_ranges`), and the
 per-cell weights are stored diagonal by diagonal over the band only.
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -42,6 +52,18 @@ _LN2_LO = 1.90821492927058770002e-10
 _LN2 = 0.6931471805599453
 _SQRT2 = 1.4142135623730951
 _EXP_FLOOR = -708.0
+_INF_BITS = 0x7FF0000000000000
+# The scaled forward pass: each diagonal's largest q is scaled to [2 ** _TOP, 2 ** (_TOP + 1)),
+# and a q below _FLOOR (as bits: _FLOOR_BITS) hands the pair to the log-domain pass.
+_TOP = 1000
+_FLOOR = 2.0**-1000
+_FLOOR_BITS = 103582791429521408
+_LOG_FLOOR = -1000 * 0.6931471805599453
+_LOG_TOLERANCE = -60 * 0.6931471805599453
+_LN3 = 1.0986122886681098
+_NORMAL = 2.2250738585072014e-308
+_LOG_SUBNORMAL_ERROR = (_TOP + 1 - 1075) * 0.6931471805599453
+_PAD = 8
 
 
 @njit(inline="always", **_OPTIONS)
@@ -144,23 +166,28 @@ def diagonal_ranges(n, m, lo, hi):
     return start, stop, offsets
 
 
-@njit(**_OPTIONS)
-def _diagonal_costs(x, y_rev, mask, d, first, last, cost):
+@njit(inline="always", **_OPTIONS)
+def _diagonal_costs(x_t, y_t, mask, d, first, last, cost):
     """Local costs of the cells ``(i, d - i)``, ``i`` in ``[first, last)``; ``inf`` if masked.
 
-    ``y_rev`` is ``y`` reversed, so that ``y[d - i]`` is row ``m - 1 - d + i`` of
-    it and both inputs are read forwards, through slices indexed from 0.
+    ``x_t`` is ``x`` channel-major, ``y_t`` is ``y`` reversed and channel-major,
+    so that ``y[d - i]`` is column ``m - 1 - d + i`` of it and both inputs are
+    read forwards, through slices indexed from 0. The loops over the cells are
+    the inner ones, and vectorise; the channels are summed in order.
     """
-    shift = y_rev.shape[0] - 1 - d
-    xs = x[first:last]
-    ys = y_rev[shift + first : shift + last]
+    shift = y_t.shape[1] - 1 - d
     out = cost[first:last]
-    for t in range(out.shape[0]):
-        total = 0.0
-        for k in range(xs.shape[1]):
-            diff = xs[t, k] - ys[t, k]
-            total += diff * diff
-        out[t] = total
+    for k in range(x_t.shape[0]):
+        xs = x_t[k, first:last]
+        ys = y_t[k, shift + first : shift + last]
+        if k == 0:
+            for t in range(out.shape[0]):
+                diff = xs[t] - ys[t]
+                out[t] = diff * diff
+        else:
+            for t in range(out.shape[0]):
+                diff = xs[t] - ys[t]
+                out[t] += diff * diff
     if mask.shape[0] > 0:
         for i in range(first, last):
             if not mask[i, d - i]:
@@ -220,11 +247,12 @@ def _forward(x, y, lo, hi, mask, gamma, keep_weights):
     span1_lo, span1_hi = 0, 0
     span0_lo, span0_hi = 0, 0
     cost = np.empty(n)
-    y_rev = np.ascontiguousarray(y[::-1])
+    x_t = np.ascontiguousarray(x.T)
+    y_t = np.ascontiguousarray(y[::-1].T)
     for d in range(n + m - 1):
         first, last = start[d], stop[d]
         r0[span0_lo:span0_hi] = _INF
-        _diagonal_costs(x, y_rev, mask, d, first, last, cost)
+        _diagonal_costs(x_t, y_t, mask, d, first, last, cost)
         # Slices, not row indices: an index that LLVM cannot prove non-negative
         # gets numba's wraparound select, and the loop is then vectorised with
         # gathers and a scatter, 3-6x slower depending on process state.
@@ -250,11 +278,216 @@ def _forward(x, y, lo, hi, mask, gamma, keep_weights):
     return r1[n], weights, (start, stop, offsets)
 
 
+@njit(inline="always", **_OPTIONS)
+def _as_float(bits):
+    return np.int64(bits).view(np.float64)
+
+
+@njit(inline="always", **_OPTIONS)
+def _min_bits(bits):
+    """The smallest of non-negative floats given as their bits (an integer reduction vectorises)."""
+    low = _INF_BITS
+    for t in range(bits.shape[0]):
+        low = min(low, bits[t])
+    return low
+
+
+@njit(inline="always", **_OPTIONS)
+def _top_and_low(bits):
+    """The largest of non-negative floats (as bits), and how many are below :data:`_FLOOR`."""
+    top = np.int64(0)
+    n_low = 0
+    for t in range(bits.shape[0]):
+        top = max(top, bits[t])
+        n_low += bits[t] < _FLOOR_BITS
+    return top, n_low
+
+
+@njit(inline="always", **_OPTIONS)
+def _rescale(q, factor):
+    """``q * factor``, the values below :data:`_FLOOR` set to 0 (see :func:`_scaled_forward`)."""
+    for t in range(q.shape[0]):
+        q[t] = q[t] * factor if q[t] >= _FLOOR else 0.0
+
+
+@njit(inline="always", **_OPTIONS)
+def _scaled_values(q_diag, q_up, q_left, cost, out, a_diag, a_side, low, inv_gamma):
+    """One anti-diagonal of the scaled ``exp(-R / gamma)``: one ``exp`` per cell."""
+    for t in range(out.shape[0]):
+        paths = a_diag * q_diag[t] + a_side * (q_up[t] + q_left[t])
+        out[t] = _exp_nonpositive((low - cost[t]) * inv_gamma) * paths
+
+
+@njit(inline="always", **_OPTIONS)
+def _scaled_weights(q_diag, q_up, q_left, a_diag, a_side, w_diag, w_up, w_left):
+    """The soft-min weights of one anti-diagonal: each predecessor's share of the paths."""
+    for t in range(w_diag.shape[0]):
+        p_diag = a_diag * q_diag[t]
+        p_up = a_side * q_up[t]
+        p_left = a_side * q_left[t]
+        paths = p_diag + a_side * (q_up[t] + q_left[t])
+        # A cell without paths above _FLOOR is set to 0 and no successor weighs it.
+        scale = 1.0 / paths if paths >= _FLOOR else 0.0
+        w_diag[t] = p_diag * scale
+        w_up[t] = p_up * scale
+        w_left[t] = p_left * scale
+
+
+@njit(inline="always", **_OPTIONS)
+def _coefficients(c_side, s_side, c_diag, s_diag, inv_gamma):
+    """Offset and the two factors of a diagonal's predecessors, the larger near 1.
+
+    Diagonal ``d - 1`` (both side predecessors) has offset ``c_side`` and
+    exponent ``s_side``, diagonal ``d - 2`` ``c_diag`` and ``s_diag``; the
+    factors carry both to the shared offset and the returned exponent. The
+    factor ``exp(gap) * 2 ** k`` of the higher offset is ``exp(r) * 2 ** (k + j)``
+    with ``gap = j ln 2 + r``, ``|r| <= ln(2) / 2``: exact in the power of 2. The
+    exponent is chosen so that the larger diagonal's terms reach ``2 ** _TOP``;
+    the other factor may then underflow (its diagonal is ``2 ** 1022`` times
+    smaller or more), which :func:`_scaled_forward` bounds.
+    """
+    if c_side == _INF:  # diagonal d - 1 is empty (d = 0)
+        return c_diag, s_diag, 0.0, 1.0
+    if c_diag == _INF:  # diagonal d - 2 is (d = 1)
+        return c_side, s_side, 1.0, 0.0
+    shared = min(c_side, c_diag)
+    gap = -abs(c_side - c_diag) * inv_gamma  # (shared - the other offset) / gamma
+    if gap < -1e5:  # the higher diagonal's factor is 0 (and bounded), as if it were empty
+        return (c_diag, s_diag, 0.0, 1.0) if c_side > c_diag else (c_side, s_side, 1.0, 0.0)
+    whole = np.floor(gap * _LOG2E + 0.5)
+    reduced = _exp_nonpositive(gap - whole * _LN2_HI - whole * _LN2_LO)
+    if c_side > c_diag:
+        exponent = -max(whole - s_side, -s_diag)
+        a_side = math.ldexp(reduced, np.int64(exponent + whole) - s_side)
+        a_diag = math.ldexp(1.0, np.int64(exponent) - s_diag)
+    else:
+        exponent = -max(-s_side, whole - s_diag)
+        a_side = math.ldexp(1.0, np.int64(exponent) - s_side)
+        a_diag = math.ldexp(reduced, np.int64(exponent + whole) - s_diag)
+    return shared, np.int64(exponent), a_side, a_diag
+
+
+@njit(**_OPTIONS)
+def _scaled_forward(x, y, lo, hi, gamma, keep_weights, work):
+    """The forward pass on ``q = exp(-R / gamma)``, scaled per diagonal; ``ok`` False if unsafe.
+
+    Returns ``(value, ok, weights, ranges)`` as :func:`_forward` does, the
+    weights in the first ``n_cells + _PAD`` entries of the three arrays
+    ``work`` (unused without ``keep_weights``). Cell
+    ``(i, d - i)`` holds ``q`` with ``R = c_d - gamma * (log q - s_d log 2)``:
+    a float offset ``c_d`` (``c_d = min(c_{d-1}, c_{d-2})`` plus the smallest
+    local cost of the diagonal, so every ``exp`` is of a non-positive number)
+    and an integer exponent ``s_d`` per diagonal, so that scaling is exact.
+    A ``q`` below :data:`_FLOOR` would lose precision: it is set to 0, and
+    the paths through it are bounded above by ``_FLOOR`` times the number of
+    paths from its diagonal to the end (at most ``3 ** steps``) times their
+    largest weight, 1 (local costs are non-negative). ``ok`` is False (the
+    caller then runs :func:`_forward`) unless that bound on everything set to
+    0 is below ``2 ** -60`` of the total ``exp(-value / gamma)``: the value is
+    then exact to ``gamma * 2 ** -60``, and so is every entry of ``E``.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    inv_gamma = 1.0 / gamma
+    start, stop, offsets = diagonal_ranges(n, m, lo, hi)
+    size = offsets[-1] + _PAD if keep_weights else 0
+    weights = (work[0][:size], work[1][:size], work[2][:size])
+    ranges = (start, stop, offsets)
+    # Three rotating diagonals indexed by row + 1, 0 outside the band; each diagonal is
+    # computed over a multiple of _PAD rows (cost inf, hence q = 0, past its band).
+    q2 = np.zeros(n + 2 + _PAD)
+    q1 = np.zeros(n + 2 + _PAD)
+    q0 = np.zeros(n + 2 + _PAD)
+    q2[0] = 2.0**_TOP  # the virtual cell (-1, -1): R = 0; diagonal -1 is empty
+    c2, c1, s2, s1 = 0.0, _INF, np.int64(_TOP), np.int64(0)
+    span1_lo, span1_hi, span0_lo, span0_hi = 0, 0, 0, 0
+    span2_lo, span2_hi = 0, 1
+    cost = np.empty(n + _PAD)
+    x_t = np.ascontiguousarray(x.T)
+    y_t = np.ascontiguousarray(y[::-1].T)
+    no_mask = np.zeros((0, 0), dtype=np.bool_)
+    lost = -_INF  # log of the bound on the paths through the cells set to 0
+    for d in range(n + m - 1):
+        first, last = start[d], stop[d]
+        width = last - first
+        padded = (width + _PAD - 1) // _PAD * _PAD
+        q0[span0_lo:span0_hi] = 0.0
+        _diagonal_costs(x_t, y_t, no_mask, d, first, last, cost)
+        cost[last : first + padded] = _INF
+        low = _as_float(_min_bits(cost[first : first + padded].view(np.int64)))
+        shared, exponent, a_side, a_diag = _coefficients(c1, s1, c2, s2, inv_gamma)
+        out = q0[first + 1 : first + 1 + padded]
+        q_diag = q2[first : first + padded]
+        q_up = q1[first : first + padded]
+        q_left = q1[first + 1 : first + 1 + padded]
+        costs = cost[first : first + padded]
+        _scaled_values(q_diag, q_up, q_left, costs, out, a_diag, a_side, low, inv_gamma)
+        top, n_low = _top_and_low(out.view(np.int64))
+        c0 = shared + low
+        if not (low < _INF and top >= _FLOOR_BITS):
+            return _INF, False, weights, ranges
+        steps = n + m - 2 - d
+        if n_low > padded - width:
+            bound = np.log(n_low - padded + width) + _LOG_FLOOR + steps * _LN3
+            lost = max(lost, bound - exponent * _LN2 - c0 * inv_gamma)
+        if min(a_side, a_diag) < _NORMAL and d > 1:
+            # A factor below the normal range: each of its terms is off by at most
+            # 2 ** -1075 * 2 ** (_TOP + 1), counted as the cells set to 0 are.
+            bound = np.log(3.0 * width) + _LOG_SUBNORMAL_ERROR + steps * _LN3
+            lost = max(lost, bound - exponent * _LN2 - c0 * inv_gamma)
+        if keep_weights:
+            base = offsets[d]
+            _scaled_weights(
+                q_diag, q_up, q_left, a_diag, a_side, weights[0][base : base + padded],
+                weights[1][base : base + padded], weights[2][base : base + padded],
+            )  # fmt: skip
+        scale = _TOP - ((top >> 52) - 1023)
+        _rescale(out, math.ldexp(1.0, scale))
+        s0 = exponent + scale
+        span0_lo, span0_hi = first + 1, first + 1 + padded
+        q2, q1, q0 = q1, q0, q2
+        c2, c1, s2, s1 = c1, c0, s1, s0
+        span2_lo, span2_hi, span1_lo, span1_hi, span0_lo, span0_hi = (
+            span1_lo, span1_hi, span0_lo, span0_hi, span2_lo, span2_hi,
+        )  # fmt: skip
+    mantissa, power = math.frexp(q1[n])
+    value = c1 - gamma * (np.log(mantissa) + (power - s1) * _LN2)
+    # The total is exp(-value / gamma); everything set to 0, summed over at most n + m
+    # diagonals, stays below 2 ** -60 of it.
+    ok = np.isfinite(value) and lost + np.log(n + m) + value * inv_gamma < _LOG_TOLERANCE
+    return value, ok, weights, ranges
+
+
+@njit(**_OPTIONS)
+def weights_workspace(n_cells):
+    """Three arrays that hold the weights of :func:`soft_dtw_forward_into` for ``n_cells`` cells."""
+    return (np.empty(n_cells + _PAD), np.empty(n_cells + _PAD), np.empty(n_cells + _PAD))
+
+
 @njit(**_OPTIONS)
 def soft_dtw_value(x, y, lo, hi, mask, gamma):
     """``R[n-1, m-1]`` in O(n) memory (three anti-diagonals)."""
+    if mask.shape[0] == 0:
+        none = np.empty(0)
+        value, ok, _, _ = _scaled_forward(x, y, lo, hi, gamma, False, (none, none, none))
+        if ok:
+            return value
     value, _, _ = _forward(x, y, lo, hi, mask, gamma, False)
     return value
+
+
+@njit(**_OPTIONS)
+def soft_dtw_forward_into(x, y, lo, hi, mask, gamma, work):
+    """As :func:`soft_dtw_forward`, the weights in ``work`` (see :func:`weights_workspace`).
+
+    Reusing ``work`` over many pairs saves allocating (and faulting in) the
+    weights for each; they are fresh arrays where the log-domain pass runs.
+    """
+    if mask.shape[0] == 0:
+        value, ok, weights, ranges = _scaled_forward(x, y, lo, hi, gamma, True, work)
+        if ok:
+            return value, weights, ranges
+    return _forward(x, y, lo, hi, mask, gamma, True)
 
 
 @njit(**_OPTIONS)
@@ -263,11 +496,19 @@ def soft_dtw_forward(x, y, lo, hi, mask, gamma):
 
     Returns ``(value, (w_diag, w_up, w_left), (start, stop, offsets))``: the
     weights of cell ``(i, d - i)`` sit at ``offsets[d] + i - start[d]``.
+    Pairs without a mask run the scaled pass (:func:`_scaled_forward`), the
+    others, and those it hands back, the log-domain pass.
     """
+    if mask.shape[0] == 0:
+        # No name holds the workspace past the test of ok: where the log-domain pass
+        # runs, it is freed before that pass allocates its weights.
+        scaled = _scaled_forward(x, y, lo, hi, gamma, True, weights_workspace(np.sum(hi - lo)))
+        if scaled[1]:
+            return scaled[0], scaled[2], scaled[3]
     return _forward(x, y, lo, hi, mask, gamma, True)
 
 
-@njit(**_OPTIONS)
+@njit(inline="always", **_OPTIONS)
 def _expected_diagonal(p_left, p_up, p_diag2, expected, first, last):
     """``E`` on one anti-diagonal from the products ``E[s] * P(s <- .)`` of its successors.
 
@@ -283,7 +524,7 @@ def _expected_diagonal(p_left, p_up, p_diag2, expected, first, last):
         out[t] = left[t] + up[t] + diag[t]
 
 
-@njit(**_OPTIONS)
+@njit(inline="always", **_OPTIONS)
 def _products(expected, w_diag, w_up, w_left, p_left, p_up, p_diag):
     for t in range(expected.shape[0]):
         e = expected[t]
@@ -292,19 +533,23 @@ def _products(expected, w_diag, w_up, w_left, p_left, p_up, p_diag):
         p_diag[t] = e * w_diag[t]
 
 
-@njit(**_OPTIONS)
-def _accumulate_gradient(y_rev, d, expected, first, last, mass, weighted_y):
-    """Add row ``d`` of ``E`` to ``sum_j E[i, j]`` and ``sum_j E[i, j] * y[j]``."""
-    shift = y_rev.shape[0] - 1 - d
+@njit(inline="always", **_OPTIONS)
+def _accumulate_gradient(y_t, d, expected, first, last, mass, weighted_y):
+    """Add row ``d`` of ``E`` to ``sum_j E[i, j]`` and ``sum_j E[i, j] * y[j]``.
+
+    ``y_t`` is ``y`` reversed and channel-major, ``weighted_y`` channel-major:
+    the loops over the cells are the inner ones, and vectorise.
+    """
+    shift = y_t.shape[1] - 1 - d
     e = expected[first:last]
-    ys = y_rev[shift + first : shift + last]
     total = mass[first:last]
-    acc = weighted_y[first:last]
     for t in range(e.shape[0]):
         total[t] += e[t]
-    for t in range(e.shape[0]):
-        for k in range(ys.shape[1]):
-            acc[t, k] += e[t] * ys[t, k]
+    for k in range(y_t.shape[0]):
+        ys = y_t[k, shift + first : shift + last]
+        acc = weighted_y[k, first:last]
+        for t in range(e.shape[0]):
+            acc[t] += e[t] * ys[t]
 
 
 @njit(**_OPTIONS)
@@ -322,13 +567,13 @@ def _backward(x, y, weights, ranges, dense):
     start, stop, offsets = ranges
     alignment = np.zeros((n, m) if dense else (0, 0))
     mass = np.zeros(n)
-    weighted_y = np.zeros((n, y.shape[1]))
+    weighted_y = np.zeros((y.shape[1], n))
     expected = np.zeros(n + 1)
     p_left = np.zeros(n + 1)
     p_up = np.zeros(n + 1)
     p_diag1 = np.zeros(n + 1)
     p_diag2 = np.zeros(n + 1)
-    y_rev = np.ascontiguousarray(y[::-1])
+    y_t = np.ascontiguousarray(y[::-1].T)
     # A virtual successor (n, m) with E = 1 and weight 1 seeds E[n-1, m-1] = 1.
     p_diag2[n] = 1.0
     span1_lo, span1_hi = n, n
@@ -353,13 +598,13 @@ def _backward(x, y, weights, ranges, dense):
             for i in range(first, last):
                 alignment[i, d - i] = expected[i]
         else:
-            _accumulate_gradient(y_rev, d, expected, first, last, mass, weighted_y)
+            _accumulate_gradient(y_t, d, expected, first, last, mass, weighted_y)
     if dense:
         return alignment
     grad = np.empty(x.shape)
     for i in range(n):
         for k in range(x.shape[1]):
-            grad[i, k] = 2.0 * (mass[i] * x[i, k] - weighted_y[i, k])
+            grad[i, k] = 2.0 * (mass[i] * x[i, k] - weighted_y[k, i])
     return grad
 
 
