@@ -27,6 +27,9 @@ every library's memory grows by about a MiB or less, so memory ratios are printe
 where the peer's growth is at least 1 MiB. Last, the time and memory of the DTW
 silhouette of ``--silhouette-n`` random walks of length 128 (2,000 takes about a minute
 on one core).
+Then the memory case: DTW k-means (5 clusters, 5 iterations) on ``--memory-n`` random
+walks of length 256 (1,000 by default; tslearn takes over a minute), where tslearn's peak
+growth is large enough to measure; ``--memory-only`` runs it alone.
 """
 
 import argparse
@@ -213,10 +216,14 @@ def _kmedoids_fits(X, n_clusters, metric, max_iter):
 
     sequences = list(X)
     if metric == "msm":
-        ours = TimeSeriesKMedoids(n_clusters, metric="msm", method="pam", max_iter=max_iter)
+        ours = TimeSeriesKMedoids(
+            n_clusters, metric="msm", method="pam", max_iter=max_iter, random_state=0
+        )
         fit_ours = lambda: ours.fit(X)  # noqa: E731
     else:  # aeon's DTW is the summed squared cost: cluster on the same matrix
-        ours = TimeSeriesKMedoids(n_clusters, metric="precomputed", method="pam", max_iter=max_iter)
+        ours = TimeSeriesKMedoids(
+            n_clusters, metric="precomputed", method="pam", max_iter=max_iter, random_state=0
+        )
         fit_ours = lambda: ours.fit(pairwise_costs(sequences, None, Window()))  # noqa: E731
     theirs = AeonKMedoids(
         n_clusters, distance=metric, method="pam", init="random", n_init=1,
@@ -250,6 +257,29 @@ def _memory_ratio(ours, theirs):
     return f"{ours / theirs:.3f}" if theirs >= 1.0 else "- (peer grew < 1 MiB)"
 
 
+def _memory_line(n_sequences, n_timepoints):
+    """DTW k-means on random walks large enough for the peers' memory growth to be measured."""
+    from tslearn.clustering import TimeSeriesKMeans as TslearnKMeans
+
+    from alignkit.estimators._clustering import TimeSeriesKMeans
+
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.standard_normal((n_sequences, n_timepoints)), axis=1)
+    options = {"n_clusters": 5, "max_iter": 5, "random_state": 0}
+    TimeSeriesKMeans(**options).fit(X[:20])  # compile outside the timing
+    TslearnKMeans(**options, metric="dtw").fit(X[:20, :, None])
+    _, ours_s, ours_mib = measure(lambda: TimeSeriesKMeans(**options).fit(X))
+    _, theirs_s, theirs_mib = measure(
+        lambda: TslearnKMeans(**options, metric="dtw").fit(X[:, :, None])
+    )
+    return (
+        f"DTW k-means, {n_sequences} random walks of length {n_timepoints}, 5 clusters, 5 "
+        f"iterations: alignkit {_seconds(ours_s)}, peak growth {ours_mib:.1f} MiB; tslearn "
+        f"{_seconds(theirs_s)}, peak growth {theirs_mib:.1f} MiB; memory ratio "
+        f"{_memory_ratio(ours_mib, theirs_mib)}, time ratio {ours_s[0] / theirs_s[0]:.3f}"
+    )
+
+
 def _silhouette_line(n_sequences):
     """Time and peak memory growth of the DTW silhouette of random walks of length 128."""
     from alignkit.estimators._clustering import silhouette_score
@@ -271,12 +301,19 @@ def main():
     parser.add_argument("--quick", action="store_true", help="GunPoint only")
     parser.add_argument("--max-iter", type=int, default=3)
     parser.add_argument("--silhouette-n", type=int, default=500, help="series of length 128")
+    parser.add_argument(
+        "--memory-n", type=int, default=1000, help="random walks of length 256 (0: skip)"
+    )
+    parser.add_argument("--memory-only", action="store_true", help="the memory case alone")
     args = parser.parse_args()
     max_iter = args.max_iter
     report = []
     for line in environment_lines():
         emit(report, line)
     emit(report, f"- k-means max_iter={max_iter}, DBA / soft-DTW barycenter iterations 30")
+    if args.memory_only:
+        emit(report, _memory_line(args.memory_n, 256))
+        return
     kmeans_rows, kmedoids_rows, ratios = [], [], []
     for name, X, y in _datasets(args.quick):
         for metric in ("dtw", "softdtw"):
@@ -317,6 +354,9 @@ def main():
     emit(report)
     emit(report, _silhouette_line(args.silhouette_n))
     emit(report)
+    if args.memory_n:
+        emit(report, _memory_line(args.memory_n, 256))
+        emit(report)
     emit(report, f"- load average at the end: {load_average()}")
 
 
