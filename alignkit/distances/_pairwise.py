@@ -21,8 +21,9 @@ from ..core.parallel import Parallel, delayed
 from ..core.params import Integral, Interval, StrOptions, validate_params
 from ..core.progress import progress_bar, progress_requested
 from ..core.window import Window
-from ..exceptions import InvalidParameterError, WindowError
+from ..exceptions import InvalidInputError, InvalidParameterError, WindowError
 from ..validation import CollectionLike, WindowLike, check_collection, check_memory, check_window
+from ._variant_matrix import VARIANT_METRICS, ddtw_inputs, wdtw_matrix
 
 __all__ = ["medoid_index", "medoid_of", "pairwise_costs", "pairwise_distances"]
 
@@ -94,6 +95,9 @@ def _consecutive_view(sequences, total):
 
 # The elastic distances of alignkit.distances._elastic that pairwise_distances computes.
 ELASTIC_METRICS = ("adtw", "edr", "erp", "lcss", "msm", "twe")
+# Every metric besides DTW: the elastic family and the DTW variants of
+# alignkit.distances._variant_matrix.
+NON_DTW_METRICS = (*ELASTIC_METRICS, *VARIANT_METRICS)
 
 
 def _row_blocks(n_rows, n_cols, symmetric, n_blocks, block_size):
@@ -127,7 +131,7 @@ def band_window(window: WindowLike, name: str = "window") -> Window:
         "verbose": ["verbose"],
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
         "engine": [StrOptions({"joblib", "numba"})],
-        "metric": [StrOptions({"dtw", *ELASTIC_METRICS})],
+        "metric": [StrOptions({"dtw", *NON_DTW_METRICS})],
         "metric_params": [dict, None],
     }
 )
@@ -183,14 +187,20 @@ def pairwise_distances(
         progress bar moves once per round). Either way no kernel call runs
         for more than a fraction of a second (unless ``block_size`` asks for
         bigger blocks), so Ctrl-C stops a long call within a second or two.
-    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
+    metric : {"dtw", "adtw", "ddtw", "edr", "erp", "lcss", "msm", "twe", "wdtw"}, \
+default="dtw"
         The distance. The elastic ones are
         ``alignkit.distances.<metric>_distance`` (see
         :doc:`/user_guide/elastic`), computed by block kernels over the
-        packed collections on either engine, like DTW (``squared`` is DTW's).
+        packed collections on either engine, like DTW (``squared`` is DTW's,
+        DDTW's and WDTW's). ``"ddtw"`` and ``"wdtw"`` are the distances of
+        :func:`alignkit.distances.ddtw` and :func:`alignkit.distances.wdtw`
+        (DDTW on DTW's block kernels over the derivatives, WDTW pair by pair
+        in joblib threads).
     metric_params : dict, default=None
         Keyword arguments of the elastic distance (for example ``{"c": 0.5}``
-        for MSM), checked once for the whole call.
+        for MSM; ``kind`` for DDTW; ``g`` and ``max_weight`` for WDTW),
+        checked once for the whole call.
 
     Returns
     -------
@@ -253,6 +263,26 @@ def pairwise_distances(
     return distances if squared else np.sqrt(distances, out=distances)
 
 
+def _variant_matrix(
+    x_sequences, y_sequences, metric, window, params, squared, n_jobs, first_row, verbose
+):
+    """DDTW's matrix (DTW's of the derivatives, on DTW's kernels) or WDTW's (pair by pair)."""
+    parsed = band_window(window)
+    symmetric = y_sequences is None
+    if metric == "ddtw":
+        x_d, y_d = ddtw_inputs(x_sequences, y_sequences, params, first_row=first_row)
+        costs = pairwise_costs(x_d, y_d, parsed, n_jobs=n_jobs, verbose=verbose)
+    else:
+        costs = wdtw_matrix(x_sequences, y_sequences, parsed, params, n_jobs, verbose)
+    if not np.isfinite(costs).all():
+        i, j = np.argwhere(~np.isfinite(costs))[0]
+        raise InvalidInputError(
+            f"the {metric.upper()} cost between X[{first_row + i}] and "
+            f"{'X' if symmetric else 'Y'}[{j}] overflows float64; rescale the sequences"
+        )
+    return costs if squared else np.sqrt(costs, out=costs)
+
+
 def _elastic_matrix(
     x_sequences, y_sequences, metric, window, params, squared, engine, n_jobs, first_row=0,
     verbose=False,
@@ -267,11 +297,15 @@ def _elastic_matrix(
     truthy ``verbose`` shows a progress bar of the pairs, counted per round or
     block as it completes.
     """
-    from ..exceptions import InvalidInputError
+
     from ..kernels._numba import _elastic as kernels
     from ..kernels._numba._bounds import window_spec
     from ._elastic import matrix_arguments
 
+    if metric in VARIANT_METRICS:
+        return _variant_matrix(
+            x_sequences, y_sequences, metric, window, params, squared, n_jobs, first_row, verbose
+        )
     if squared:
         raise InvalidParameterError(
             f"The 'squared' parameter of pairwise_distances applies to metric='dtw' only "

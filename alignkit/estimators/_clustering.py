@@ -27,7 +27,7 @@ from ..core.params import (
 )
 from ..core.progress import progress_bar, progress_requested
 from ..distances._pairwise import (
-    ELASTIC_METRICS,
+    NON_DTW_METRICS,
     _elastic_matrix,
     band_window,
     pack,
@@ -519,7 +519,7 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         return tags
 
 
-_MEDOID_METRICS = {"dtw", "precomputed", *ELASTIC_METRICS}
+_MEDOID_METRICS = {"dtw", "precomputed", *NON_DTW_METRICS}
 
 
 def check_precomputed(D, name="X"):
@@ -646,8 +646,8 @@ class TimeSeriesKMedoids(TransformerMixin, ClusterMixin, BaseEstimator):
     ----------
     n_clusters : int, default=3
         Number of clusters, at most the number of sequences.
-    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe", "precomputed"}, \
-default="dtw"
+    metric : {"dtw", "adtw", "ddtw", "edr", "erp", "lcss", "msm", "twe", "wdtw", \
+"precomputed"}, default="dtw"
         The distance, as in :func:`alignkit.pairwise_distances`
         (DTW in the units of :func:`alignkit.dtw_distance`, square-rooted).
         ``"precomputed"``: ``X`` is a symmetric distance matrix.
@@ -897,7 +897,7 @@ default="dtw"
 @validate_params(
     {
         "labels": ["array-like"],
-        "metric": [StrOptions({"dtw", *ELASTIC_METRICS})],
+        "metric": [StrOptions({"dtw", *NON_DTW_METRICS})],
         "metric_params": [dict, None],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
     }
@@ -919,7 +919,8 @@ def silhouette_score(
         Sequences (see :func:`alignkit.validation.check_collection`).
     labels : array-like of shape (n_sequences,)
         Cluster of every sequence; between 2 and ``n_sequences - 1`` clusters.
-    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
+    metric : {"dtw", "adtw", "ddtw", "edr", "erp", "lcss", "msm", "twe", "wdtw"}, \
+default="dtw"
         The distance, as in :func:`alignkit.pairwise_distances`.
     window : None, int, float or tuple, default=None
         Constraint on every path, as in :func:`alignkit.dtw` (not a mask).

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ..core.parallel import Parallel, delayed
 from ..core.params import Integral, Interval, StrOptions, check_estimator_params
-from ..distances._pairwise import ELASTIC_METRICS, band_window, pack, pairwise_costs
+from ..distances._pairwise import NON_DTW_METRICS, band_window, pack, pairwise_costs
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import CollectionLike, WindowLike, check_collection
 
@@ -48,7 +48,8 @@ _PARAMETERS = """
         Prune with lower bounds and PrunedDTW (``metric="dtw"``: the bounds
         hold for DTW only). The neighbours are the same either way; ``False``
         computes every DTW in full.
-    metric : {"dtw", "adtw", "edr", "erp", "lcss", "msm", "twe"}, default="dtw"
+    metric : {"dtw", "adtw", "ddtw", "edr", "erp", "lcss", "msm", "twe", "wdtw"}, \
+default="dtw"
         The distance, as in :func:`alignkit.pairwise_distances`:
         DTW, or ``alignkit.distances.<metric>_distance``, whose distances to
         every training sequence are computed in full (no bound prunes them).
@@ -163,7 +164,7 @@ class _DTWNeighbors(BaseEstimator):
         "weights": [StrOptions({"uniform", "distance"}), callable],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
         "lower_bounds": ["boolean"],
-        "metric": [StrOptions({"dtw", *ELASTIC_METRICS})],
+        "metric": [StrOptions({"dtw", *NON_DTW_METRICS})],
         "metric_params": [dict, None],
     }
 
@@ -188,6 +189,7 @@ class _DTWNeighbors(BaseEstimator):
     def _fit_collection(self, X, y):
         from ..distances._elastic import matrix_arguments
         from ..distances._lower_bounds import envelope_of
+        from ..distances._variant_matrix import VARIANT_METRICS, check_variant_params
 
         check_estimator_params(self)
         if y is None:
@@ -204,7 +206,12 @@ class _DTWNeighbors(BaseEstimator):
         self.n_samples_fit_ = len(sequences)
         if self.metric != "dtw":
             owner = type(self).__name__
-            matrix_arguments(self.metric, self.metric_params, sequences[:1], sequences[:1], owner)
+            if self.metric in VARIANT_METRICS:
+                check_variant_params(self.metric, self.metric_params, owner)
+            else:
+                matrix_arguments(
+                    self.metric, self.metric_params, sequences[:1], sequences[:1], owner
+                )
             self._train = (sequences,)
             return
         if self.metric_params:
