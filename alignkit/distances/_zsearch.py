@@ -21,8 +21,11 @@ Threads share one threshold (a one-element array the kernel reads at every block
 lowers to just above each distance it finds: a chunk that finds a good window early
 lets the others prune with it), and the starts are cut into several chunks per
 thread, taken by the threads as they come free, so that a chunk whose windows are
-dearer to prune does not hold the others up. The seed's own search runs in the same
-threads.
+dearer to prune does not hold the others up. The seed's own search, the coarse copy
+and the series' envelope run in the same threads: a pool kept for the process (the
+calling thread is one of its workers), since a search of 10^6 points is over in a few
+tens of milliseconds, and starting threads for each of its dozen parallel steps would
+cost a noticeable part of that.
 
 **Out of core** (:func:`chunked_search`): a series that is not held in memory (a
 ``np.memmap``, an iterator of blocks) is read in chunks of starts, each with the
@@ -35,6 +38,9 @@ windows and picks the matches greedily, as one pass over the whole series would.
 Chunks start at multiples of the kernel's epoch, so every window's statistics, and
 hence every distance, are bit-identical to the in-memory search.
 """
+
+import os
+import threading
 
 import numpy as np
 
@@ -112,30 +118,106 @@ class _Problem:
 
 
 def _run_chunks(func, chunks, workers=None):
-    """``func(first, last)`` for every chunk, in ``workers`` threads (default: one each)."""
+    """``func(first, last)`` for every chunk, in ``workers`` threads (default: one each).
+
+    The threads are kept between calls (:func:`_pool`): a search at 10^6 points runs
+    a dozen of these in a few tens of milliseconds, and starting threads for each
+    cost a few percent of it.
+    """
     if len(chunks) == 1:
         return [func(*chunks[0])]
-    from concurrent.futures import ThreadPoolExecutor
+    workers = min(workers or len(chunks), len(chunks))
+    if workers == 1:
+        return [func(first, last) for first, last in chunks]
+    pool = _pool(workers)
+    if pool is None:  # called from one of the pool's threads: run here
+        return [func(first, last) for first, last in chunks]
+    # ``workers`` queues, each taking the next chunk as it comes free (the chunks are
+    # listed in series order; the results come back in it).
+    from concurrent.futures import wait
 
-    with ThreadPoolExecutor(workers or len(chunks)) as pool:
-        futures = [pool.submit(func, first, last) for first, last in chunks]
-        return [future.result() for future in futures]
+    chunks = list(chunks)
+    results = [None] * len(chunks)
+    claim = iter(range(len(chunks))).__next__
+    lock = threading.Lock()
+    failed = []
+
+    def drain():
+        while not failed:
+            with lock:
+                index = next_index()
+            if index is None:
+                return
+            try:
+                results[index] = func(*chunks[index])
+            except BaseException:
+                failed.append(True)  # the other workers stop taking chunks
+                raise
+
+    def next_index():
+        try:
+            return claim()
+        except StopIteration:
+            return None
+
+    futures = [pool.submit(drain) for _ in range(workers - 1)]
+    try:
+        drain()  # the calling thread is one of the workers
+    finally:
+        for future in futures:
+            future.cancel()  # not started yet (the pool is busy elsewhere): not needed
+        wait(futures)  # no thread is left writing into the arrays after this returns
+    for future in futures:
+        if not future.cancelled():
+            future.result()
+    return results
 
 
-def _coarse(series, query, blocked, radius):
+_POOLS = {}
+
+
+def _pool(workers):
+    """A thread pool of ``workers - 1`` threads kept for this process (None inside one)."""
+    if getattr(threading.current_thread(), "_alignkit_search", False):
+        return None
+    key = (os.getpid(), workers)  # a forked child starts its own threads
+    pool = _POOLS.get(key)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def mark():
+            threading.current_thread()._alignkit_search = True
+
+        pool = _POOLS.setdefault(
+            key,
+            ThreadPoolExecutor(workers - 1, thread_name_prefix="alignkit-search", initializer=mark),
+        )
+    return pool
+
+
+def _coarsen_into(series, first, last, out):
+    """``out[first:last]``: the means of COARSEN timepoints, as strided sums (numpy's
+    strided additions beat a loop over the short axis, and release the GIL)."""
+    part = out[first:last]
+    stop = COARSEN * last
+    np.copyto(part, series[COARSEN * first : stop : COARSEN])
+    for offset in range(1, COARSEN):
+        part += series[COARSEN * first + offset : stop : COARSEN]
+    part *= 1.0 / COARSEN
+
+
+def _coarse(series, query, blocked, radius, n_jobs=None):
     """The 4x coarser problem, or None when it would be too short to be a useful seed."""
     n = len(query)
     n_coarse = n // COARSEN
     windows = len(series) // COARSEN - n_coarse + 1
     if n_coarse < MIN_COARSE_QUERY or windows < MIN_COARSE_WINDOWS:
         return None
-    usable = (len(series) // COARSEN) * COARSEN
-    # The means of COARSEN timepoints, as strided sums (much faster than a mean over a
-    # short axis).
-    series_c = series[0:usable:COARSEN].copy()
-    for offset in range(1, COARSEN):
-        series_c += series[offset:usable:COARSEN]
-    series_c *= 1.0 / COARSEN
+    series_c = np.empty((len(series) // COARSEN, series.shape[1]))
+    _run_chunks(
+        lambda first, last: _coarsen_into(series, first, last, series_c),
+        _chunks(len(series_c), n_jobs),
+    )
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
     blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
@@ -149,7 +231,7 @@ def _seed(series, query, radius, blocked, problem, n_jobs):
 
 def _seed_window(series, query, radius, blocked, problem, n_jobs):
     """The start and distance of the window :func:`_seed` finds, or ``(-1, inf)``."""
-    coarse = _coarse(series, query, blocked, radius)
+    coarse = _coarse(series, query, blocked, radius, n_jobs)
     if coarse is None:
         return -1, np.inf
     series_c, query_c, blocked_c, radius_c = coarse

@@ -136,6 +136,59 @@ def test_series_envelope_is_the_sliding_min_and_max():
         assert lower[t] == chunk.min() and upper[t] == chunk.max()
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_envelope_of_any_range_and_radius_is_the_brute_force_min_and_max(channels):
+    # The block method (van Herk / Gil-Werman) against min/max of each clipped window:
+    # radii from 0 to beyond the series, ranges [first, last) of every kind (a thread's
+    # chunk), ties (values rounded to one decimal), windows clipped at both ends.
+    rng = np.random.default_rng(6)
+    for _ in range(400):
+        length = int(rng.integers(1, 60))
+        radius = int(rng.integers(0, 70))
+        series = np.round(rng.standard_normal((length, channels)), 1)
+        if channels == 1:
+            series = series[:, 0]
+        first = int(rng.integers(0, length))
+        last = int(rng.integers(first, length + 1))
+        lower = np.full_like(series, np.nan)
+        upper = np.full_like(series, np.nan)
+        _search.series_envelope_into(series, radius, first, last, lower, upper)
+        for t in range(length):
+            window = series[max(0, t - radius) : t + radius + 1]
+            if first <= t < last:
+                np.testing.assert_array_equal(lower[t], window.min(axis=0))
+                np.testing.assert_array_equal(upper[t], window.max(axis=0))
+            else:  # outside the range: not written
+                assert np.all(np.isnan(lower[t])) and np.all(np.isnan(upper[t]))
+
+
+def test_thread_pool_runs_every_chunk_in_order_and_reraises():
+    from alignkit.distances import _zsearch
+
+    chunks = [(i, i + 1) for i in range(9)]
+    seen = []
+
+    def work(first, last):
+        seen.append(first)
+        return first * 10
+
+    assert _zsearch._run_chunks(work, chunks, 2) == [10 * i for i in range(9)]
+    assert sorted(seen) == list(range(9))
+
+    def fails(first, last):
+        if first == 4:
+            raise ValueError("chunk 4")
+        return first
+
+    with pytest.raises(ValueError, match="chunk 4"):
+        _zsearch._run_chunks(fails, chunks, 2)
+    # The pool is still usable, and a call nested inside a chunk does not deadlock.
+    nested = _zsearch._run_chunks(
+        lambda first, last: sum(_zsearch._run_chunks(work, chunks, 2)), chunks[:3], 2
+    )
+    assert nested == [sum(10 * i for i in range(9))] * 3
+
+
 # --- through subsequence_search -----------------------------------------------------------
 
 
@@ -245,3 +298,19 @@ def test_candidates_hold_every_window_up_to_the_kth_match():
     assert needed <= set(starts.tolist())
     for s, d in zip(starts, distances):
         np.testing.assert_allclose(d, every[int(s)], rtol=1e-9)
+
+
+def test_thread_pool_is_started_again_in_a_forked_child():
+    import multiprocessing
+
+    from alignkit.distances import _zsearch
+
+    chunks = [(i, i + 1) for i in range(4)]
+    assert _zsearch._run_chunks(lambda a, b: a, chunks, 2) == [0, 1, 2, 3]  # parent's pool
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:  # the child inherits the parent's dead-thread pool object
+        assert pool.apply(_zsearch._run_chunks, (_first, chunks, 2)) == [0, 1, 2, 3]
+
+
+def _first(first, last):
+    return first

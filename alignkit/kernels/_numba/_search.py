@@ -32,6 +32,7 @@ from ._flags import JIT_OPTIONS, VECTOR_JIT_OPTIONS
 
 EPOCH = 8192  # a multiple of BLOCK
 BLOCK = 256
+_INF = np.inf
 FLAT = 1e-10  # a window whose std is below FLAT * max(1, |mean|) is constant: it becomes 0
 
 # Indices into the statistics array.
@@ -85,39 +86,71 @@ def _channels_overload(array):
 @njit(**JIT_OPTIONS)
 def series_envelope_into(series, radius, first, last, lower, upper):
     """Sliding min and max of ``series[t - radius : t + radius + 1]`` for ``t`` in
-    ``[first, last)``, per channel, written into ``lower`` and ``upper``."""
+    ``[first, last)``, per channel, written into ``lower`` and ``upper``.
+
+    Van Herk and Gil-Werman's method, without branches on the data: the windows that
+    lie wholly inside the series are cut by blocks of ``w = 2 radius + 1`` timepoints
+    aligned on the first window; a window that does not start a block covers the end
+    of one block and the beginning of the next, so its minimum is the smaller of the
+    suffix minimum of the first part and the running prefix minimum of the second.
+    Each timepoint is read twice, whatever the radius. The windows clipped by the
+    series' ends run on a running minimum from that end. Minima are of the same
+    values, so the envelope is the same numbers as any other exact method gives.
+    """
     length = series.shape[0]
     channels = _channels(series)
-    span = min(length, last + radius) - max(0, first - radius) + 1
-    max_queue = np.empty(span, dtype=np.int64)
-    min_queue = np.empty(span, dtype=np.int64)
-    base = max(0, first - radius)
+    w = 2 * radius + 1
+    inner_first = max(first, radius)
+    inner_last = min(last, length - radius)
+    suffix_min = np.empty(w)
+    suffix_max = np.empty(w)
     for c in range(channels):
-        max_head = max_tail = min_head = min_tail = 0
-        pushed = base
-        for t in range(first, last):
+        # Windows clipped at the start: [0, t + radius].
+        low, high = _INF, -_INF
+        reach = 0
+        for t in range(first, min(last, radius)):
             stop = min(length, t + radius + 1)
-            while pushed < stop:
-                value = _get(series, pushed, c)
-                while (
-                    max_tail > max_head and _get(series, max_queue[max_tail - 1] + base, c) <= value
-                ):
-                    max_tail -= 1
-                max_queue[max_tail] = pushed - base
-                max_tail += 1
-                while (
-                    min_tail > min_head and _get(series, min_queue[min_tail - 1] + base, c) >= value
-                ):
-                    min_tail -= 1
-                min_queue[min_tail] = pushed - base
-                min_tail += 1
-                pushed += 1
-            while max_queue[max_head] + base < t - radius:
-                max_head += 1
-            while min_queue[min_head] + base < t - radius:
-                min_head += 1
-            _put(upper, t, c, _get(series, max_queue[max_head] + base, c))
-            _put(lower, t, c, _get(series, min_queue[min_head] + base, c))
+            while reach < stop:
+                value = _get(series, reach, c)
+                low = min(low, value)
+                high = max(high, value)
+                reach += 1
+            _put(lower, t, c, low)
+            _put(upper, t, c, high)
+        # Windows clipped at the end (and not at the start): [t - radius, length).
+        low, high = _INF, -_INF
+        reach = length
+        for t in range(last - 1, max(first, radius, length - radius) - 1, -1):
+            while reach > t - radius:
+                reach -= 1
+                value = _get(series, reach, c)
+                low = min(low, value)
+                high = max(high, value)
+            _put(lower, t, c, low)
+            _put(upper, t, c, high)
+        # Whole windows, block by block: window t starts at a = t - radius.
+        a = inner_first - radius
+        while a < inner_last - radius:
+            count = min(w, inner_last - radius - a)  # windows starting in this block
+            # Suffix extremes of the block [a, a + w).
+            low, high = _INF, -_INF
+            for i in range(w - 1, -1, -1):
+                value = _get(series, a + i, c)
+                low = min(low, value)
+                high = max(high, value)
+                suffix_min[i] = low
+                suffix_max[i] = high
+            _put(lower, a + radius, c, low)
+            _put(upper, a + radius, c, high)
+            # Prefix extremes of the next block, up to each window's end a + i + w - 1.
+            low, high = _INF, -_INF
+            for i in range(1, count):
+                value = _get(series, a + w + i - 1, c)
+                low = min(low, value)
+                high = max(high, value)
+                _put(lower, a + i + radius, c, min(suffix_min[i], low))
+                _put(upper, a + i + radius, c, max(suffix_max[i], high))
+            a += w
 
 
 @njit(**JIT_OPTIONS)
