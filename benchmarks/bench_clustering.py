@@ -14,7 +14,12 @@ sum over sequences of the squared DTW distance to the centre; tslearn's mean
 is multiplied by the number of sequences, aeon's DTW is already squared; under
 soft-DTW the sum of the soft-DTW values from each sequence to the centre of its
 label, computed for both models by one function with alignkit's ``soft_dtw``,
-the note adding the mean of their squares, tslearn's definition), the
+the note adding the mean of their squares, tslearn's definition; aeon's
+soft-DTW k-means is its BA averaging under ``distance="soft_dtw"``, Petitjean's
+update along the soft alignment's path rather than tslearn's and alignkit's
+gradient descent on the soft-DTW barycenter objective, and its
+``soft_dtw_distance`` returns the absolute value of a negative soft-DTW, so its
+own ``inertia_`` is not the objective either), the
 adjusted Rand index against the true classes, the wall time and the
 process (CPU) time, which other jobs on a shared machine do not inflate
 (after a compiling warm-up fit on a few sequences), and the peak growth of the resident
@@ -104,13 +109,16 @@ def _kmeans_contenders(metric, max_iter, n_clusters, init):
             max_iter_barycenter=n_bary,
         ).fit(X),
     }  # fmt: skip
-    if metric == "dtw":
-        from aeon.clustering import TimeSeriesKMeans as AeonKMeans
+    from aeon.clustering import TimeSeriesKMeans as AeonKMeans
 
-        contenders["aeon"] = lambda X: AeonKMeans(
-            n_clusters, init=init.transpose(0, 2, 1), distance="dtw", n_init=1,
-            max_iter=max_iter, averaging_method="ba", average_params={"max_iters": n_bary},
-        ).fit(X.transpose(0, 2, 1))  # fmt: skip
+    # aeon's soft-DTW k-means: its BA averaging under distance="soft_dtw" (Petitjean's
+    # update on the soft alignment's path), gamma = 1 as alignkit's and tslearn's.
+    distance, params = ("dtw", {}) if metric == "dtw" else ("soft_dtw", {"gamma": 1.0})
+    contenders["aeon"] = lambda X: AeonKMeans(
+        n_clusters, init=init.transpose(0, 2, 1), distance=distance, n_init=1,
+        max_iter=max_iter, averaging_method="ba", distance_params=params or None,
+        average_params={"max_iters": n_bary, **params},
+    ).fit(X.transpose(0, 2, 1))  # fmt: skip
     return contenders
 
 
@@ -128,6 +136,8 @@ def _soft_inertia(X, model, gamma=1.0):
     from alignkit.distances import soft_dtw
 
     centres = np.asarray(model.cluster_centers_, dtype=np.float64)
+    if centres.shape[1:] != X.shape[1:]:  # aeon's (n_clusters, n_channels, n_timepoints)
+        centres = centres.transpose(0, 2, 1)
     values = np.array([soft_dtw(x, centres[k], gamma=gamma) for x, k in zip(X, model.labels_)])
     return float(values.sum()), float(np.mean(values**2))
 
@@ -137,7 +147,7 @@ def _inertia(name, model, metric, X):
     objective from :func:`_soft_inertia` (the same function for both models)."""
     if metric == "softdtw":
         total, mean_square = _soft_inertia(X, model)
-        own = model.inertia_ * (len(X) if name == "tslearn" else 1)
+        own = model.inertia_ * (len(X) if name == "tslearn" else 1)  # aeon's: the sum
         return total, f"mean sq {mean_square:.6g}; own inertia_ {own:.6g}"
     if name == "tslearn":
         return model.inertia_ * len(X), ""  # tslearn's inertia is the mean
