@@ -21,8 +21,8 @@ Threads share one threshold (a one-element array the kernel reads at every block
 lowers to just above each distance it finds: a chunk that finds a good window early
 lets the others prune with it), and the starts are cut into several chunks per
 thread, taken by the threads as they come free, so that a chunk whose windows are
-dearer to prune does not hold the others up. The seed's own search, the coarse copy
-and the series' envelope run in the same threads: a pool kept for the process (the
+dearer to prune does not hold the others up. The seed's own search and the coarse
+copy run in the same threads: a pool kept for the process (the
 calling thread is one of its workers), since a search of 10^6 points is over in a few
 tens of milliseconds, and starting threads for each of its dozen parallel steps would
 cost a noticeable part of that.
@@ -74,7 +74,7 @@ class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
     def __init__(self, series, query, radius, n_jobs=None):
-        from ..kernels._numba._search import series_envelope, series_envelope_into
+        from ..kernels._numba._search import series_envelope
 
         self.n = len(query)
         self.radius = min(radius, self.n - 1)
@@ -86,14 +86,6 @@ class _Problem:
         self.order = np.argsort(-magnitude, kind="stable").astype(np.int64)
         self.count = len(series) - self.n + 1
         self.n_jobs = n_jobs
-        self.env_lower = np.empty_like(self.series)
-        self.env_upper = np.empty_like(self.series)
-        _run_chunks(
-            lambda first, last: series_envelope_into(
-                self.series, self.radius, first, last, self.env_lower, self.env_upper
-            ),
-            _chunks(len(series), n_jobs),
-        )
 
     def scan(self, first, last, blocked, bsf, shared=None):
         from ..kernels._numba._search import search_best
@@ -106,8 +98,6 @@ class _Problem:
             self.order,
             self.q_lower,
             self.q_upper,
-            self.env_lower,
-            self.env_upper,
             self.radius,
             first,
             last,
@@ -414,8 +404,6 @@ def _scan_chunk(query_z, data, origin, first, last, radius, n_select, separation
         problem.order,
         problem.q_lower,
         problem.q_upper,
-        problem.env_lower,
-        problem.env_upper,
         problem.radius,
         first,
         last,

@@ -283,9 +283,8 @@ def test_candidates_hold_every_window_up_to_the_kth_match():
     problem, _ = _problem_arrays(series, query, radius)
     shared = np.full(1, np.inf)
     starts, distances, threshold, _ = _search.search_candidates(
-        problem.series, problem.query, problem.order, problem.q_lower, problem.q_upper,
-        problem.env_lower, problem.env_upper, radius, 0, problem.count, np.inf, 2 * k - 1,
-        n + zone, shared,
+        problem.series, problem.query, problem.order, problem.q_lower, problem.q_upper, radius,
+        0, problem.count, np.inf, 2 * k - 1, n + zone, shared,
     )  # fmt: skip
     expected = _brute_force(query, series, radius, k, zone)
     assert threshold >= expected[-1][0] and shared[0] == threshold

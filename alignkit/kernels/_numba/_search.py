@@ -9,7 +9,8 @@ drops a window as soon as a lower bound reaches it (Rakthanmanon et al., KDD 201
    query's timepoints in decreasing magnitude (the largest terms first), with
    early abandoning;
 3. LB_Keogh of the query against the window's envelope (the series' envelope,
-   computed once, z-normalised per window);
+   z-normalised per window; computed for a segment of starts when one of its
+   windows first gets this far, which most segments never do);
 4. DTW with early abandoning: a row is abandoned when its smallest cell plus the
    tightest bound's remaining terms reaches the best-so-far.
 
@@ -32,6 +33,7 @@ from ._flags import JIT_OPTIONS, VECTOR_JIT_OPTIONS
 
 EPOCH = 8192  # a multiple of BLOCK
 BLOCK = 256
+SEGMENT = 1024  # starts per computation of the series' envelope
 _INF = np.inf
 FLAT = 1e-10  # a window whose std is below FLAT * max(1, |mean|) is constant: it becomes 0
 
@@ -84,9 +86,10 @@ def _channels_overload(array):
 
 
 @njit(**JIT_OPTIONS)
-def series_envelope_into(series, radius, first, last, lower, upper):
+def envelope_into(series, radius, first, last, lower, upper, origin):
     """Sliding min and max of ``series[t - radius : t + radius + 1]`` for ``t`` in
-    ``[first, last)``, per channel, written into ``lower`` and ``upper``.
+    ``[first, last)``, per channel, written into ``lower[t - origin]`` and
+    ``upper[t - origin]``.
 
     Van Herk and Gil-Werman's method, without branches on the data: the windows that
     lie wholly inside the series are cut by blocks of ``w = 2 radius + 1`` timepoints
@@ -115,8 +118,8 @@ def series_envelope_into(series, radius, first, last, lower, upper):
                 low = min(low, value)
                 high = max(high, value)
                 reach += 1
-            _put(lower, t, c, low)
-            _put(upper, t, c, high)
+            _put(lower, t - origin, c, low)
+            _put(upper, t - origin, c, high)
         # Windows clipped at the end (and not at the start): [t - radius, length).
         low, high = _INF, -_INF
         reach = length
@@ -126,8 +129,8 @@ def series_envelope_into(series, radius, first, last, lower, upper):
                 value = _get(series, reach, c)
                 low = min(low, value)
                 high = max(high, value)
-            _put(lower, t, c, low)
-            _put(upper, t, c, high)
+            _put(lower, t - origin, c, low)
+            _put(upper, t - origin, c, high)
         # Whole windows, block by block: window t starts at a = t - radius.
         a = inner_first - radius
         while a < inner_last - radius:
@@ -140,17 +143,25 @@ def series_envelope_into(series, radius, first, last, lower, upper):
                 high = max(high, value)
                 suffix_min[i] = low
                 suffix_max[i] = high
-            _put(lower, a + radius, c, low)
-            _put(upper, a + radius, c, high)
+            _put(lower, a + radius - origin, c, low)
+            _put(upper, a + radius - origin, c, high)
             # Prefix extremes of the next block, up to each window's end a + i + w - 1.
             low, high = _INF, -_INF
             for i in range(1, count):
                 value = _get(series, a + w + i - 1, c)
                 low = min(low, value)
                 high = max(high, value)
-                _put(lower, a + i + radius, c, min(suffix_min[i], low))
-                _put(upper, a + i + radius, c, max(suffix_max[i], high))
+                _put(lower, a + i + radius - origin, c, min(suffix_min[i], low))
+                _put(upper, a + i + radius - origin, c, max(suffix_max[i], high))
             a += w
+
+
+@njit(**JIT_OPTIONS)
+def series_envelope_into(series, radius, first, last, lower, upper):
+    """Sliding min and max of ``series[t - radius : t + radius + 1]`` for ``t`` in
+    ``[first, last)``, per channel, written into ``lower`` and ``upper``
+    (:func:`envelope_into` at origin 0)."""
+    envelope_into(series, radius, first, last, lower, upper, 0)
 
 
 @njit(**JIT_OPTIONS)
@@ -329,11 +340,16 @@ def _block_bounds(series, block, count, n, offset, sums, squares, query, mean, s
 
 @njit(**JIT_OPTIONS)
 def _scan(
-    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked,
-    bsf, shared, n_select, separation,
+    series, query, order, q_lower, q_upper, radius, first, last, blocked, bsf, shared, n_select,
+    separation,
 ):  # fmt: skip
     """The cascade over the starts ``[first, last)``: :func:`search_best` when
     ``n_select`` is 0, else :func:`search_candidates` (``bsf`` is then its threshold).
+
+    The series' envelope (for LB_Keogh of the query against the window) is computed
+    when a window of a segment of ``SEGMENT`` starts first reaches that bound, for the
+    timepoints the segment's windows cover, into a buffer of that size: most segments
+    never need it, and the buffer stays in cache.
 
     Returns ``(best_start, best_distance, starts, distances, threshold, stats)``.
     """
@@ -353,6 +369,9 @@ def _scan(
     running_squares = np.zeros(channels)
     buffer = np.empty_like(query)
     window = np.empty_like(query)
+    env_lower = np.empty_like(series[: SEGMENT + n - 1])
+    env_upper = np.empty_like(series[: SEGMENT + n - 1])
+    env_origin = -1  # the first start of the segment whose envelope the buffers hold
     terms_eq = np.zeros(n)
     terms_ec = np.zeros(n)
     remaining = np.zeros(n + 1)
@@ -419,8 +438,13 @@ def _scan(
             if bound_eq >= bsf:
                 stats[STAT_EQ] += 1
                 continue
+            segment = start - start % SEGMENT
+            if segment != env_origin:
+                stop = min(segment + SEGMENT + n - 1, series.shape[0])
+                envelope_into(series, radius, segment, stop, env_lower, env_upper, segment)
+                env_origin = segment
             bound_ec = _keogh_data_envelope(
-                query, order, env_lower, env_upper, start, mean, scale, w, bsf, terms_ec
+                query, order, env_lower, env_upper, start - segment, mean, scale, w, bsf, terms_ec
             )
             if bound_ec >= bsf:
                 stats[STAT_EC] += 1
@@ -475,13 +499,12 @@ def _scan(
 
 @njit(**JIT_OPTIONS)
 def search_best(
-    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last, blocked,
-    bsf, shared,
+    series, query, order, q_lower, q_upper, radius, first, last, blocked, bsf, shared,
 ):  # fmt: skip
     """Best window start in ``[first, last)`` (ties: the earliest) and its squared distance.
 
-    ``query`` is z-normalised; ``q_lower``/``q_upper`` its envelope; ``env_*`` the
-    series' envelope; ``blocked[s]`` skips start ``s``; ``bsf`` is an initial
+    ``query`` is z-normalised; ``q_lower``/``q_upper`` its envelope;
+    ``blocked[s]`` skips start ``s``; ``bsf`` is an initial
     threshold (``inf``, or a known distance to beat). ``shared[0]`` is a threshold
     shared by the scans of other chunks running at the same time: read at every block
     and lowered to just above each distance found (so that an equal distance at an
@@ -489,9 +512,8 @@ def search_best(
     ``start`` is -1 (distance ``inf``) when no window beats the thresholds.
     """
     best_start, best_distance, _, _, _, stats = _scan(
-        series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
-        blocked, bsf, shared, 0, 0,
-    )  # fmt: skip
+        series, query, order, q_lower, q_upper, radius, first, last, blocked, bsf, shared, 0, 0
+    )
     return best_start, best_distance, stats
 
 
@@ -535,8 +557,8 @@ def tighten(starts, distances, count, n_select, separation):
 
 @njit(**JIT_OPTIONS)
 def search_candidates(
-    series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
-    threshold, n_select, separation, shared,
+    series, query, order, q_lower, q_upper, radius, first, last, threshold, n_select,
+    separation, shared,
 ):  # fmt: skip
     """Every window start in ``[first, last)`` whose distance can be among the matches.
 
@@ -550,7 +572,7 @@ def search_candidates(
     """
     blocked = np.zeros(last, dtype=np.bool_)
     _, _, starts, distances, threshold, stats = _scan(
-        series, query, order, q_lower, q_upper, env_lower, env_upper, radius, first, last,
-        blocked, threshold, shared, n_select, separation,
+        series, query, order, q_lower, q_upper, radius, first, last, blocked, threshold, shared,
+        n_select, separation,
     )  # fmt: skip
     return starts, distances, threshold, stats
