@@ -313,3 +313,21 @@ def test_thread_pool_is_started_again_in_a_forked_child():
 
 def _first(first, last):
     return first
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_lazy_envelope_across_segments_keeps_every_match(channels):
+    # The series' envelope is computed per segment of SEGMENT starts, when a window of it
+    # first reaches LB_Keogh against the series: a series of several segments, searched
+    # for k matches, against every window's DTW; windows reached that bound.
+    rng = np.random.default_rng(30 + channels)
+    length = 2 * _search.SEGMENT + 300
+    series = _walk(rng, length, channels)
+    n = 24
+    query = series[1500 : 1500 + n] + 0.3 * rng.standard_normal((n, channels))
+    found, stats = znormalized_search(query, series, 4, 4, 12)
+    expected = _exhaustive(query, series, 4, 4, 12)
+    assert [start for _, start in found] == [start for _, start in expected]
+    np.testing.assert_allclose([d for d, _ in found], [d for d, _ in expected], rtol=1e-9)
+    reached = stats["pruned_by_keogh_ec"] + stats["dtw_abandoned"] + stats["dtw_completed"]
+    assert reached > 10
