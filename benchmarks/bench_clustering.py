@@ -369,8 +369,9 @@ def main():
     headers = ["data", "task", "peer", "time ratio", "cpu time ratio", "memory ratio"]
     emit(report, table(headers, ratios))
     emit(report)
-    emit(report, _silhouette_line(args.silhouette_n))
-    emit(report)
+    if args.silhouette_n:
+        emit(report, _silhouette_line(args.silhouette_n))
+        emit(report)
     if args.memory_n:
         emit(report, _memory_line(args.memory_n, 256))
         emit(report)

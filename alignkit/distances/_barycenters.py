@@ -119,11 +119,13 @@ class _DBAStep:
     Each call's paths are kept (a byte per move) and bound the next call's
     DTWs from above, which prunes most cells without changing a path (see
     :mod:`alignkit.kernels._numba._barycenters`). The sums, counts and
-    total are the same numbers as :func:`_dba_assign`'s. ``n_cells`` counts
-    the DP cells computed over all calls.
+    total are the same numbers as :func:`_dba_assign`'s. ``bounds``, upper
+    bounds of the members' costs to the first call's average (or None),
+    prune that call too. ``n_cells`` counts the DP cells computed over all
+    calls.
     """
 
-    def __init__(self, sequences, rows, length):
+    def __init__(self, sequences, rows, length, bounds=None):
         from ._pairwise import pack
 
         self.sequences = sequences
@@ -133,7 +135,10 @@ class _DBAStep:
         longest = max(len(s) for s in sequences)
         self.steps = np.zeros((len(sequences), longest + length - 2), dtype=np.uint8)
         self.n_steps = np.full(len(sequences), -1, dtype=np.int64)
+        # Bounds of the costs to the first average only: later averages have the paths.
         self.bounds = np.full(len(sequences), np.inf)
+        if bounds is not None:
+            self.bounds[:] = bounds
         self.n_cells = 0
 
     def __call__(self, average):
@@ -147,6 +152,7 @@ class _DBAStep:
             self.steps, self.n_steps, self.bounds, sums, counts,
         )  # fmt: skip
         self.n_cells += n_cells
+        self.bounds[:] = np.inf
         if not np.all(np.isfinite(costs)):
             index = int(np.argmax(~np.isfinite(costs)))
             _raise_overflow(index, self.sequences[index], average)
@@ -157,12 +163,16 @@ class _DBAStep:
         return total, sums, counts
 
 
-def _dba_assigner(sequences, window, length):
-    """The assignment of :func:`dba_average`: batched where the members' matrices fit."""
+def _dba_assigner(sequences, window, length, bounds=None):
+    """The assignment of :func:`dba_average`: batched where the members' matrices fit.
+
+    ``bounds`` (upper bounds of the members' DTW costs to the first average,
+    or None) prune the batched route's first call.
+    """
     rows = _band_rows(sequences, window, length)
     if rows is None:
         return lambda average: _dba_assign(sequences, average, window)
-    return _DBAStep(sequences, rows, length)
+    return _DBAStep(sequences, rows, length, bounds)
 
 
 @validate_params(
@@ -263,15 +273,19 @@ def dba_average(
     n_iter: int = 30,
     tol: float = 1e-5,
     verbose: bool = False,
+    bounds: np.ndarray | None = None,
 ) -> np.ndarray:
     """The driver of :func:`dba`: validated sequences, a parsed window, a starting average.
 
     ``average=None`` starts from the medoid; a truthy ``verbose`` shows a
-    progress bar of the iterations.
+    progress bar of the iterations. ``bounds`` may give upper bounds of the
+    members' summed squared DTW costs to the starting average (k-means has
+    them from its assignment step); they only save work, the result is the
+    same (a bound too low costs a second sweep of that member).
     """
     if average is None:
         average = _initial(sequences, "medoid", window, None)
-    assign = _dba_assigner(sequences, window, len(average))
+    assign = _dba_assigner(sequences, window, len(average), bounds)
     cost, sums, counts = assign(average)
     with progress_bar(n_iter, "DBA", verbose, unit="iterations") as bar:
         for k in range(n_iter):

@@ -426,22 +426,29 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
             return None
         return lambda sequence: _soft_row(sequence, [sequence], float(self.gamma))[0]
 
-    def _update(self, members, centre):
+    def _update(self, members, centre, costs):
         from ..distances._barycenters import dba_average, soft_dtw_average
 
         if self.metric == "softdtw":
             return soft_dtw_average(
                 members, float(self.gamma), self.max_iter_barycenter, centre, None, _SOFT_DTW_TOL
             )
-        return dba_average(members, self.window_, centre, self.max_iter_barycenter, _DBA_TOL)
+        # The assignment's DTW costs to the centre bound DBA's first alignments.
+        return dba_average(
+            members, self.window_, centre, self.max_iter_barycenter, _DBA_TOL, bounds=costs
+        )
 
-    def _update_all(self, sequences, labels, centres):
-        """Every centre's barycenter update; in joblib threads when ``n_jobs`` asks."""
-        groups = [[sequences[i] for i in np.flatnonzero(labels == k)] for k in range(len(centres))]
+    def _update_all(self, sequences, labels, centres, costs):
+        """Every centre's barycenter update; in joblib threads when ``n_jobs`` asks.
+
+        ``costs`` are the assignment's costs of every sequence to its centre.
+        """
+        indices = [np.flatnonzero(labels == k) for k in range(len(centres))]
+        jobs = [([sequences[i] for i in rows], c, costs[rows]) for rows, c in zip(indices, centres)]
         if effective_n_jobs(self.n_jobs) == 1:
-            return [self._update(members, c) for members, c in zip(groups, centres)]
+            return [self._update(*job) for job in jobs]
         return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._update)(members, c) for members, c in zip(groups, centres)
+            delayed(self._update)(*job) for job in jobs
         )
 
     def _fit_once(self, sequences, centres):
@@ -450,7 +457,7 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         inertia = float(costs.sum())
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
-            centres = self._update_all(sequences, labels, centres)
+            centres = self._update_all(sequences, labels, centres, costs)
             labels, costs, pairs, skipped = self._assign(sequences, centres)
             _reseed_empty(labels, costs, centres, sequences, self.n_clusters, self._self_cost())
             n_pairs, n_skipped = n_pairs + pairs, n_skipped + skipped

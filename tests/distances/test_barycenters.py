@@ -9,7 +9,9 @@
 - the batched, pruned DBA step returns bit for bit the average of a brute-force DBA
   written here (full DP matrix in Python, the backtrack's tie rule, ``np.bincount``),
   ties, channels, unequal lengths and windows included, with a bound too low to hold
-  the path (its rerun), and on the per-member route taken for large matrices.
+  the path (its rerun), in lockstep groups of lanes (full, padded, one per length,
+  bounds mixed within a group), with first bounds given (as k-means gives its
+  assignment costs), and on the per-member route taken for large matrices.
 """
 
 import importlib
@@ -183,6 +185,87 @@ def test_dba_step_bound_too_low_reruns_exactly():
             moves = np.diff(path, axis=0)
             coded = np.where(moves.sum(axis=1) == 2, 0, np.where(moves[:, 0] == 1, 1, 2))
             np.testing.assert_array_equal(steps[k, : n_steps[k]], coded[::-1])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dba_lockstep_groups_equal_brute_force_bit_for_bit(seed):
+    # More members than one group of lanes: full groups, a partial group padded,
+    # several lengths (one group per length), a length held by one member; 0/1 values
+    # tie at almost every cell.
+    from alignkit.kernels._numba._barycenters import LANES
+
+    rng = np.random.default_rng(100 + seed)
+    n_channels = 1 + seed % 2
+    counts = [LANES + 3, LANES, 2 * LANES + 1, 1][: 1 + seed % 4]
+    lengths = [int(n) for n in rng.choice(np.arange(4, 16), size=len(counts), replace=False)]
+    X = [
+        rng.integers(0, 2, size=(n, n_channels)).astype(float)
+        if seed % 3
+        else rng.normal(size=(n, n_channels))
+        for n, count in zip(lengths, counts)
+        for _ in range(count)
+    ]
+    X = [X[k] for k in rng.permutation(len(X))]  # lengths interleaved in member order
+    window = check_window([None, 2, 0.3, ("itakura", 2.0)][seed % 4])
+    init = rng.integers(0, 2, size=(int(rng.integers(3, 14)), n_channels)).astype(float)
+    expected = _brute_dba(X, window, init.copy(), 8, 0.0)
+    np.testing.assert_array_equal(dba_average(X, window, init.copy(), 8, 0.0), expected)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 0.0, 2.0])
+def test_dba_first_bounds_change_nothing(scale):
+    # Bounds of the costs to the first average (k-means passes its assignment's):
+    # exact, too low (those members run again unbounded), or loose.
+    rng = np.random.default_rng(11)
+    X = [rng.integers(0, 3, size=(int(n), 1)).astype(float) for n in rng.integers(8, 12, 20)]
+    window = check_window(None)
+    init = X[0].copy()
+    first = [_brute_path(x, init, *band_bounds(window, len(x), len(init))[:2])[0] for x in X]
+    bounds = scale * np.array(first)
+    expected = _brute_dba(X, window, init.copy(), 6, 0.0)
+    np.testing.assert_array_equal(
+        dba_average(X, window, init.copy(), 6, 0.0, bounds=bounds), expected
+    )
+
+
+def test_dba_step_mixed_bounds_in_lockstep_groups():
+    # One kernel call over two lengths and more members than a group of lanes, bounds
+    # exact, too low (the member runs again alone), absent and loose: every cost and
+    # path equals the full DP's; the sums are added member after member.
+    from alignkit.kernels._numba._barycenters import LANES, dba_step
+
+    rng = np.random.default_rng(12)
+    lengths = [9 if k % 3 else 13 for k in range(2 * LANES + 3)]
+    X = [rng.integers(0, 2, size=(n, 2)).astype(float) for n in lengths]
+    average = rng.integers(0, 2, size=(10, 2)) + 0.5 * rng.integers(0, 2, size=(10, 2))
+    window = check_window(1)
+    flat = np.concatenate(X)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    tables = {n: band_bounds(window.resolve(n, 10), n, 10) for n in (9, 13)}
+    lo = np.concatenate([tables[9][0], tables[13][0]])
+    hi = np.concatenate([tables[9][1], tables[13][1]])
+    row_starts = np.array([0 if n == 9 else 9 for n in lengths])
+    truth = [_brute_path(x, average, *tables[len(x)][:2]) for x in X]
+    scales = [(1.0, 0.5, np.inf, 3.0)[k % 4] for k in range(len(X))]
+    bounds = np.array([s * cost if s != np.inf else np.inf for s, (cost, _) in zip(scales, truth)])
+    steps = np.zeros((len(X), 13 + 10 - 2), dtype=np.uint8)
+    n_steps = np.full(len(X), -1)
+    sums, counts = np.zeros((10, 2)), np.zeros(10)
+    costs, _ = dba_step(
+        flat, np.ascontiguousarray(flat.T), offsets, lo, hi, row_starts, average, steps,
+        n_steps, bounds, sums, counts,
+    )  # fmt: skip
+    np.testing.assert_array_equal(costs, [cost for cost, _ in truth])
+    expected_sums, expected_counts = np.zeros((10, 2)), np.zeros(10)
+    for k, (x, (_, path)) in enumerate(zip(X, truth)):
+        moves = np.diff(path, axis=0)
+        coded = np.where(moves.sum(axis=1) == 2, 0, np.where(moves[:, 0] == 1, 1, 2))
+        np.testing.assert_array_equal(steps[k, : n_steps[k]], coded[::-1])
+        for c in range(2):
+            expected_sums[:, c] += np.bincount(path[:, 1], weights=x[path[:, 0], c], minlength=10)
+        expected_counts += np.bincount(path[:, 1], minlength=10)
+    np.testing.assert_array_equal(sums, expected_sums)
+    np.testing.assert_array_equal(counts, expected_counts)
 
 
 def test_dba_step_prunes_once_a_path_is_known():

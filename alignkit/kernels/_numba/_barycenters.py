@@ -10,18 +10,29 @@ Python loop over members gives.
 The DP sweeps anti-diagonals as ``dtw_distance_diagonals`` does (each cell is
 the same operations in the same order) and skips the cells above an upper
 bound ``U`` of the member's DTW: the cost of the member's previous path under
-the new average, or of the path through the band's diagonal cells. Each
-diagonal computes the rows fed by a kept cell and keeps them from its first
-to its last cell ``<= U``: cells outside that run read as ``inf``, those
-inside it above ``U`` keep their (then possibly too high) cost. Why the path
-cannot change: by induction a computed cost is never below the full DP's, and equals
-it whenever the full DP's is ``<= U`` (its cheapest predecessor is then
-``<= U`` too, so kept and exact). Every cell of an optimal path costs at most
-the total, hence at most ``U``, and so does every predecessor that ties with
-the cheapest: each cell's choice among its three predecessors, made in the
+the new average, a bound the caller gives (k-means: its assignment's cost), or
+the cost of the path through the band's diagonal cells. Each diagonal computes
+the rows fed by a kept cell and keeps them from its first to its last cell
+``<= U``: cells outside that run read as ``inf``, those inside it above ``U``
+keep their (then possibly too high) cost. Why the path cannot change: by
+induction a computed cost is never below the full DP's, and equals it
+whenever the full DP's is ``<= U`` (its cheapest predecessor is then ``<= U``
+too, so kept and exact). Every cell of an optimal path costs at most the
+total, hence at most ``U``, and so does every predecessor that ties with the
+cheapest: each cell's choice among its three predecessors, made in the
 sweep, is the full DP's on every cell of the path. When rounding put the
 total above ``U`` (the end cell is not kept) the member runs again without a
 bound.
+
+Members of one length (one band) are swept :data:`LANES` at a time in
+lockstep, their cells of one row side by side, so that a diagonal is one
+loop over rows and lanes that vectorises. A row is computed for every lane
+or none, and kept while some lane keeps its cell: a lane then also computes
+cells it would have skipped, with costs never below the full DP's (the same
+induction), and still every cell its own sweep keeps, so nothing above
+changes. Members are grouped by the tilt of their previous path (members
+leaning alike keep alike rows); the paths are written first and the sums
+added afterwards in member order.
 
 The soft-DTW barycenter's objective and gradient over all members, and the
 soft-DTW values of every sequence to every centre, are single calls too, over
@@ -43,6 +54,8 @@ SLACK = 1.0 + 1e-9
 # Moves of a path, one byte each: to (i+1, j+1), to (i+1, j), to (i, j+1). Read
 # backwards they are the backtrack's choices: the diagonal, (i-1, j), (i, j-1).
 DIAGONAL, DOWN, RIGHT = 0, 1, 2
+# Members swept in lockstep by dba_step: one AVX-512 vector (two AVX ones) of float64.
+LANES = 8
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -73,16 +86,32 @@ def _steps_cost(x, y, steps, n_steps):
     """Summed local cost of the path whose moves are ``steps[:n_steps]``, last move first.
 
     Summed from the end cell back; the DP adds from the start, which rounds
-    differently by far less than :data:`SLACK`.
+    differently by far less than :data:`SLACK`. Also returns the path's tilt:
+    the mean of ``i * (m - 1) - j * (n - 1)`` over its cells (how far and
+    which way it leans off the diagonal).
     """
     i = x.shape[0] - 1
     j = y.shape[0] - 1
+    n_last = x.shape[0] - 1
+    m_last = y.shape[0] - 1
     total = _cost(x, i, y, j)
+    tilt = 0
+    if x.shape[1] == 1:  # one channel: no loop over channels per cell
+        xs = x[:, 0]
+        ys = y[:, 0]
+        for t in range(n_steps):
+            i -= steps[t] != RIGHT
+            j -= steps[t] != DOWN
+            diff = xs[i] - ys[j]
+            total += diff * diff
+            tilt += i * m_last - j * n_last
+        return total, tilt / (n_steps + 1)
     for t in range(n_steps):
         i -= steps[t] != RIGHT
         j -= steps[t] != DOWN
         total += _cost(x, i, y, j)
-    return total
+        tilt += i * m_last - j * n_last
+    return total, tilt / (n_steps + 1)
 
 
 @njit(**JIT_OPTIONS)
@@ -97,71 +126,96 @@ def _diagonal_path_cost(x, y):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _relax(cur, before, last, xt, first_row, yt, start, end, shift, moves, offset):
-    """Cells ``(i, d - i)`` of rows ``[start, end)`` into slot ``i + 1`` of ``cur``.
+def _relax(cur, before, last, xl, yl, start, end, shift, moves, offset):
+    """Cells ``(i, d - i)`` of rows ``[start, end)`` of every lane into slot ``i + 1``.
 
-    Row ``i`` is ``xt[:, first_row + i]`` and meets ``yt[:, i + shift]``; its
-    backtrack choice goes to ``moves[offset + i]``. Indices are cast to unsigned: numba then adds no
-    wrap-around test for negative ones and the loop vectorises (slices would
-    too, but making several per diagonal costs more than the few dozen cells
-    kept on one).
+    Slot ``s`` of member (lane) ``l`` is ``buffer[s * LANES + l]``; its row
+    ``i`` of channel ``k`` is ``xl[k, i * LANES + l]`` and meets
+    ``yl[k, (i + shift) * LANES + l]`` (the average reversed, each frame
+    repeated for every lane); the backtrack choice goes to
+    ``moves[(offset + i) * LANES + l]``. The rows of every lane are then one
+    contiguous loop, which vectorises. Indices are unsigned (``shift`` and
+    ``offset`` may be negative: the sums wrap to the right index): numba then
+    adds no wrap-around test for negative ones.
     """
-    one = np.uint64(1)
-    if xt.shape[0] == 1:
-        xs = xt[0]
-        ys = yt[0]
-        for i in range(start, end):
-            u = np.uint64(i)
-            diag, up, left = before[u], last[u], last[u + one]
-            diff = xs[np.uint64(first_row + i)] - ys[np.uint64(i + shift)]
-            cur[u + one] = diff * diff + _min3(diag, up, left)
-            moves[np.uint64(offset + i)] = _choice(diag, up, left)
+    width = np.uint64(LANES)
+    low = np.uint64(start * LANES)
+    high = np.uint64(end * LANES)
+    y_gap = np.uint64(shift * LANES)
+    code = np.uint64(offset * LANES)
+    if xl.shape[0] == 1:
+        xs = xl[0]
+        ys = yl[0]
+        for u in range(low, high):
+            diag, up, left = before[u], last[u], last[u + width]
+            diff = xs[u] - ys[u + y_gap]
+            cur[u + width] = diff * diff + _min3(diag, up, left)
+            moves[code + u] = _choice(diag, up, left)
         return
     # Channel-major passes, summed over channels in order as _dtw._relax_channels does.
-    for i in range(start, end):
-        cur[np.uint64(i) + one] = 0.0
-    for k in range(xt.shape[0]):
-        xs = xt[k]
-        ys = yt[k]
-        for i in range(start, end):
-            diff = xs[np.uint64(first_row + i)] - ys[np.uint64(i + shift)]
-            cur[np.uint64(i) + one] += diff * diff
-    for i in range(start, end):
-        u = np.uint64(i)
-        diag, up, left = before[u], last[u], last[u + one]
-        cur[u + one] += _min3(diag, up, left)
-        moves[np.uint64(offset + i)] = _choice(diag, up, left)
+    for u in range(low, high):
+        cur[u + width] = 0.0
+    for k in range(xl.shape[0]):
+        xs = xl[k]
+        ys = yl[k]
+        for u in range(low, high):
+            diff = xs[u] - ys[u + y_gap]
+            cur[u + width] += diff * diff
+    for u in range(low, high):
+        diag, up, left = before[u], last[u], last[u + width]
+        cur[u + width] += _min3(diag, up, left)
+        moves[code + u] = _choice(diag, up, left)
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _trim(cur, start, stop, bound):
-    """Drop the cells above ``bound`` at both ends of rows ``[start, stop)``; set them inf."""
-    while start < stop and cur[start + 1] > bound:
-        cur[start + 1] = _INF
+def _dropped(cur, slot, bounds):
+    """Whether every lane's cell in ``slot`` is above its bound; then set them inf."""
+    kept = 0
+    for lane in range(LANES):
+        kept += cur[slot * LANES + lane] <= bounds[lane]
+    if kept:
+        return False
+    for lane in range(LANES):
+        cur[slot * LANES + lane] = _INF
+    return True
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _trim(cur, start, stop, bounds):
+    """Drop the rows of ``[start, stop)`` above every lane's bound at both ends."""
+    while start < stop and _dropped(cur, start + 1, bounds):
         start += 1
-    while stop > start and cur[stop] > bound:
-        cur[stop] = _INF
+    while stop > start and _dropped(cur, stop, bounds):
         stop -= 1
     return start, stop
 
 
-@njit(**JIT_OPTIONS)
-def _sweep(xt, first_row, n, yt, lo, hi, bound, buffers, moves, offsets):
-    """Anti-diagonal DP keeping the cells ``<= bound``; the total, ``inf`` if not kept.
+@njit(inline="always", **JIT_OPTIONS)
+def _clear(cur, first, last):
+    """Set the slots ``[first, last)`` of every lane to inf."""
+    for slot in range(first * LANES, last * LANES):
+        cur[slot] = _INF
 
-    The rows are ``xt[:, first_row:first_row + n]`` (channel-major), the
-    columns ``yt`` (channel-major, reversed). ``buffers`` is three arrays of
-    ``n + 2`` (slot ``i + 1`` holds row ``i``), inf outside the kept cells of
-    the diagonal they hold. The choice of cell ``(i, d - i)`` goes to
-    ``moves[offsets[d] + i]`` (for every computed cell; those of a path are
-    always computed). Returns ``(total, computed cells)``.
+
+@njit(**JIT_OPTIONS)
+def _sweep(xl, n, yl, lo, hi, bounds, buffers, moves, offsets, totals):
+    """Anti-diagonal DP of :data:`LANES` members of length ``n`` (one band) at once.
+
+    A row of a diagonal is computed for every member (lane) or none, and
+    kept from the first to the last row where some lane's cell is ``<=`` its
+    bound (``inf`` outside; a lane of bound -1 never keeps one). ``xl``,
+    ``yl`` and the layouts are those of :func:`_relax`; ``buffers`` is three
+    arrays of ``(n + 2) * LANES``; the choice of cell ``(i, d - i)`` goes to
+    ``moves[(offsets[d] + i) * LANES + lane]`` (for every computed cell;
+    those of a path are always computed). The totals (``inf`` when the end
+    cell is not kept) go to ``totals``. Returns the number of rows computed.
     """
-    m = yt.shape[1]
+    m = yl.shape[1] // LANES
     before, last, cur = buffers
     before[:] = _INF
     last[:] = _INF
     cur[:] = _INF
-    before[0] = 0.0  # the virtual cell (-1, -1)
+    before[:LANES] = 0.0  # the virtual cell (-1, -1)
     a2, b2, a1, b1, a3, b3 = -1, 0, 0, 0, 0, 0  # kept rows of diagonals d-2, d-1, d-3
     first = 0
     stop = 0
@@ -179,56 +233,188 @@ def _sweep(xt, first_row, n, yt, lo, hi, bound, buffers, moves, offsets):
         if start >= end:
             start = end = first
         # The buffer held diagonal d-3: clear its kept slots that this one does not write.
-        for slot in range(a3 + 1, min(b3, start) + 1):
-            cur[slot] = _INF
-        for slot in range(max(a3, end) + 1, b3 + 1):
-            cur[slot] = _INF
+        _clear(cur, a3 + 1, min(b3, start) + 1)
+        _clear(cur, max(a3, end) + 1, b3 + 1)
         offsets[d] = used - start
-        _relax(cur, before, last, xt, first_row, yt, start, end, m - 1 - d, moves, used - start)
+        _relax(cur, before, last, xl, yl, start, end, m - 1 - d, moves, used - start)
         used += end - start
-        start, end = _trim(cur, start, end, bound)
+        start, end = _trim(cur, start, end, bounds)
         if end == start and a1 >= b1:
-            return _INF, used  # two empty diagonals: no kept cell can follow
+            totals[:] = _INF  # two empty diagonals: no kept cell can follow
+            return used
         a3, b3, a2, b2, a1, b1 = a2, b2, a1, b1, start, end
         before, last, cur = last, cur, before
-    return last[n], used
-
-
-@njit(inline="always", **JIT_OPTIONS)
-def _add_column(x, first, last, j, sums, counts):
-    """Rows ``first..last`` of ``x`` matched to frame ``j``: summed from 0 in row order."""
-    for c in range(x.shape[1]):
-        partial = 0.0
-        for r in range(first, last + 1):
-            partial += x[r, c]
-        sums[j, c] += partial
-    counts[j] += last - first + 1
+    for lane in range(LANES):
+        totals[lane] = last[n * LANES + lane]
+    return used
 
 
 @njit(**JIT_OPTIONS)
-def _backtrack(moves, offsets, x, m, steps, sums, counts):
-    """Walk the path back from ``(n-1, m-1)``: its moves into ``steps`` (last first), its
-    matches into ``sums`` / ``counts``; returns the number of moves.
+def _walk(moves, offsets, n, m, group, walked, steps, n_steps):
+    """Walk the paths of the lanes ``walked`` back from ``(n-1, m-1)``, all at once.
 
-    A path meets each frame ``j`` of the average on consecutive rows, so
-    summing them in row order adds the same numbers in the same order as
-    ``np.bincount`` over the path, then ``sums[j] +=`` that sum.
+    Lane ``l``'s moves go to ``steps[group[l]]`` (last first) and their
+    number to ``n_steps[group[l]]``; the choice of its cell ``(i, j)`` is
+    ``moves[(offsets[i + j] + i) * LANES + l]``. Each walk is a chain of
+    dependent loads: interleaving the lanes overlaps them.
     """
-    i = x.shape[0] - 1
-    j = m - 1
-    k = 0
-    last = i  # the last row matched to frame j
-    while i > 0 or j > 0:
-        move = moves[offsets[i + j] + i]
-        steps[k] = move
-        k += 1
-        if move != DOWN:  # the step into (i, j) comes from frame j - 1
-            _add_column(x, i, last, j, sums, counts)
-            last = i - (move != RIGHT)
-        i -= move != RIGHT
-        j -= move != DOWN
-    _add_column(x, 0, last, 0, sums, counts)
-    return k
+    row = np.full(LANES, n - 1)
+    diagonal = np.zeros(LANES, dtype=np.int64)
+    count = np.zeros(LANES, dtype=np.int64)
+    for lane in range(LANES):
+        if walked[lane]:
+            diagonal[lane] = n + m - 2
+    busy = True
+    while busy:
+        busy = False
+        for lane in range(LANES):
+            d = diagonal[lane]
+            if d <= 0:
+                continue
+            i = row[lane]
+            move = moves[np.uint64((offsets[d] + i) * LANES + lane)]
+            steps[group[lane], count[lane]] = move
+            count[lane] += 1
+            row[lane] = i - (move != RIGHT)
+            diagonal[lane] = d - 1 - (move == DIAGONAL)
+            busy = True
+    for lane in range(LANES):
+        if walked[lane]:
+            n_steps[group[lane]] = count[lane]
+
+
+@njit(**JIT_OPTIONS)
+def _add_path(x, steps, n_steps, sums, counts, partial):
+    """Add the frames of ``x`` along the path ``steps[:n_steps]`` (last move first) to ``sums``.
+
+    Walked from ``(0, 0)``: the rows matched to frame ``j`` are consecutive,
+    summed from 0 in row order into ``partial`` (one per channel), then
+    ``sums[j] +=`` that sum: the same numbers in the same order as
+    ``np.bincount`` over the path.
+    """
+    i = 0
+    j = 0
+    run = 1
+    if x.shape[1] == 1:  # one channel: the partial sum stays in a register
+        total = 0.0 + x[0, 0]
+        for t in range(n_steps - 1, -1, -1):
+            move = steps[t]
+            i += move != RIGHT
+            if move != DOWN:  # on to frame j + 1
+                sums[j, 0] += total
+                counts[j] += run
+                j += 1
+                total = 0.0
+                run = 0
+            total += x[i, 0]
+            run += 1
+        sums[j, 0] += total
+        counts[j] += run
+        return
+    for c in range(x.shape[1]):
+        partial[c] = 0.0 + x[0, c]
+    for t in range(n_steps - 1, -1, -1):
+        move = steps[t]
+        i += move != RIGHT
+        if move != DOWN:
+            for c in range(x.shape[1]):
+                sums[j, c] += partial[c]
+                partial[c] = 0.0
+            counts[j] += run
+            j += 1
+            run = 0
+        for c in range(x.shape[1]):
+            partial[c] += x[i, c]
+        run += 1
+    for c in range(x.shape[1]):
+        sums[j, c] += partial[c]
+    counts[j] += run
+
+
+@njit(**JIT_OPTIONS)
+def _sweep_group(flat_t, offsets, group, size, n, lo, hi, limits, work):
+    """:func:`_sweep` of the members ``group[:size]`` (of length ``n``) under ``limits``.
+
+    The lanes past ``size`` repeat the last member under bound -1 (they keep
+    nothing). ``work`` is ``(xl, yl, buffers, moves, diagonals, bounds,
+    totals)``, ``yl`` filled. Returns the number of cells computed.
+    """
+    xl, yl, buffers, moves, diagonals, bounds, totals = work
+    for lane in range(LANES):
+        first_row = offsets[group[min(lane, size - 1)]]
+        for c in range(flat_t.shape[0]):
+            for i in range(n):
+                xl[c, i * LANES + lane] = flat_t[c, first_row + i]
+        bounds[lane] = limits[lane] if lane < size else -1.0
+    return size * _sweep(xl, n, yl, lo, hi, bounds, buffers, moves, diagonals, totals)
+
+
+@njit(**JIT_OPTIONS)
+def _align_group(flat_t, offsets, group, size, n, lo, hi, limits, work, out):
+    """The paths of the members ``group[:size]`` (of length ``n``) into ``out``.
+
+    Members whose total is above their limit (``limits[lane]``) run again
+    without one. ``out`` is ``(costs, steps, n_steps)``; ``n_steps`` is -1
+    where the total overflows. Returns the number of cells computed.
+    """
+    costs, steps, n_steps = out
+    moves, diagonals, totals = work[3], work[4], work[6]
+    m = work[1].shape[1] // LANES
+    cells = _sweep_group(flat_t, offsets, group, size, n, lo, hi, limits, work)
+    walked = np.zeros(LANES, dtype=np.bool_)
+    again = np.empty(LANES, dtype=np.int64)
+    n_again = 0
+    for lane in range(size):
+        if totals[lane] <= limits[lane]:  # an overflow (both inf) has no path to walk
+            costs[group[lane]] = totals[lane]
+            walked[lane] = totals[lane] != _INF
+            if not walked[lane]:
+                n_steps[group[lane]] = -1
+        else:
+            again[n_again] = group[lane]
+            n_again += 1
+    _walk(moves, diagonals, n, m, group, walked, steps, n_steps)
+    if n_again:
+        unbounded = np.full(LANES, _INF)
+        cells += _sweep_group(flat_t, offsets, again, n_again, n, lo, hi, unbounded, work)
+        walked[:] = False
+        for lane in range(n_again):
+            costs[again[lane]] = totals[lane]
+            walked[lane] = totals[lane] != _INF
+            n_steps[again[lane]] = -1  # overflow, unless walked
+        _walk(moves, diagonals, n, m, again, walked, steps, n_steps)
+    return cells
+
+
+@njit(**JIT_OPTIONS)
+def _limits(flat, offsets, average, steps, n_steps, bounds):
+    """Every member's upper bound times :data:`SLACK` (see :func:`dba_step`) and tilt.
+
+    The tilt is that of the member's previous path (0 for none, ``inf``
+    without a finite bound).
+    """
+    limits = np.empty(offsets.shape[0] - 1)
+    tilts = np.zeros(offsets.shape[0] - 1)
+    for k in range(limits.shape[0]):
+        x = flat[offsets[k] : offsets[k + 1]]
+        bound = bounds[k]
+        if n_steps[k] >= 0:
+            cost, tilts[k] = _steps_cost(x, average, steps[k], n_steps[k])
+            bound = min(bound, cost)
+        elif bound == _INF:
+            bound = _diagonal_path_cost(x, average)
+        limits[k] = bound * SLACK
+        if not limits[k] < _INF:
+            tilts[k] = _INF
+    return limits, tilts
+
+
+@njit(**JIT_OPTIONS)
+def _lockstep_order(row_starts, tilts):
+    """The members by table, then by tilt: members whose paths lean alike keep alike
+    rows, so that a group of lanes computes fewer rows only one of them needs."""
+    by_tilt = np.argsort(tilts, kind="mergesort")
+    return by_tilt[np.argsort(row_starts[by_tilt], kind="mergesort")]
 
 
 @njit(**JIT_OPTIONS)
@@ -247,45 +433,60 @@ def dba_step(
     for none): a previous path bounds the DTW from above, as does
     ``bounds[k]`` (``inf`` for none); with neither, the path through the
     diagonal cells does. ``sums`` (``(len(average), n_channels)``) and
-    ``counts`` must start at zero. Returns the members' DTW costs (summed
-    squared; ``inf`` on overflow, the member then adds nothing) and the
-    number of DP cells computed.
+    ``counts`` must start at zero. The members of one table are swept
+    :data:`LANES` at a time; the sums are added afterwards, member after
+    member. Returns the members' DTW costs (summed squared; ``inf`` on
+    overflow, the member then adds nothing) and the number of DP cells
+    computed.
     """
     n_members = offsets.shape[0] - 1
     m = average.shape[0]
     longest = np.max(offsets[1:] - offsets[:-1])
     band = 0
     for k in range(n_members):
-        start, stop = row_starts[k], row_starts[k] + offsets[k + 1] - offsets[k]
-        band = max(band, np.sum(hi_flat[start:stop] - lo_flat[start:stop]))
-    moves = np.empty(band, dtype=np.uint8)
-    diagonals = np.empty(longest + m - 1, dtype=np.int64)
-    buffers = (np.empty(longest + 2), np.empty(longest + 2), np.empty(longest + 2))
+        if k and row_starts[k] == row_starts[k - 1]:
+            continue  # the same table as the member before
+        cells = 0
+        for row in range(row_starts[k], row_starts[k] + offsets[k + 1] - offsets[k]):
+            cells += hi_flat[row] - lo_flat[row]
+        band = max(band, cells)
+    limits, tilts = _limits(flat, offsets, average, steps, n_steps, bounds)
+    order = _lockstep_order(row_starts, tilts)
     yt = np.ascontiguousarray(average[::-1].T)
+    slots = (longest + 2) * LANES
+    work = (
+        np.empty((flat.shape[1], longest * LANES)),
+        np.repeat(yt, LANES).reshape(yt.shape[0], m * LANES),
+        (np.empty(slots), np.empty(slots), np.empty(slots)),
+        np.empty(band * LANES, dtype=np.uint8),
+        np.empty(longest + m - 1, dtype=np.int64),
+        np.empty(LANES),
+        np.empty(LANES),
+    )
     costs = np.empty(n_members)
+    out = (costs, steps, n_steps)
+    group = np.empty(LANES, dtype=np.int64)
+    group_limits = np.empty(LANES)
     n_cells = 0
-    for k in range(n_members):
-        x = flat[offsets[k] : offsets[k + 1]]
-        lo = lo_flat[row_starts[k] : row_starts[k] + x.shape[0]]
-        hi = hi_flat[row_starts[k] : row_starts[k] + x.shape[0]]
-        bound = bounds[k]
+    size = 0
+    for p in range(n_members):
+        k = order[p]
+        group[size] = k
+        group_limits[size] = limits[k]
+        size += 1
+        if size == LANES or p + 1 == n_members or row_starts[order[p + 1]] != row_starts[k]:
+            n = offsets[k + 1] - offsets[k]
+            lo = lo_flat[row_starts[k] : row_starts[k] + n]
+            hi = hi_flat[row_starts[k] : row_starts[k] + n]
+            n_cells += _align_group(
+                flat_t, offsets, group, size, n, lo, hi, group_limits, work, out
+            )
+            size = 0
+    partial = np.empty(flat.shape[1])
+    for k in range(n_members):  # in member order, as a loop over the members adds
         if n_steps[k] >= 0:
-            bound = min(bound, _steps_cost(x, average, steps[k], n_steps[k]))
-        elif bound == _INF:
-            bound = _diagonal_path_cost(x, average)
-        n = x.shape[0]
-        total, cells = _sweep(
-            flat_t, offsets[k], n, yt, lo, hi, bound * SLACK, buffers, moves, diagonals
-        )
-        if not total <= bound * SLACK:
-            total, more = _sweep(flat_t, offsets[k], n, yt, lo, hi, _INF, buffers, moves, diagonals)
-            cells += more
-        costs[k] = total
-        n_cells += cells
-        if total == _INF:
-            n_steps[k] = -1  # overflow: the caller raises
-            continue
-        n_steps[k] = _backtrack(moves, diagonals, x, m, steps[k], sums, counts)
+            x = flat[offsets[k] : offsets[k + 1]]
+            _add_path(x, steps[k], n_steps[k], sums, counts, partial)
     return costs, n_cells
 
 
