@@ -275,7 +275,13 @@ def _chunks(count, n_jobs, per_thread=1):
         return [(0, count)]
     # Whole rounds of chunks (each at least a quarter of MIN_CHUNK), so no thread idles.
     pieces = workers * max(1, min(per_thread, count // (workers * (MIN_CHUNK // 4))))
-    edges = np.linspace(0, count, pieces + 1).astype(np.int64)
+    from ..kernels._numba._search import EPOCH
+
+    # Edges on multiples of the kernel's epoch: a chunk that starts inside an epoch first
+    # runs the window sums from the epoch's start, up to EPOCH - 1 windows of extra work.
+    edges = np.round(np.linspace(0, count, pieces + 1) / EPOCH).astype(np.int64) * EPOCH
+    edges[0], edges[-1] = 0, count
+    edges = np.minimum(edges, count)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 

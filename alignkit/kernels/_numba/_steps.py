@@ -25,7 +25,9 @@ from ._flags import JIT_OPTIONS
 _INF = np.inf
 
 
-@njit(inline="always", **JIT_OPTIONS)
+# The helpers are left to LLVM to inline: Numba's own inlining (inline="always") of
+# them made steps_matrix three times slower (240 ns a cell against 80).
+@njit(**JIT_OPTIONS)
 def _inside(lo, hi, offsets, cell_ok, i, j):
     if j < lo[i] or j >= hi[i]:
         return False
@@ -34,7 +36,7 @@ def _inside(lo, hi, offsets, cell_ok, i, j):
     return True
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def _pattern_cost(
     x, y, di, dj, weight, starts, p, i, j, here, acc, lo, hi, offsets, cell_ok, open_begin
 ):
