@@ -394,3 +394,38 @@ def test_invalid_soft_parameters_and_window():
         dba(X, window=np.ones((5, 6), dtype=bool))
     with pytest.raises(InvalidInputError, match="empty"):
         dba([])
+
+
+def test_soft_dtw_barycenter_runs_blas_on_one_thread_and_restores_it(monkeypatch):
+    # L-BFGS-B's tiny vector operations woke OpenBLAS' threads, which spun on the other
+    # cores; the optimisation runs with BLAS on one thread, and the setting comes back.
+    import scipy.optimize
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from alignkit.distances import soft_dtw_barycenter
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    real_minimize = scipy.optimize.minimize
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return real_minimize(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    X = np.random.default_rng(0).standard_normal((4, 12, 1))
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        average = soft_dtw_barycenter(X, gamma=1.0, n_iter=5)
+        assert blas_threads() == before
+    assert seen and all(threads == [1] * len(threads) for threads in seen)
+    # Without the limit, the same average.
+    import contextlib
+
+    from alignkit.distances import _barycenters
+
+    monkeypatch.setattr(scipy.optimize, "minimize", real_minimize)
+    monkeypatch.setattr(_barycenters, "_one_blas_thread", contextlib.nullcontext)
+    np.testing.assert_array_equal(average, soft_dtw_barycenter(X, gamma=1.0, n_iter=5))
