@@ -462,10 +462,17 @@ def soft_dtw_average(
 
     # The start must be measurable; a trial point of L-BFGS-B that overflows (a step far
     # out from huge values) counts as infinitely bad, and the best point seen is returned.
-    best = [evaluate(start, "the starting point (init)")[0], start]
+    first = evaluate(start, "the starting point (init)")
+    best = [first[0], start]
+    # L-BFGS-B evaluates the starting point first: that is the evaluation just made.
+    known = [start.ravel().copy(), first]
 
     def objective(point):
         z = point.reshape(start.shape)
+        if known and np.array_equal(point, known[0]):
+            total, grad = known[1]
+            known.clear()
+            return total, grad.ravel()
         try:
             total, grad = evaluate(z, "the barycenter")
         except InvalidInputError:

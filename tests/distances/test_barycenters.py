@@ -429,3 +429,25 @@ def test_soft_dtw_barycenter_runs_blas_on_one_thread_and_restores_it(monkeypatch
     monkeypatch.setattr(scipy.optimize, "minimize", real_minimize)
     monkeypatch.setattr(_barycenters, "_one_blas_thread", contextlib.nullcontext)
     np.testing.assert_array_equal(average, soft_dtw_barycenter(X, gamma=1.0, n_iter=5))
+
+
+def test_soft_dtw_barycenter_evaluates_no_point_twice(monkeypatch):
+    # The starting point is measured before L-BFGS-B starts, and L-BFGS-B's first call
+    # asks for it again: that one comes from the first evaluation.
+    from alignkit.distances import soft_dtw_barycenter
+    from alignkit.kernels._numba import _barycenters as kernels
+
+    real = kernels.soft_dtw_objective
+    points = []
+
+    def spy(flat, offsets, z, gamma, weights):
+        points.append(z.copy())
+        return real(flat, offsets, z, gamma, weights)
+
+    monkeypatch.setattr(kernels, "soft_dtw_objective", spy)
+    X = np.random.default_rng(1).standard_normal((5, 10, 1))
+    soft_dtw_barycenter(X, gamma=1.0, n_iter=10)
+    assert len(points) >= 3
+    for a in range(len(points)):
+        for b in range(a):
+            assert not np.array_equal(points[a], points[b])
