@@ -426,12 +426,15 @@ def soft_dtw_average(
     weights: np.ndarray | None = None,
     tol: float = 1e-6,
     verbose: bool = False,
+    values_out: list | None = None,
 ) -> np.ndarray:
     """The driver of :func:`soft_dtw_barycenter`: validated sequences and parameters.
 
     ``start=None`` starts from the medoid; ``weights=None`` weighs every
     sequence 1; a truthy ``verbose`` shows a progress bar of the L-BFGS-B
-    iterations.
+    iterations. A list ``values_out`` receives the soft-DTW values of the
+    sequences to the returned average, as its objective measured them (k-means
+    needs them for its next assignment).
     """
     from scipy.optimize import minimize
 
@@ -458,30 +461,32 @@ def soft_dtw_average(
             raise InvalidInputError(
                 f"the weighted soft-DTW objective of X from {name} overflows float64; rescale X"
             )
-        return total, grad
+        return total, grad, values
 
     # The start must be measurable; a trial point of L-BFGS-B that overflows (a step far
     # out from huge values) counts as infinitely bad, and the best point seen is returned.
     first = evaluate(start, "the starting point (init)")
-    best = [first[0], start]
+    best = [first[0], start, first[2]]
     # L-BFGS-B evaluates the starting point first: that is the evaluation just made.
     known = [start.ravel().copy(), first]
 
     def objective(point):
         z = point.reshape(start.shape)
         if known and np.array_equal(point, known[0]):
-            total, grad = known[1]
+            total, grad, _ = known[1]
             known.clear()
             return total, grad.ravel()
         try:
-            total, grad = evaluate(z, "the barycenter")
+            total, grad, values = evaluate(z, "the barycenter")
         except InvalidInputError:
             return np.inf, np.zeros_like(point)
         if total < best[0]:
-            best[:] = [total, z.copy()]
+            best[:] = [total, z.copy(), values]
         return total, grad.ravel()
 
     if n_iter == 0:
+        if values_out is not None:
+            values_out.append(best[2])
         return start
     with (
         progress_bar(n_iter, "soft-DTW barycenter", verbose, unit="iterations") as bar,
@@ -497,4 +502,6 @@ def soft_dtw_average(
             callback=lambda _: bar.update(1, objective=best[0]),
         )
         bar.set_total(bar.n)
+    if values_out is not None:
+        values_out.append(best[2])
     return best[1]

@@ -143,6 +143,27 @@ def _soft_row(sequence, centres, gamma):
     return [soft_dtw_value(sequence, c, gamma, Window()) for c in centres]
 
 
+def _soft_values(sequences, centres, gamma, n_jobs, known):
+    """:func:`soft_dtw_matrix`, with the values ``known = (labels, own)`` filled in.
+
+    ``own[k]`` (or None) holds the values of the sequences labelled ``k`` to
+    centre ``k``, in sequence order; the others are computed, a column at a time.
+    """
+    if known is None or all(own is None for own in known[1]):
+        return soft_dtw_matrix(sequences, centres, gamma, n_jobs)
+    labels, own = known
+    values = np.empty((len(sequences), len(centres)))
+    for k, centre in enumerate(centres):
+        members = labels == k
+        rows = np.flatnonzero(~members) if own[k] is not None else np.arange(len(sequences))
+        if own[k] is not None:
+            values[members, k] = own[k]
+        if len(rows):
+            column = soft_dtw_matrix([sequences[i] for i in rows], [centre], gamma, n_jobs)
+            values[rows, k] = column[:, 0]
+    return values
+
+
 def soft_dtw_matrix(sequences, centres, gamma, n_jobs):
     """Soft-DTW values from every sequence to every centre: one kernel call per thread.
 
@@ -409,10 +430,16 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
             )
         return [sequences[i].copy() for i in indices]
 
-    def _assign(self, sequences, centres):
-        """``(labels, costs, n_pairs, n_skipped)`` of the nearest centres."""
+    def _assign(self, sequences, centres, known=None):
+        """``(labels, costs, n_pairs, n_skipped)`` of the nearest centres.
+
+        ``known``: ``(labels, own)`` of the update that made ``centres``, ``own[k]``
+        the soft-DTW values of centre ``k``'s members to it (or None), which the
+        barycenter's objective measured at that centre; only the other values are
+        computed.
+        """
         if self.metric == "softdtw":
-            values = soft_dtw_matrix(sequences, centres, float(self.gamma), self.n_jobs)
+            values = _soft_values(sequences, centres, float(self.gamma), self.n_jobs, known)
             labels = np.argmin(values, axis=1)
             return labels, values[np.arange(len(labels)), labels], 0, 0
         from ..kernels._numba import _pruned as p
@@ -430,26 +457,33 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         from ..distances._barycenters import dba_average, soft_dtw_average
 
         if self.metric == "softdtw":
-            return soft_dtw_average(
-                members, float(self.gamma), self.max_iter_barycenter, centre, None, _SOFT_DTW_TOL
-            )
+            own = []
+            average = soft_dtw_average(
+                members, float(self.gamma), self.max_iter_barycenter, centre, None,
+                _SOFT_DTW_TOL, values_out=own,
+            )  # fmt: skip
+            return average, own[0]
         # The assignment's DTW costs to the centre bound DBA's first alignments.
-        return dba_average(
+        average = dba_average(
             members, self.window_, centre, self.max_iter_barycenter, _DBA_TOL, bounds=costs
         )
+        return average, None
 
     def _update_all(self, sequences, labels, centres, costs):
         """Every centre's barycenter update; in joblib threads when ``n_jobs`` asks.
 
         ``costs`` are the assignment's costs of every sequence to its centre.
+        Returns the new centres and ``(labels, own)`` for :meth:`_assign`.
         """
         indices = [np.flatnonzero(labels == k) for k in range(len(centres))]
         jobs = [([sequences[i] for i in rows], c, costs[rows]) for rows, c in zip(indices, centres)]
         if effective_n_jobs(self.n_jobs) == 1:
-            return [self._update(*job) for job in jobs]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._update)(*job) for job in jobs
-        )
+            results = [self._update(*job) for job in jobs]
+        else:
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._update)(*job) for job in jobs
+            )
+        return [average for average, _ in results], (labels.copy(), [own for _, own in results])
 
     def _fit_once(self, sequences, centres):
         labels, costs, n_pairs, n_skipped = self._assign(sequences, centres)
@@ -457,8 +491,8 @@ class TimeSeriesKMeans(TransformerMixin, ClusterMixin, BaseEstimator):
         inertia = float(costs.sum())
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
-            centres = self._update_all(sequences, labels, centres, costs)
-            labels, costs, pairs, skipped = self._assign(sequences, centres)
+            centres, known = self._update_all(sequences, labels, centres, costs)
+            labels, costs, pairs, skipped = self._assign(sequences, centres, known)
             _reseed_empty(labels, costs, centres, sequences, self.n_clusters, self._self_cost())
             n_pairs, n_skipped = n_pairs + pairs, n_skipped + skipped
             previous, inertia = inertia, float(costs.sum())
