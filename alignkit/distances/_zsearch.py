@@ -56,6 +56,7 @@ STAT_NAMES = (
 COARSEN = 4  # timepoints averaged per coarse timepoint
 MIN_COARSE_QUERY = 8  # the coarse query must stay this long to be selective
 MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth it
+MIN_COPY_THREADS = 1 << 20  # coarse timepoints from which the coarse copy runs in threads
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
 CHUNKS_PER_THREAD = 4  # chunks taken by the threads as they come free: balances the load
 
@@ -204,9 +205,11 @@ def _coarse(series, query, blocked, radius, n_jobs=None):
     if n_coarse < MIN_COARSE_QUERY or windows < MIN_COARSE_WINDOWS:
         return None
     series_c = np.empty((len(series) // COARSEN, series.shape[1]))
+    # In threads only where the copy takes milliseconds (handing it out costs more below).
+    copy_jobs = n_jobs if len(series_c) >= MIN_COPY_THREADS else None
     _run_chunks(
         lambda first, last: _coarsen_into(series, first, last, series_c),
-        _chunks(len(series_c), n_jobs),
+        _chunks(len(series_c), copy_jobs),
     )
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
@@ -263,9 +266,11 @@ def _workers(count, n_jobs):
     """Threads for ``count`` starts: one per MIN_CHUNK starts at most."""
     if n_jobs is None or n_jobs == 1 or count < 2 * MIN_CHUNK:
         return 1
-    from joblib import effective_n_jobs
+    if n_jobs < 0:  # as joblib counts them (the threads are this module's own)
+        from joblib import effective_n_jobs
 
-    return max(1, min(effective_n_jobs(n_jobs), count // MIN_CHUNK))
+        n_jobs = effective_n_jobs(n_jobs)
+    return max(1, min(n_jobs, count // MIN_CHUNK))
 
 
 def _chunks(count, n_jobs, per_thread=1):
@@ -279,10 +284,11 @@ def _chunks(count, n_jobs, per_thread=1):
 
     # Edges on multiples of the kernel's epoch: a chunk that starts inside an epoch first
     # runs the window sums from the epoch's start, up to EPOCH - 1 windows of extra work.
-    edges = np.round(np.linspace(0, count, pieces + 1) / EPOCH).astype(np.int64) * EPOCH
-    edges[0], edges[-1] = 0, count
-    edges = np.minimum(edges, count)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    edges = [0] + [
+        min(count, (count * i // pieces + EPOCH // 2) // EPOCH * EPOCH) for i in range(1, pieces)
+    ]
+    edges.append(count)
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
 def znormalized_search(query, series, radius, k, zone, n_jobs=None):

@@ -471,9 +471,12 @@ def align_pattern(
         f"a step-pattern DTW path between sequences of lengths {n} and {m}",
     )
     di, dj, weight, starts = pattern.kernel_arrays()
-    acc, move = _steps.steps_matrix(
-        x, y, di, dj, weight, starts, lo, hi, offsets, cell_ok, bool(open_begin)
-    )
+    if pattern is symmetric1:
+        acc, move = _steps.symmetric1_matrix(x, y, lo, hi, offsets, cell_ok, bool(open_begin))
+    else:
+        acc, move = _steps.steps_matrix(
+            x, y, di, dj, weight, starts, lo, hi, offsets, cell_ok, bool(open_begin)
+        )
     last_row = acc[offsets[n - 1] : offsets[n]]
     last_columns = np.arange(lo[n - 1], hi[n - 1])
     scores = last_row / _normalizers(pattern.normalization, n, last_columns)

@@ -261,3 +261,40 @@ def test_unknown_normalisation_and_bad_flags_raise():
         StepPattern([[1, 1, 1, -1], [1, 0, 0, 1]], normalization="N*M")
     with pytest.raises(InvalidInputError, match="open_end"):
         alignkit.dtw([1.0, 2.0], [1.0], open_end="yes")
+
+
+def test_symmetric1_kernel_gives_the_table_driven_kernels_numbers():
+    # align_pattern runs symmetric1 on a dedicated kernel: the same accumulated costs and
+    # choices as the table-driven one, on small integer inputs (many ties), full, banded and
+    # masked windows, with and without an open begin.
+    from alignkit.distances.step_patterns import symmetric1
+    from alignkit.kernels._numba import _steps
+    from alignkit.kernels._numba._bounds import band_bounds
+    from alignkit.validation import check_window
+
+    rng = np.random.default_rng(0)
+    di, dj, weight, starts = symmetric1.kernel_arrays()
+    for trial in range(300):
+        n, m = (int(v) for v in rng.integers(1, 20, 2))
+        channels = int(rng.integers(1, 3))
+        x = rng.integers(0, 3, (n, channels)).astype(float)
+        y = rng.integers(0, 3, (m, channels)).astype(float)
+        if trial % 3 == 0:
+            window = check_window(None, shape=(n, m))
+        elif trial % 3 == 1:
+            window = check_window(int(rng.integers(0, 6)), shape=(n, m))
+        else:
+            mask = rng.random((n, m)) < 0.8
+            mask[np.arange(n), np.arange(n) * max(m - 1, 0) // max(n - 1, 1)] = True
+            mask[0, 0] = mask[-1, -1] = True
+            window = check_window(mask, shape=(n, m))
+        lo, hi, cell_ok = band_bounds(window, n, m)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(hi - lo, out=offsets[1:])
+        for open_begin in (False, True):
+            table = _steps.steps_matrix(
+                x, y, di, dj, weight, starts, lo, hi, offsets, cell_ok, open_begin
+            )
+            fast = _steps.symmetric1_matrix(x, y, lo, hi, offsets, cell_ok, open_begin)
+            np.testing.assert_array_equal(fast[0], table[0])
+            np.testing.assert_array_equal(fast[1], table[1])

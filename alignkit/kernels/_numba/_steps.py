@@ -118,6 +118,50 @@ def steps_matrix(x, y, di, dj, weight, starts, lo, hi, offsets, cell_ok, open_be
 
 
 @njit(**JIT_OPTIONS)
+def symmetric1_matrix(x, y, lo, hi, offsets, cell_ok, open_begin):
+    """:func:`steps_matrix` for ``symmetric1``: the same numbers, without the table.
+
+    Pattern 0 comes from ``(i-1, j-1)``, 1 from ``(i-1, j)``, 2 from ``(i, j-1)``,
+    each adding the cell's cost once (weight 1), ties to the first: the operations
+    of the table-driven kernel on symmetric1's table, at a fraction of its cost.
+    """
+    n = x.shape[0]
+    acc = np.full(offsets[n], _INF)
+    move = np.full(offsets[n], -1, dtype=np.int8)
+    for i in range(n):
+        base = offsets[i] - lo[i]
+        for j in range(lo[i], hi[i]):
+            if not _inside(lo, hi, offsets, cell_ok, i, j):
+                continue
+            here = _sqeuclidean(x, i, y, j)
+            if i == 0 and j == 0 and not open_begin:
+                acc[base] = here
+                continue
+            best = _INF
+            chosen = -1
+            for p in range(3):
+                origin_i = i - 1 if p < 2 else i
+                origin_j = j if p == 1 else j - 1
+                if origin_j < 0 or (origin_i == -1 and not open_begin):
+                    continue
+                if origin_i == -1:
+                    previous = 0.0
+                else:
+                    if not _inside(lo, hi, offsets, cell_ok, origin_i, origin_j):
+                        continue
+                    previous = acc[offsets[origin_i] + origin_j - lo[origin_i]]
+                    if previous == _INF:
+                        continue
+                total = previous + 1.0 * here
+                if total < best:
+                    best = total
+                    chosen = p
+            acc[base + j] = best
+            move[base + j] = chosen
+    return acc, move
+
+
+@njit(**JIT_OPTIONS)
 def steps_backtrack(move, offsets, lo, di, dj, starts, i_end, j_end, open_begin):
     """Path ending at ``(i_end, j_end)``, expanded to every cell of each pattern.
 
