@@ -74,7 +74,7 @@ def znormalize(array):
 class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
-    def __init__(self, series, query, radius, n_jobs=None):
+    def __init__(self, series, query, radius):
         from ..kernels._numba._search import series_envelope
 
         self.n = len(query)
@@ -86,7 +86,6 @@ class _Problem:
         magnitude = np.abs(query).sum(axis=1)
         self.order = np.argsort(-magnitude, kind="stable").astype(np.int64)
         self.count = len(series) - self.n + 1
-        self.n_jobs = n_jobs
 
     def scan(self, first, last, blocked, bsf, shared=None):
         from ..kernels._numba._search import search_best
@@ -129,14 +128,14 @@ def _run_chunks(func, chunks, workers=None):
 
     chunks = list(chunks)
     results = [None] * len(chunks)
-    claim = iter(range(len(chunks))).__next__
+    indices = iter(range(len(chunks)))
     lock = threading.Lock()
     failed = []
 
     def drain():
         while not failed:
             with lock:
-                index = next_index()
+                index = next(indices, None)
             if index is None:
                 return
             try:
@@ -144,12 +143,6 @@ def _run_chunks(func, chunks, workers=None):
             except BaseException:
                 failed.append(True)  # the other workers stop taking chunks
                 raise
-
-    def next_index():
-        try:
-            return claim()
-        except StopIteration:
-            return None
 
     futures = [pool.submit(drain) for _ in range(workers - 1)]
     try:
@@ -241,7 +234,7 @@ def _seed_window(series, query, radius, blocked, problem, n_jobs):
 def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     """Best unblocked start, its squared distance and the scan's counts."""
     if problem is None:
-        problem = _Problem(series, query, radius, n_jobs)
+        problem = _Problem(series, query, radius)
     seed = _seed(series, query, radius, blocked, problem, n_jobs)
     # Beat the seed or equal it: the scan then recomputes the seed's window itself and
     # keeps the earliest of equal windows.
@@ -318,7 +311,7 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None):
 
     query_z = znormalize(query)
     n = len(query)
-    problem = _Problem(series, query_z, radius, n_jobs)
+    problem = _Problem(series, query_z, radius)
     blocked = np.zeros(problem.count, dtype=np.bool_)
     counts = np.zeros(N_STATS, dtype=np.int64)
     found = []

@@ -154,10 +154,11 @@ def _soft_values(sequences, centres, gamma, n_jobs, known):
     labels, own = known
     values = np.empty((len(sequences), len(centres)))
     for k, centre in enumerate(centres):
-        members = labels == k
-        rows = np.flatnonzero(~members) if own[k] is not None else np.arange(len(sequences))
+        rows = np.arange(len(sequences))
         if own[k] is not None:
+            members = labels == k
             values[members, k] = own[k]
+            rows = np.flatnonzero(~members)
         if len(rows):
             column = soft_dtw_matrix([sequences[i] for i in rows], [centre], gamma, n_jobs)
             values[rows, k] = column[:, 0]
