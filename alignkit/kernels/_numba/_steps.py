@@ -152,7 +152,7 @@ def symmetric1_matrix(x, y, lo, hi, offsets, cell_ok, open_begin):
                     previous = acc[offsets[origin_i] + origin_j - lo[origin_i]]
                     if previous == _INF:
                         continue
-                total = previous + 1.0 * here
+                total = previous + here  # the table kernel's weight-1 step: the same sum
                 if total < best:
                     best = total
                     chosen = p
