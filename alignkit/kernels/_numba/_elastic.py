@@ -293,7 +293,9 @@ def _rows_msm_dependent(x, y, g, p0, p1, lo, hi, mask, moves):
     return _rows(MSM_DEPENDENT, x, y, g, p0, p1, lo, hi, mask, moves)
 
 
-@njit(**JIT_OPTIONS)
+_ROWS = (_rows_erp, _rows_edr, _rows_lcss, _rows_msm, _rows_twe, _rows_adtw, _rows_msm_dependent)
+
+
 def rows(kind, x, y, g, p0, p1, lo, hi, mask, moves):
     """The padded ``D(n, m)`` of any kind, row by row; with ``moves``, the path's moves too.
 
@@ -303,21 +305,12 @@ def rows(kind, x, y, g, p0, p1, lo, hi, mask, moves):
     holds the row two below. Each kind runs its own compiled loop, in which
     the kind is a constant: a test of it in every cell costs three times the
     cell (``numba.literally`` does not fold those tests).
+
+    The kind is picked here, in Python, so that a call compiles only its own
+    kind's loop: a compiled dispatcher over the kinds would compile all seven
+    for each signature (about a minute in all).
     """
-    args = (x, y, g, p0, p1, lo, hi, mask, moves)
-    if kind == ERP:
-        return _rows_erp(*args)
-    if kind == EDR:
-        return _rows_edr(*args)
-    if kind == LCSS:
-        return _rows_lcss(*args)
-    if kind == MSM:
-        return _rows_msm(*args)
-    if kind == TWE:
-        return _rows_twe(*args)
-    if kind == ADTW:
-        return _rows_adtw(*args)
-    return _rows_msm_dependent(*args)
+    return _ROWS[kind](x, y, g, p0, p1, lo, hi, mask, moves)
 
 
 @njit(**JIT_OPTIONS)
@@ -507,7 +500,7 @@ def pair_value(kind, x, y, g, p0, p1, lo, hi):
     """
     n, m = x.shape[0], y.shape[0]
     if kind == MSM_DEPENDENT:
-        return rows(MSM_DEPENDENT, x, y, g, p0, p1, lo, hi, None, None)
+        return _rows_msm_dependent(x, y, g, p0, p1, lo, hi, None, None)
     if kind == MSM:
         total = 0.0
         for k in range(x.shape[1]):
