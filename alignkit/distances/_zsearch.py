@@ -56,9 +56,9 @@ STAT_NAMES = (
 COARSEN = 4  # timepoints averaged per coarse timepoint
 MIN_COARSE_QUERY = 8  # the coarse query must stay this long to be selective
 MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth it
-MIN_COPY_THREADS = 1 << 20  # coarse timepoints from which the coarse copy runs in threads
+MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs in threads
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
-CHUNKS_PER_THREAD = 4  # chunks taken by the threads as they come free: balances the load
+CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
 
 
 def znormalize(array):
@@ -179,17 +179,6 @@ def _pool(workers):
     return pool
 
 
-def _coarsen_into(series, first, last, out):
-    """``out[first:last]``: the means of COARSEN timepoints, as strided sums (numpy's
-    strided additions beat a loop over the short axis, and release the GIL)."""
-    part = out[first:last]
-    stop = COARSEN * last
-    np.copyto(part, series[COARSEN * first : stop : COARSEN])
-    for offset in range(1, COARSEN):
-        part += series[COARSEN * first + offset : stop : COARSEN]
-    part *= 1.0 / COARSEN
-
-
 def _coarse(series, query, blocked, radius, n_jobs=None):
     """The 4x coarser problem, or None when it would be too short to be a useful seed."""
     n = len(query)
@@ -197,11 +186,15 @@ def _coarse(series, query, blocked, radius, n_jobs=None):
     windows = len(series) // COARSEN - n_coarse + 1
     if n_coarse < MIN_COARSE_QUERY or windows < MIN_COARSE_WINDOWS:
         return None
+    from ..kernels._numba._search import coarsen_into
+
     series_c = np.empty((len(series) // COARSEN, series.shape[1]))
-    # In threads only where the copy takes milliseconds (handing it out costs more below).
+    flat = series_c[:, 0] if series.shape[1] == 1 else series_c
+    source = np.ascontiguousarray(series[:, 0]) if series.shape[1] == 1 else series
+    # In threads only where the copy takes a millisecond or so (handing it out costs more).
     copy_jobs = n_jobs if len(series_c) >= MIN_COPY_THREADS else None
     _run_chunks(
-        lambda first, last: _coarsen_into(series, first, last, series_c),
+        lambda first, last: coarsen_into(source, COARSEN, first, last, flat),
         _chunks(len(series_c), copy_jobs),
     )
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))

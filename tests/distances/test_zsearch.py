@@ -331,3 +331,19 @@ def test_lazy_envelope_across_segments_keeps_every_match(channels):
     np.testing.assert_allclose([d for d, _ in found], [d for d, _ in expected], rtol=1e-9)
     reached = stats["pruned_by_keogh_ec"] + stats["dtw_abandoned"] + stats["dtw_completed"]
     assert reached > 10
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_coarse_copy_is_the_mean_of_each_block_of_timepoints(channels):
+    from alignkit.kernels._numba._search import coarsen_into
+
+    series = np.random.default_rng(5).standard_normal((4 * 50 + 3, channels))
+    out = np.full((50, channels), np.nan)
+    source = np.ascontiguousarray(series[:, 0]) if channels == 1 else series
+    target = out[:, 0] if channels == 1 else out
+    coarsen_into(source, 4, 0, 30, target)
+    coarsen_into(source, 4, 30, 50, target)  # two chunks, as two threads write it
+    blocks = series[:200].reshape(50, 4, channels)
+    expected = (((blocks[:, 0] + blocks[:, 1]) + blocks[:, 2]) + blocks[:, 3]) * 0.25
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_allclose(out, blocks.mean(axis=1), rtol=1e-12)

@@ -157,6 +157,24 @@ def envelope_into(series, radius, first, last, lower, upper, origin):
 
 
 @njit(**JIT_OPTIONS)
+def coarsen_into(series, factor, first, last, out):
+    """``out[t] = mean(series[factor * t : factor * (t + 1)])`` per channel, for ``t`` in
+    ``[first, last)``: the timepoints summed in order, then scaled by ``1 / factor``.
+
+    One pass over the series (strided copies read every cache line once per
+    offset).
+    """
+    channels = _channels(series)
+    scale = 1.0 / factor
+    for t in range(first, last):
+        for c in range(channels):
+            total = _get(series, factor * t, c)
+            for offset in range(1, factor):
+                total += _get(series, factor * t + offset, c)
+            _put(out, t, c, total * scale)
+
+
+@njit(**JIT_OPTIONS)
 def series_envelope_into(series, radius, first, last, lower, upper):
     """Sliding min and max of ``series[t - radius : t + radius + 1]`` for ``t`` in
     ``[first, last)``, per channel, written into ``lower`` and ``upper``
