@@ -71,6 +71,11 @@ def znormalize(array):
     return np.ascontiguousarray((array - mean) / np.where(flat, np.inf, std))
 
 
+def _kernel_view(array):
+    """A validated ``(n, n_channels)`` array as the kernels take it: 1-D when univariate."""
+    return np.ascontiguousarray(array[:, 0] if array.shape[1] == 1 else array)
+
+
 class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
@@ -79,9 +84,8 @@ class _Problem:
 
         self.n = len(query)
         self.radius = min(radius, self.n - 1)
-        univariate = series.shape[1] == 1
-        self.series = np.ascontiguousarray(series[:, 0] if univariate else series)
-        self.query = np.ascontiguousarray(query[:, 0] if univariate else query)
+        self.series = _kernel_view(series)
+        self.query = _kernel_view(query)
         self.q_lower, self.q_upper = series_envelope(self.query, self.radius)
         magnitude = np.abs(query).sum(axis=1)
         self.order = np.argsort(-magnitude, kind="stable").astype(np.int64)
@@ -189,12 +193,12 @@ def _coarse(series, query, blocked, radius, n_jobs=None):
     from ..kernels._numba._search import coarsen_into
 
     series_c = np.empty((len(series) // COARSEN, series.shape[1]))
-    flat = series_c[:, 0] if series.shape[1] == 1 else series_c
-    source = np.ascontiguousarray(series[:, 0]) if series.shape[1] == 1 else series
+    out = series_c[:, 0] if series.shape[1] == 1 else series_c  # a view: written in place
+    source = _kernel_view(series)
     # In threads only where the copy takes a millisecond or so (handing it out costs more).
     copy_jobs = n_jobs if len(series_c) >= MIN_COPY_THREADS else None
     _run_chunks(
-        lambda first, last: coarsen_into(source, COARSEN, first, last, flat),
+        lambda first, last: coarsen_into(source, COARSEN, first, last, out),
         _chunks(len(series_c), copy_jobs),
     )
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))

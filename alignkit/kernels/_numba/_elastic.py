@@ -293,7 +293,15 @@ def _rows_msm_dependent(x, y, g, p0, p1, lo, hi, mask, moves):
     return _rows(MSM_DEPENDENT, x, y, g, p0, p1, lo, hi, mask, moves)
 
 
-_ROWS = (_rows_erp, _rows_edr, _rows_lcss, _rows_msm, _rows_twe, _rows_adtw, _rows_msm_dependent)
+_ROWS = {
+    ERP: _rows_erp,
+    EDR: _rows_edr,
+    LCSS: _rows_lcss,
+    MSM: _rows_msm,
+    TWE: _rows_twe,
+    ADTW: _rows_adtw,
+    MSM_DEPENDENT: _rows_msm_dependent,
+}
 
 
 def rows(kind, x, y, g, p0, p1, lo, hi, mask, moves):

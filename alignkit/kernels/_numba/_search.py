@@ -161,8 +161,8 @@ def coarsen_into(series, factor, first, last, out):
     """``out[t] = mean(series[factor * t : factor * (t + 1)])`` per channel, for ``t`` in
     ``[first, last)``: the timepoints summed in order, then scaled by ``1 / factor``.
 
-    One pass over the series (strided copies read every cache line once per
-    offset).
+    One pass over the series (numpy's strided sums read it once per offset);
+    the order of the sums is fixed, so any split into chunks gives the same bits.
     """
     channels = _channels(series)
     scale = 1.0 / factor
