@@ -16,7 +16,8 @@ alignkit with ``n_jobs=2`` (wall time).
 Run ``python benchmarks/bench_search.py [--quick]``; ``--quick`` stops at 10^6 points.
 
 ``--scaling`` times instead what scales out (no UCR Suite needed): ``n_jobs=1``
-against ``n_jobs=2`` on the same calls, interleaved, the best of ``--repeat`` runs,
+against ``n_jobs=2`` on the same calls, interleaved, the best of ``--repeat`` runs
+(more for a short call: at least ``--min-seconds`` of runs of each),
 in wall time and in CPU time of the process (the threads' sum: equal CPU times mean
 the two threads did no extra work, so on an idle machine the wall ratio approaches
 2 x CPU(1) / CPU(2)), and the same series as a ``np.memmap`` searched out of core
@@ -153,7 +154,7 @@ def _interleaved(calls, repeat):
     return wall, cpu, results
 
 
-def scaling(lengths, repeat):
+def scaling(lengths, repeat, min_seconds=2.0):
     """n_jobs=1 against n_jobs=2, and a memmap out of core against memory, side by side."""
     import tempfile
 
@@ -186,7 +187,12 @@ def scaling(lengths, repeat):
             }
             for call in calls.values():
                 call()  # compile outside the timings
-            wall, cpu, results = _interleaved(calls, repeat)
+            # At least ``min_seconds`` of runs of each call: a short call's best of a few
+            # runs is mostly the machine's noise, and the noise hits two threads more.
+            start = time.perf_counter()
+            calls["one"]()
+            runs = max(repeat, int(min_seconds / (time.perf_counter() - start)))
+            wall, cpu, results = _interleaved(calls, runs)
         same = len(set(results.values())) == 1
         rows.append(
             [
@@ -226,10 +232,16 @@ def main():
     parser.add_argument("--scaling", action="store_true", help="threads and out of core only")
     parser.add_argument("--lengths", type=float, nargs="+", help="series lengths (--scaling)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per timing (--scaling)")
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=2.0,
+        help="more runs of a short call, until each takes this long in all (--scaling)",
+    )
     args = parser.parse_args()
     if args.scaling:
         lengths = [int(x) for x in args.lengths] if args.lengths else [10**6, 10**7]
-        scaling(lengths, args.repeat)
+        scaling(lengths, args.repeat, args.min_seconds)
         return
 
     import alignkit

@@ -413,8 +413,9 @@ def _band_radius(window, n):
 def _window_path(query, values, start, window):
     """The DTW path of the z-normalised query and ``values`` (the window at ``start``), in
     series coordinates."""
-    candidate = _znormalize(values)
-    path = align_pattern(_znormalize(query), candidate, symmetric1, window)[0]
+    from ._zsearch import znormalize
+
+    path = align_pattern(znormalize(query), znormalize(values), symmetric1, window)[0]
     path[:, 1] += start
     return path
 

@@ -9,6 +9,10 @@ its speed besides the bounds themselves:
   the same search on a 4x coarser copy (means of 4 timepoints, recursively) and
   refined at full resolution around the coarse match; the full scan then only has to
   beat it. The seed is an upper bound of the best distance, so the result stays exact.
+  In threads, the full scan does not wait for the level in between: it starts from
+  the best window two levels down (refined at full resolution), while the calling
+  thread searches that level and then lowers the shared threshold with the seed one
+  thread would use; the short coarse scans scale badly, the full one well.
 - **Chunks.** With ``n_jobs`` the starts are split into contiguous chunks scanned in
   threads (the kernel releases the GIL) against the same seed; the best of the chunks
   (ties: the earliest start) is the best of the whole scan, because a window's
@@ -59,6 +63,7 @@ MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth 
 MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs in threads
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
 CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
+MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads overlap the seed and the scan
 
 
 def znormalize(array):
@@ -111,20 +116,22 @@ class _Problem:
         )
 
 
-def _run_chunks(func, chunks, workers=None):
+def _run_chunks(func, chunks, workers=None, before=None, head=None):
     """``func(first, last)`` for every chunk, in ``workers`` threads (default: one each).
 
     The threads are kept between calls (:func:`_pool`): a search at 10^6 points runs
     a dozen of these in a few tens of milliseconds, and starting threads for each
-    cost a few percent of it.
+    cost a few percent of it. ``before`` and ``head`` (callables, or None) run
+    first, ``before`` in the calling thread and ``head`` in one of the others (in
+    the calling thread, first, when there are none) while the rest already take
+    chunks; the threads then take chunks too.
     """
-    if len(chunks) == 1:
-        return [func(*chunks[0])]
     workers = min(workers or len(chunks), len(chunks))
-    if workers == 1:
-        return [func(first, last) for first, last in chunks]
-    pool = _pool(workers)
-    if pool is None:  # called from one of the pool's threads: run here
+    pool = _pool(workers) if workers > 1 else None
+    if pool is None:  # one thread, or called from one of the pool's threads: run here
+        for task in (head, before):
+            if task is not None:
+                task()
         return [func(first, last) for first, last in chunks]
     # ``workers`` queues, each taking the next chunk as it comes free (the chunks are
     # listed in series order; the results come back in it).
@@ -136,7 +143,13 @@ def _run_chunks(func, chunks, workers=None):
     lock = threading.Lock()
     failed = []
 
-    def drain():
+    def drain(task=None):
+        if task is not None:
+            try:
+                task()
+            except BaseException:
+                failed.append(True)
+                raise
         while not failed:
             with lock:
                 index = next(indices, None)
@@ -148,9 +161,9 @@ def _run_chunks(func, chunks, workers=None):
                 failed.append(True)  # the other workers stop taking chunks
                 raise
 
-    futures = [pool.submit(drain) for _ in range(workers - 1)]
+    futures = [pool.submit(drain, head if i == 0 else None) for i in range(workers - 1)]
     try:
-        drain()  # the calling thread is one of the workers
+        drain(before)  # the calling thread is one of the workers
     finally:
         for future in futures:
             future.cancel()  # not started yet (the pool is busy elsewhere): not needed
@@ -183,28 +196,49 @@ def _pool(workers):
     return pool
 
 
-def _coarse(series, query, blocked, radius, n_jobs=None):
-    """The 4x coarser problem, or None when it would be too short to be a useful seed."""
-    n = len(query)
+def _coarse_size(length, n):
+    """Timepoints and query length of the 4x coarser problem, or None if too short."""
     n_coarse = n // COARSEN
-    windows = len(series) // COARSEN - n_coarse + 1
-    if n_coarse < MIN_COARSE_QUERY or windows < MIN_COARSE_WINDOWS:
+    length_c = length // COARSEN
+    if n_coarse < MIN_COARSE_QUERY or length_c - n_coarse + 1 < MIN_COARSE_WINDOWS:
         return None
-    from ..kernels._numba._search import coarsen_into
+    return length_c, n_coarse
 
-    series_c = np.empty((len(series) // COARSEN, series.shape[1]))
-    out = series_c[:, 0] if series.shape[1] == 1 else series_c  # a view: written in place
-    source = _kernel_view(series)
-    # In threads only where the copy takes a millisecond or so (handing it out costs more).
-    copy_jobs = n_jobs if len(series_c) >= MIN_COPY_THREADS else None
-    _run_chunks(
-        lambda first, last: coarsen_into(source, COARSEN, first, last, out),
-        _chunks(len(series_c), copy_jobs),
-    )
+
+def _coarse(series, query, blocked, radius, n_jobs=None, twice=False, series_c=None):
+    """The 4x coarser problem, or None when it would be too short to be a useful seed.
+
+    ``(series_c, query_c, blocked_c, radius_c, series_cc)``: with ``twice``, the
+    copy pass also writes the 16x coarser series ``series_cc`` when that level is
+    long enough (else None); ``series_c`` given is that copy, already made.
+    """
+    size = _coarse_size(len(series), len(query))
+    if size is None:
+        return None
+    length_c, n_coarse = size
+    series_cc = None
+    if series_c is None:
+        from ..kernels._numba._search import coarsen_into
+
+        channels = series.shape[1]
+        series_c = np.empty((length_c, channels))
+        if twice and _coarse_size(length_c, n_coarse) is not None:
+            series_cc = np.empty((length_c // COARSEN, channels))
+        out = _kernel_view(series_c)  # views: written in place
+        out2 = _kernel_view(np.empty((0, channels)) if series_cc is None else series_cc)
+        source = _kernel_view(series)
+        # In threads only where the copy takes a millisecond or so (handing it out costs
+        # more); the chunks' edges are multiples of the epoch, hence of COARSEN.
+        copy_jobs = n_jobs if length_c >= MIN_COPY_THREADS else None
+        _run_chunks(
+            lambda first, last: coarsen_into(source, COARSEN, first, last, out, out2),
+            _chunks(length_c, copy_jobs),
+        )
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
+    windows = length_c - n_coarse + 1
     blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
-    return series_c, query_c, blocked_c, -(-radius // COARSEN)
+    return series_c, query_c, blocked_c, -(-radius // COARSEN), series_cc
 
 
 def _seed(series, query, radius, blocked, problem, n_jobs):
@@ -217,13 +251,24 @@ def _seed_window(series, query, radius, blocked, problem, n_jobs):
     coarse = _coarse(series, query, blocked, radius, n_jobs)
     if coarse is None:
         return -1, np.inf
-    series_c, query_c, blocked_c, radius_c = coarse
+    series_c, query_c, blocked_c, radius_c, _ = coarse
     start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs)
+    return _refine(problem, blocked, start_c)
+
+
+def _refine(problem, blocked, start_c, levels=1):
+    """The best window at full resolution for the start ``start_c`` found ``levels``
+    coarse levels down, as ``(start, distance)``, or ``(-1, inf)``.
+
+    One level down, the starts within ``COARSEN`` of ``start_c * COARSEN``; two, the
+    starts that refining level by level could reach.
+    """
     if start_c < 0:
         return -1, np.inf
-    centre = start_c * COARSEN
-    first = max(0, centre - COARSEN)
-    last = min(problem.count, centre + COARSEN + 1)
+    centre = start_c * COARSEN**levels
+    reach = sum(COARSEN**level for level in range(1, levels + 1))
+    first = max(0, centre - reach)
+    last = min(problem.count, centre + reach + 1)
     start, distance, _ = problem.scan(first, last, blocked, np.inf)
     return start, distance
 
@@ -232,15 +277,53 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     """Best unblocked start, its squared distance and the scan's counts."""
     if problem is None:
         problem = _Problem(series, query, radius)
-    seed = _seed(series, query, radius, blocked, problem, n_jobs)
-    # Beat the seed or equal it: the scan then recomputes the seed's window itself and
-    # keeps the earliest of equal windows.
-    threshold = np.nextafter(seed, np.inf) if np.isfinite(seed) else np.inf
+    chunks = _chunks(problem.count, n_jobs, CHUNKS_PER_THREAD)
+    workers = _workers(problem.count, n_jobs)
+    overlap = workers > 1 and len(series) // COARSEN <= MAX_OVERLAP
+    coarse = _coarse(series, query, blocked, radius, n_jobs, twice=overlap)
+    before = head = None
+    threshold = np.inf
+    if coarse is not None:
+        series_c, query_c, blocked_c, radius_c, series_cc = coarse
+        problem_c = _Problem(series_c, query_c, radius_c)
+        if series_cc is None:
+            start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, problem_c, n_jobs)
+            seed = _refine(problem, blocked, start_c)[1]
+            # Beat the seed or equal it: the scan then recomputes the seed's window itself
+            # and keeps the earliest of equal windows.
+            threshold = np.nextafter(seed, np.inf)
+        else:
+            # In threads, the scan does not wait for the whole seed: another thread
+            # refines the best window two levels down (often already the best) and
+            # starts the scan with it, while the calling thread finds the seed one
+            # thread would, searching the level in between, and then lowers the shared
+            # threshold with it and joins the scan.
+            series_cc, query_cc, blocked_cc, radius_cc, _ = _coarse(
+                series_c, query_c, blocked_c, radius_c, n_jobs, series_c=series_cc
+            )
+            start_cc, _, _ = _best(series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs)
+
+            def lower(distance):
+                if np.nextafter(distance, np.inf) < shared[0]:
+                    shared[0] = np.nextafter(distance, np.inf)
+
+            def head():
+                lower(_refine(problem, blocked, start_cc, levels=2)[1])
+
+            def before():
+                seed_c = _refine(problem_c, blocked_c, start_cc)[1]
+                start_c, _, _ = problem_c.scan(
+                    0, problem_c.count, blocked_c, np.nextafter(seed_c, np.inf)
+                )
+                lower(_refine(problem, blocked, start_c)[1])
+
     shared = np.full(1, threshold)
     results = _run_chunks(
         lambda first, last: problem.scan(first, last, blocked, threshold, shared),
-        _chunks(problem.count, n_jobs, CHUNKS_PER_THREAD),
-        _workers(problem.count, n_jobs),
+        chunks,
+        workers,
+        before,
+        head,
     )
     best_start, best_distance = -1, np.inf
     for start, distance, counts in results:

@@ -117,6 +117,41 @@ def test_threads_give_the_same_matches(monkeypatch):
     assert one == two  # the same starts and bit-identical distances
 
 
+@pytest.mark.parametrize("kind", ["planted", "sine"])
+def test_threads_start_the_scan_from_two_levels_down_and_keep_every_match(monkeypatch, kind):
+    # With threads, the scan starts from the best window two coarse levels down while
+    # the calling thread searches the level in between: the matches stay the exact ones
+    # (a sine is nowhere in a random walk, so its quick seed is a poor one).
+    from alignkit.distances import _zsearch
+
+    monkeypatch.setattr(_zsearch, "MIN_CHUNK", 4096)
+    monkeypatch.setattr(_zsearch, "MIN_COARSE_WINDOWS", 256)
+    monkeypatch.setattr(_zsearch, "MIN_COARSE_QUERY", 4)
+    overlapped = []
+    run_chunks = _zsearch._run_chunks
+
+    def spy(func, chunks, workers=None, before=None, head=None):
+        overlapped.append(before is not None and head is not None)
+        return run_chunks(func, chunks, workers, before, head)
+
+    monkeypatch.setattr(_zsearch, "_run_chunks", spy)
+    rng = np.random.default_rng(11)
+    series = _walk(rng, 40_000)
+    if kind == "planted":
+        query = series[23_000:23_064] + 0.3 * rng.standard_normal((64, 1))
+    else:
+        query = np.sin(np.linspace(0, 9, 64))[:, None] + 0.05 * rng.standard_normal((64, 1))
+    two, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=2)
+    assert any(overlapped)
+    overlapped.clear()
+    one, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=1)
+    assert not any(overlapped)
+    assert two == one  # the same starts and bit-identical distances
+    expected = _exhaustive(query, series, 3, 3, 32)
+    assert [start for _, start in two] == [start for _, start in expected]
+    np.testing.assert_allclose([d for d, _ in two], [d for d, _ in expected], rtol=1e-9)
+
+
 def test_constant_windows_are_zeros_after_normalisation():
     # A flat stretch z-normalises to zeros (as alignkit's exhaustive search does).
     rng = np.random.default_rng(4)
@@ -187,6 +222,59 @@ def test_thread_pool_runs_every_chunk_in_order_and_reraises():
         lambda first, last: sum(_zsearch._run_chunks(work, chunks, 2)), chunks[:3], 2
     )
     assert nested == [sum(10 * i for i in range(9))] * 3
+
+
+def test_thread_pool_runs_before_and_head_first_while_the_others_take_chunks():
+    import threading
+
+    from alignkit.distances import _zsearch
+
+    chunks = [(i, i + 1) for i in range(6)]
+    taken = threading.Event()
+    where = {}
+
+    def work(first, last):
+        taken.set()
+        return first
+
+    def before():
+        where["before"] = threading.current_thread()
+        # The pool's thread takes chunks without waiting for this to finish.
+        assert taken.wait(10)
+
+    def head():
+        where["head"] = threading.current_thread()
+
+    assert _zsearch._run_chunks(work, chunks, 2, before, head) == list(range(6))
+    assert where["before"] is threading.current_thread()
+    assert where["head"] is not threading.current_thread()
+
+    started = threading.Event()
+
+    def fails():
+        started.set()
+        raise ValueError("failed first")
+
+    def waits(first, last):
+        assert started.wait(10)  # the head has started: its error is not dropped
+        return first
+
+    with pytest.raises(ValueError, match="failed first"):
+        _zsearch._run_chunks(work, chunks, 2, fails)
+    started.clear()
+    with pytest.raises(ValueError, match="failed first"):
+        _zsearch._run_chunks(waits, chunks, 2, None, fails)
+    # One thread: head, before, then every chunk, in the calling thread.
+    order = []
+    _zsearch._run_chunks(
+        lambda a, b: order.append(a),
+        chunks,
+        1,
+        lambda: order.append("before"),
+        lambda: order.append("head"),
+    )
+    assert order == ["head", "before", *range(6)]
+    assert _zsearch._run_chunks(work, chunks, 2) == list(range(6))  # still usable
 
 
 # --- through subsequence_search -----------------------------------------------------------
@@ -341,9 +429,22 @@ def test_coarse_copy_is_the_mean_of_each_block_of_timepoints(channels):
     out = np.full((50, channels), np.nan)
     source = np.ascontiguousarray(series[:, 0]) if channels == 1 else series
     target = out[:, 0] if channels == 1 else out
-    coarsen_into(source, 4, 0, 30, target)
-    coarsen_into(source, 4, 30, 50, target)  # two chunks, as two threads write it
+    none = np.empty((0,) + target.shape[1:])
+    coarsen_into(source, 4, 0, 30, target, none)
+    coarsen_into(source, 4, 30, 50, target, none)  # two chunks, as two threads write it
     blocks = series[:200].reshape(50, 4, channels)
     expected = (((blocks[:, 0] + blocks[:, 1]) + blocks[:, 2]) + blocks[:, 3]) * 0.25
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_allclose(out, blocks.mean(axis=1), rtol=1e-12)
+    # The next coarser copy in the same pass, in chunks whose edges are multiples of 4:
+    # the same bits as a second pass over the first copy, the groups of 4 of it.
+    again = np.full_like(out, np.nan)
+    twice = np.full((12, channels), np.nan)
+    pair = [again[:, 0], twice[:, 0]] if channels == 1 else [again, twice]
+    coarsen_into(source, 4, 0, 28, *pair)
+    coarsen_into(source, 4, 28, 50, *pair)
+    np.testing.assert_array_equal(again, expected)
+    groups = expected[:48].reshape(12, 4, channels)
+    np.testing.assert_array_equal(
+        twice, (((groups[:, 0] + groups[:, 1]) + groups[:, 2]) + groups[:, 3]) * 0.25
+    )

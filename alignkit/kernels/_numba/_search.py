@@ -157,12 +157,15 @@ def envelope_into(series, radius, first, last, lower, upper, origin):
 
 
 @njit(**JIT_OPTIONS)
-def coarsen_into(series, factor, first, last, out):
+def coarsen_into(series, factor, first, last, out, out2):
     """``out[t] = mean(series[factor * t : factor * (t + 1)])`` per channel, for ``t`` in
     ``[first, last)``: the timepoints summed in order, then scaled by ``1 / factor``.
 
     One pass over the series (numpy's strided sums read it once per offset);
     the order of the sums is fixed, so any split into chunks gives the same bits.
+    ``out2`` (empty: none) takes the next coarser copy, ``out2[g]`` the same mean of
+    ``out[factor * g : factor * (g + 1)]``, for the groups inside ``[first, last)``
+    that ``out2`` holds: bit for bit what a second call on ``out`` would write.
     """
     channels = _channels(series)
     scale = 1.0 / factor
@@ -172,6 +175,12 @@ def coarsen_into(series, factor, first, last, out):
             for offset in range(1, factor):
                 total += _get(series, factor * t + offset, c)
             _put(out, t, c, total * scale)
+    for g in range(-(-first // factor), min(last // factor, out2.shape[0])):
+        for c in range(channels):
+            total = _get(out, factor * g, c)
+            for offset in range(1, factor):
+                total += _get(out, factor * g + offset, c)
+            _put(out2, g, c, total * scale)
 
 
 @njit(**JIT_OPTIONS)
