@@ -21,7 +21,9 @@ to the last bit); :func:`elastic_pairs` fills matrices with it.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 from ._bounds import window_bounds
 from ._flags import JIT_OPTIONS
@@ -52,17 +54,24 @@ def _pick(diag, up, left):
     return left, LEFT
 
 
-@njit(inline="always", **JIT_OPTIONS)
 def _relax(moves, i, j, diag, up, left):
     """The smallest of three values; with ``moves``, also record which one it was.
 
     Without moves (None, compiled apart) the minimum has no branch to mispredict.
     """
-    if moves is None:
-        return min(diag, up, left)
-    value, move = _pick(diag, up, left)
-    moves[i, j] = move
-    return value
+
+
+@overload(_relax, inline="always")
+def _relax_overload(moves, i, j, diag, up, left):
+    if isinstance(moves, types.NoneType):
+        return lambda moves, i, j, diag, up, left: min(diag, up, left)
+
+    def relax(moves, i, j, diag, up, left):
+        value, move = _pick(diag, up, left)
+        moves[i, j] = move
+        return value
+
+    return relax
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -185,49 +194,95 @@ def _square(xt, i, yt, j):
     return total
 
 
-@njit(inline="always", **JIT_OPTIONS)
 def _lcss_cell(moves, i, j, diag, up, left, match):
     """LCSS's cell: :data:`DIAG` a match, else the larger neighbour (:data:`LEFT` among equals).
 
     :data:`STOP` marks a count of 0, where no match remains to collect, as
     aeon's path does.
     """
-    if moves is None:
-        return diag + 1.0 if match else max(up, left)
-    value, move = left, LEFT
-    if match:
-        value, move = diag + 1.0, DIAG
-    elif up > left:
-        value, move = up, UP
-    moves[i, j] = move if value > 0.0 else STOP
-    return value
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@overload(_lcss_cell, inline="always")
+def _lcss_cell_overload(moves, i, j, diag, up, left, match):
+    if isinstance(moves, types.NoneType):
+        return lambda moves, i, j, diag, up, left, match: diag + 1.0 if match else max(up, left)
+
+    def lcss_cell(moves, i, j, diag, up, left, match):
+        value, move = left, LEFT
+        if match:
+            value, move = diag + 1.0, DIAG
+        elif up > left:
+            value, move = up, UP
+        moves[i, j] = move if value > 0.0 else STOP
+        return value
+
+    return lcss_cell
+
+
 def _cell(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
-    """The value of cell ``(i, j)`` from its neighbours; ``x[i]`` is padded column ``i + 1``."""
-    if kind == MSM_DEPENDENT:
-        up = up + _msm_cost_channels(xt, i + 1, xt, i, yt, j + 1, p0)
-        left = left + _msm_cost_channels(yt, j + 1, xt, i + 1, yt, j, p0)
-        return _relax(moves, i, j, diag + _square(xt, i + 1, yt, j + 1), up, left)
-    if kind == MSM:
-        xs, ys = xt[0], yt[0]
-        up = up + _msm_cost(xs[i + 1], xs[i], ys[j + 1], p0)
-        left = left + _msm_cost(ys[j + 1], xs[i + 1], ys[j], p0)
-        return _relax(moves, i, j, diag + abs(xs[i + 1] - ys[j + 1]), up, left)
+    """The value of cell ``(i, j)`` from its neighbours; ``x[i]`` is padded column ``i + 1``.
+
+    ``kind`` must be a compile-time constant: the overload below types the
+    call with the constant's own cell alone, so that a row loop compiles one
+    kind's code, not the seven behind tests of a constant (which Numba types
+    and lowers before LLVM drops them: seconds of compiling per loop).
+    """
+
+
+def _cell_msm_dependent(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    up = up + _msm_cost_channels(xt, i + 1, xt, i, yt, j + 1, p0)
+    left = left + _msm_cost_channels(yt, j + 1, xt, i + 1, yt, j, p0)
+    return _relax(moves, i, j, diag + _square(xt, i + 1, yt, j + 1), up, left)
+
+
+def _cell_msm(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    xs, ys = xt[0], yt[0]
+    up = up + _msm_cost(xs[i + 1], xs[i], ys[j + 1], p0)
+    left = left + _msm_cost(ys[j + 1], xs[i + 1], ys[j], p0)
+    return _relax(moves, i, j, diag + abs(xs[i + 1] - ys[j + 1]), up, left)
+
+
+def _cell_lcss(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    return _lcss_cell(moves, i, j, diag, up, left, _square(xt, i + 1, yt, j + 1) <= p0)
+
+
+def _cell_edr(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    cost = 0.0 if _square(xt, i + 1, yt, j + 1) <= p0 else 1.0
+    return _relax(moves, i, j, diag + cost, up + 1.0, left + 1.0)
+
+
+def _cell_adtw(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    return _square(xt, i + 1, yt, j + 1) + _relax(moves, i, j, diag, up + p0, left + p0)
+
+
+def _cell_twe(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
     square = _square(xt, i + 1, yt, j + 1)
-    if kind == LCSS:
-        return _lcss_cell(moves, i, j, diag, up, left, square <= p0)
-    if kind == EDR:
-        cost = 0.0 if square <= p0 else 1.0
-        return _relax(moves, i, j, diag + cost, up + 1.0, left + 1.0)
-    if kind == ADTW:
-        return square + _relax(moves, i, j, diag, up + p0, left + p0)
-    if kind == TWE:
-        edit = p0 + p1
-        match = diag + np.sqrt(square) + np.sqrt(_square(xt, i, yt, j)) + p0 * (2 * abs(i - j))
-        return _relax(moves, i, j, match, up + gx[i] + edit, left + gy[j] + edit)
+    edit = p0 + p1
+    match = diag + np.sqrt(square) + np.sqrt(_square(xt, i, yt, j)) + p0 * (2 * abs(i - j))
+    return _relax(moves, i, j, match, up + gx[i] + edit, left + gy[j] + edit)
+
+
+def _cell_erp(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    square = _square(xt, i + 1, yt, j + 1)
     return _relax(moves, i, j, diag + np.sqrt(square), up + gx[i], left + gy[j])
+
+
+_CELLS = {
+    ERP: _cell_erp,
+    EDR: _cell_edr,
+    LCSS: _cell_lcss,
+    MSM: _cell_msm,
+    TWE: _cell_twe,
+    ADTW: _cell_adtw,
+    MSM_DEPENDENT: _cell_msm_dependent,
+}
+
+
+@overload(_cell, inline="always", prefer_literal=True)
+def _cell_overload(kind, moves, i, j, diag, up, left, xt, yt, gx, gy, p0, p1):
+    if not isinstance(kind, types.IntegerLiteral):
+        raise TypingError("the kind of an elastic cell must be a compile-time constant")
+    return _CELLS[kind.literal_value]
 
 
 @njit(inline="always", **JIT_OPTIONS)
