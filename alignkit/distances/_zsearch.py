@@ -285,9 +285,8 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     threshold = np.inf
     if coarse is not None:
         series_c, query_c, blocked_c, radius_c, series_cc = coarse
-        problem_c = _Problem(series_c, query_c, radius_c)
         if series_cc is None:
-            start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, problem_c, n_jobs)
+            start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs)
             seed = _refine(problem, blocked, start_c)[1]
             # Beat the seed or equal it: the scan then recomputes the seed's window itself
             # and keeps the earliest of equal windows.
@@ -311,6 +310,7 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
                 lower(_refine(problem, blocked, start_cc, levels=2)[1])
 
             def before():
+                problem_c = _Problem(series_c, query_c, radius_c)
                 seed_c = _refine(problem_c, blocked_c, start_cc)[1]
                 start_c, _, _ = problem_c.scan(
                     0, problem_c.count, blocked_c, np.nextafter(seed_c, np.inf)
