@@ -205,18 +205,19 @@ def _coarse_size(length, n):
     return length_c, n_coarse
 
 
-def _coarse(series, query, blocked, radius, n_jobs=None, twice=False, series_c=None):
+def _coarse(series, query, blocked, radius, n_jobs=None, twice=False, copy=None):
     """The 4x coarser problem, or None when it would be too short to be a useful seed.
 
     ``(series_c, query_c, blocked_c, radius_c, series_cc)``: with ``twice``, the
     copy pass also writes the 16x coarser series ``series_cc`` when that level is
-    long enough (else None); ``series_c`` given is that copy, already made.
+    long enough (else None). ``copy``, when given, is the coarse series already made
+    (the ``series_cc`` of the level above).
     """
     size = _coarse_size(len(series), len(query))
     if size is None:
         return None
     length_c, n_coarse = size
-    series_cc = None
+    series_c, series_cc = copy, None
     if series_c is None:
         from ..kernels._numba._search import coarsen_into
 
@@ -248,7 +249,11 @@ def _seed(series, query, radius, blocked, problem, n_jobs):
 
 def _seed_window(series, query, radius, blocked, problem, n_jobs):
     """The start and distance of the window :func:`_seed` finds, or ``(-1, inf)``."""
-    coarse = _coarse(series, query, blocked, radius, n_jobs)
+    return _seed_from(_coarse(series, query, blocked, radius, n_jobs), problem, blocked, n_jobs)
+
+
+def _seed_from(coarse, problem, blocked, n_jobs):
+    """:func:`_seed_window` from the coarse problem :func:`_coarse` made (or None)."""
     if coarse is None:
         return -1, np.inf
     series_c, query_c, blocked_c, radius_c, _ = coarse
@@ -281,43 +286,15 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
     workers = _workers(problem.count, n_jobs)
     overlap = workers > 1 and len(series) // COARSEN <= MAX_OVERLAP
     coarse = _coarse(series, query, blocked, radius, n_jobs, twice=overlap)
+    shared = np.full(1, np.inf)
     before = head = None
-    threshold = np.inf
-    if coarse is not None:
-        series_c, query_c, blocked_c, radius_c, series_cc = coarse
-        if series_cc is None:
-            start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs)
-            seed = _refine(problem, blocked, start_c)[1]
-            # Beat the seed or equal it: the scan then recomputes the seed's window itself
-            # and keeps the earliest of equal windows.
-            threshold = np.nextafter(seed, np.inf)
-        else:
-            # In threads, the scan does not wait for the whole seed: another thread
-            # refines the best window two levels down (often already the best) and
-            # starts the scan with it, while the calling thread finds the seed one
-            # thread would, searching the level in between, and then lowers the shared
-            # threshold with it and joins the scan.
-            series_cc, query_cc, blocked_cc, radius_cc, _ = _coarse(
-                series_c, query_c, blocked_c, radius_c, n_jobs, series_c=series_cc
-            )
-            start_cc, _, _ = _best(series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs)
-
-            def lower(distance):
-                if np.nextafter(distance, np.inf) < shared[0]:
-                    shared[0] = np.nextafter(distance, np.inf)
-
-            def head():
-                lower(_refine(problem, blocked, start_cc, levels=2)[1])
-
-            def before():
-                problem_c = _Problem(series_c, query_c, radius_c)
-                seed_c = _refine(problem_c, blocked_c, start_cc)[1]
-                start_c, _, _ = problem_c.scan(
-                    0, problem_c.count, blocked_c, np.nextafter(seed_c, np.inf)
-                )
-                lower(_refine(problem, blocked, start_c)[1])
-
-    shared = np.full(1, threshold)
+    if coarse is None or coarse[4] is None:
+        # Beat the seed or equal it: the scan then recomputes the seed's window itself and
+        # keeps the earliest of equal windows.
+        shared[0] = np.nextafter(_seed_from(coarse, problem, blocked, n_jobs)[1], np.inf)
+    else:
+        before, head = _overlapped_seed(problem, blocked, coarse, n_jobs, shared)
+    threshold = shared[0]
     results = _run_chunks(
         lambda first, last: problem.scan(first, last, blocked, threshold, shared),
         chunks,
@@ -333,6 +310,38 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
         if start >= 0 and distance < best_distance:
             best_start, best_distance = start, distance
     return best_start, best_distance, problem
+
+
+def _overlapped_seed(problem, blocked, coarse, n_jobs, shared):
+    """The calling thread's and another thread's first tasks, ``(before, head)``, that
+    lower the shared threshold while the scan runs (``coarse`` made with ``twice``).
+
+    In threads, the scan does not wait for the whole seed: ``head`` refines the best
+    window two levels down (often already the best) and starts the scan with it, while
+    ``before`` finds the seed one thread would, searching the level in between, and
+    lowers the threshold with it; then both threads join the scan.
+    """
+    series_c, query_c, blocked_c, radius_c, series_cc = coarse
+    series_cc, query_cc, blocked_cc, radius_cc, _ = _coarse(
+        series_c, query_c, blocked_c, radius_c, n_jobs, copy=series_cc
+    )
+    start_cc, _, _ = _best(series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs)
+
+    def lower(distance):
+        threshold = np.nextafter(distance, np.inf)
+        if threshold < shared[0]:
+            shared[0] = threshold
+
+    def head():
+        lower(_refine(problem, blocked, start_cc, levels=2)[1])
+
+    def before():
+        problem_c = _Problem(series_c, query_c, radius_c)
+        seed_c = _refine(problem_c, blocked_c, start_cc)[1]
+        start_c, _, _ = problem_c.scan(0, problem_c.count, blocked_c, np.nextafter(seed_c, np.inf))
+        lower(_refine(problem, blocked, start_c)[1])
+
+    return before, head
 
 
 def _workers(count, n_jobs):
