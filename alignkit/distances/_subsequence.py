@@ -207,7 +207,12 @@ def subsequence_search(
     distance, as above: a match across the border of two chunks is found
     once. With
     ``joblib.parallel_config(backend="dask")`` the chunks run on the Dask
-    cluster. The other searches read an iterator whole (refused above
+    cluster. An array or memmap that one worker would read as a single
+    chunk (``chunk_size=None``, up to 2**20 starts within ``max_memory``)
+    is, with several workers in threads (not under a process or Dask
+    backend), read as that chunk and searched as in memory, in this
+    process's threads: the same matches, faster than chunks of their own.
+    The other searches read an iterator whole (refused above
     ``max_memory``) and a memmap as an array.
 
     References
@@ -261,14 +266,7 @@ def subsequence_search(
     if znormalize:
         _check_long_enough(len(series), n)
         if pattern is symmetric1 and radius is not None:
-            from ._zsearch import znormalized_search
-
-            found, stats = znormalized_search(query, series, radius, k, zone, n_jobs)
-            found = [
-                (total, _window_path(query, series[start : start + n], start, parsed))
-                for total, start in found
-            ]
-            stats["method"] = "cascade"
+            found, stats = _cascade(query, series, parsed, radius, k, zone, n_jobs)
         else:
             found = _search_windows(query, series, pattern, parsed, k, zone)
             stats = {"windows": len(series) - n + 1, "method": "exhaustive"}
@@ -366,6 +364,7 @@ def _read_whole(blocks, n_channels):
 def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_size):
     """The z-normalised banded search of a memmap, an array or a stream, chunk by chunk."""
     from joblib import effective_n_jobs
+    from joblib.parallel import get_active_backend
 
     from ._zsearch import array_chunks, chunked_search, stream_chunks
 
@@ -374,8 +373,20 @@ def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_si
     if chunk_size is None:
         # One chunk's float64 arrays (its data, two envelopes, coarse copies), per worker.
         workers = max(1, effective_n_jobs(n_jobs))
-        per_start = _IN_MEMORY_COPIES * 8 * n_channels * workers
-        chunk_size = max(1, min(_DEFAULT_CHUNK, get_config()["max_memory"] // per_start))
+        per_start = _IN_MEMORY_COPIES * 8 * n_channels
+        limit = get_config()["max_memory"]
+        if (
+            kind == "array"
+            and workers > 1
+            and len(series) - n < min(_DEFAULT_CHUNK, limit // per_start)
+            and getattr(get_active_backend(prefer="threads")[0], "uses_threads", False)
+        ):
+            # One worker reads it as one chunk: read it so, and search it in threads of
+            # this process, as an array (chunks of their own, each with its own seed and
+            # a joblib task, take longer than one worker does). Not where the chunks
+            # would run elsewhere (processes, a Dask cluster).
+            return _search_read_whole(query, series, window, radius, k, zone, workers)
+        chunk_size = max(1, min(_DEFAULT_CHUNK, limit // (per_start * workers)))
         if kind == "array" and workers > 1:
             # At least two chunks per worker, so that all of them have work.
             chunk_size = min(chunk_size, max(_MIN_SPLIT, -(-len(series) // (2 * workers))))
@@ -396,6 +407,28 @@ def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_si
         _check_long_enough(seen[0], n)
     found = [(total, _window_path(query, values, start, window)) for total, start, values in found]
     stats["method"] = "cascade"
+    return found, stats
+
+
+def _cascade(query, series, window, radius, k, zone, n_jobs):
+    """The z-normalised banded search of a validated series held in memory, with paths."""
+    from ._zsearch import znormalized_search
+
+    found, stats = znormalized_search(query, series, radius, k, zone, n_jobs)
+    n = len(query)
+    found = [
+        (total, _window_path(query, series[start : start + n], start, window))
+        for total, start in found
+    ]
+    stats["method"] = "cascade"
+    return found, stats
+
+
+def _search_read_whole(query, series, window, radius, k, zone, n_jobs):
+    """:func:`_search_out_of_core` of an array that one worker would read as one chunk."""
+    _check_long_enough(len(series), len(query))
+    found, stats = _cascade(query, _finish_block(series, 0), window, radius, k, zone, n_jobs)
+    stats["chunks"] = 1
     return found, stats
 
 

@@ -58,6 +58,13 @@ def test_memmap_gives_the_in_memory_matches_bit_for_bit(tmp_path, channels, k):
     found, matches, stats = _search(query, series, k=k, window=7)
     assert stats["chunks"] == 1  # one chunk of up to 2**20 starts
     assert found == expected  # same starts, identical distances
+    # Two workers: one worker's single chunk, read whole and searched in two threads, as in
+    # memory (k passes, not the chunked search's one).
+    threaded, threaded_matches, stats = _search(query, series, k=k, window=7, n_jobs=2)
+    assert stats["chunks"] == 1 and stats["passes"] == k
+    assert threaded == expected
+    for a, b in zip(in_memory, threaded_matches):
+        np.testing.assert_array_equal(a.path, b.path)
     chunked, chunked_matches, stats = _search(query, series, k=k, window=7, chunk_size=EPOCH)
     assert stats["chunks"] == -(-(70_000 - 79) // EPOCH)
     assert chunked == expected
@@ -130,6 +137,8 @@ def test_nan_is_reported_at_its_timepoint_in_the_whole_series(tmp_path):
     series = _memmap(tmp_path, values)
     with pytest.raises(InvalidInputError, match="series holds NaN at timepoint 21111, channel 0"):
         subsequence_search(values[:40], series, window=3, znormalize=True)
+    with pytest.raises(InvalidInputError, match="series holds NaN at timepoint 21111, channel 0"):
+        subsequence_search(values[:40], series, window=3, znormalize=True, n_jobs=2)
     values[21_111] = np.inf
     blocks = iter(np.array_split(values, 17))
     with pytest.raises(InvalidInputError, match="series holds inf at timepoint 21111"):
@@ -220,7 +229,7 @@ def test_a_160_mb_memmap_is_searched_under_a_64_mb_limit(tmp_path):
     assert peak < 48 * 2**20, peak
 
 
-def test_dask_cluster_runs_the_chunks_with_the_same_matches():
+def test_dask_cluster_runs_the_chunks_with_the_same_matches(tmp_path):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
 
@@ -233,9 +242,16 @@ def test_dask_cluster_runs_the_chunks_with_the_same_matches():
     ) as client:
         with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask"):
             found, _, stats = _search(query, values, k=3, window=5, chunk_size=EPOCH)
-    assert found == expected
-    assert stats["chunks"] == 7
-    assert len(tasks.data) >= 7  # the chunks ran as tasks of the cluster
+        assert found == expected
+        assert stats["chunks"] == 7
+        assert len(tasks.data) >= 7  # the chunks ran as tasks of the cluster
+        # A memmap one worker reads as one chunk is still a task of the cluster (with
+        # threads it would be searched in this process), not searched here.
+        with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask"):
+            found, _, stats = _search(query, _memmap(tmp_path, values), k=3, window=5)
+        assert found == expected
+        assert stats["chunks"] == 1 and stats["passes"] == 1  # one pass: the chunked search
+        assert len(tasks.data) >= 1
 
 
 def _greedy_kth(starts, distances, k, separation):
