@@ -11,7 +11,13 @@ Sakoe-Chiba radius given to both as an int), both must return the same location 
 the same distance (to 1e-8 relative: the two sum the window statistics in a different
 order), then both are timed on one core (CPU time of this process, the best of a few
 runs, which the other processes of a shared machine disturb less than wall time) and
-alignkit with ``n_jobs=2`` (wall time).
+alignkit with ``n_jobs=2`` against ``n_jobs=1`` (wall time, interleaved, at least
+``--min-seconds`` of runs of each, as ``--scaling`` times them).
+
+Both modes also time the one-thread call pinned to each of two CPUs in turn: on a
+shared host one core at times runs the same code 20-30% slower than the other, and
+two threads cannot then reach ``t1 * (1 / t_cpu0 + 1 / t_cpu1)`` (printed as the
+"2-thread bound") even with no serial part and no extra work.
 
 Run ``python benchmarks/bench_search.py [--quick]``; ``--quick`` stops at 10^6 points.
 
@@ -120,15 +126,6 @@ def cpu_time(func, repeat):
     return best, result
 
 
-def wall_time(func, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def _cases(lengths, seed=0):
     """Random walks and noisy copies of one of their windows, for each length and query."""
     rng = np.random.default_rng(seed)
@@ -152,6 +149,63 @@ def _interleaved(calls, repeat):
             wall[name] = min(wall[name], time.perf_counter() - start)
             cpu[name] = min(cpu[name], time.process_time() - start_cpu)
     return wall, cpu, results
+
+
+def _pinned(call, cpu):
+    """``call`` run by the calling thread alone on CPU ``cpu`` (its affinity restored after).
+
+    A one-thread search pinned to each CPU in turn shows how fast each core runs now: on
+    a shared host one of them is at times much slower, and two threads cannot then be
+    faster than ``1 + fast / slow`` times one thread on the faster core.
+    """
+
+    def pinned():
+        allowed = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+        try:
+            return call()
+        finally:
+            os.sched_setaffinity(0, allowed)
+
+    return pinned
+
+
+def _cpu_pair():
+    """Two CPUs this process may run on, or None."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return allowed[:2] if len(allowed) >= 2 else None
+
+
+def _timed(calls, repeat, min_seconds):
+    """Best wall and CPU seconds of each call, interleaved, its results, and ``calls["one"]``
+    pinned to each of two CPUs (None when the process may use only one).
+
+    Every call runs at least ``repeat`` times and for at least ``min_seconds`` in all: a
+    short call's best of a few runs is mostly the machine's noise, and the noise hits two
+    threads more.
+    """
+    calls = dict(calls)
+    cpus = _cpu_pair()
+    if cpus is not None:
+        calls.update({f"cpu{cpu}": _pinned(calls["one"], cpu) for cpu in cpus})
+    for call in calls.values():
+        call()  # compile and start the threads outside the timings
+    start = time.perf_counter()
+    calls["one"]()
+    runs = max(repeat, int(min_seconds / (time.perf_counter() - start)))
+    wall, cpu, results = _interleaved(calls, runs)
+    pinned = [wall[f"cpu{c}"] for c in cpus] if cpus is not None else None
+    return wall, cpu, results, pinned
+
+
+def _cores_cell(pinned, one):
+    """The pinned one-thread times and the bound they give the two-thread speed-up: two
+    threads, one on each CPU, doing the one-thread work without any serial part or extra
+    work, take ``1 / (1 / t0 + 1 / t1)``; against the unpinned one-thread time ``one``."""
+    if pinned is None:
+        return "-"
+    bound = one * sum(1 / seconds for seconds in pinned)
+    return f"{pinned[0]:.3f} / {pinned[1]:.3f} s ({bound:.2f}x)"
 
 
 def scaling(lengths, repeat, min_seconds=2.0):
@@ -185,14 +239,7 @@ def scaling(lengths, repeat, min_seconds=2.0):
                 "memmap": functools.partial(search, disk, 1),
                 "memmap2": functools.partial(search, disk, 2),
             }
-            for call in calls.values():
-                call()  # compile outside the timings
-            # At least ``min_seconds`` of runs of each call: a short call's best of a few
-            # runs is mostly the machine's noise, and the noise hits two threads more.
-            start = time.perf_counter()
-            calls["one"]()
-            runs = max(repeat, int(min_seconds / (time.perf_counter() - start)))
-            wall, cpu, results = _interleaved(calls, runs)
+            wall, cpu, results, pinned = _timed(calls, repeat, min_seconds)
         same = len(set(results.values())) == 1
         rows.append(
             [
@@ -203,6 +250,7 @@ def scaling(lengths, repeat, min_seconds=2.0):
                 f"{wall['two']:.3f} / {cpu['two']:.3f} s",
                 f"{wall['one'] / wall['two']:.2f}x",
                 f"{2 * cpu['one'] / cpu['two']:.2f}x",
+                _cores_cell(pinned, wall["one"]),
                 f"{wall['memmap']:.3f} s ({wall['memmap'] / wall['one']:.2f}x)",
                 f"{wall['memmap'] / wall['memmap2']:.2f}x",
             ]
@@ -217,6 +265,7 @@ def scaling(lengths, repeat, min_seconds=2.0):
         "n_jobs=2: wall / CPU",
         "speed-up (wall)",
         "2 x CPU(1) / CPU(2)",
+        "1 thread on each CPU (2-thread bound)",
         "memmap, 1 worker (/ in memory)",
         "memmap speed-up, 2 workers",
     ]
@@ -274,13 +323,12 @@ def main():
             lambda series=series, query=query, radius=radius: ucr(series, query, radius), repeat
         )
         our_seconds, (our_start, our_distance) = cpu_time(ours, repeat)
-        two_seconds, two = wall_time(lambda: ours(2), repeat)
-        one_seconds, _ = wall_time(lambda: ours(1), repeat)
-        same = (
-            our_start == ucr_start == two[0]
-            and abs(our_distance - ucr_distance) <= 1e-8 * ucr_distance
-            and two[1] == our_distance
+        wall, _, results, pinned = _timed(
+            {"one": lambda: ours(1), "two": lambda: ours(2)}, repeat, args.min_seconds
         )
+        same = abs(our_distance - ucr_distance) <= 1e-8 * ucr_distance and set(
+            results.values()
+        ) == {(ucr_start, our_distance)}
         rows.append(
             [
                 f"10^{int(np.log10(length))}",
@@ -291,7 +339,8 @@ def main():
                 f"{ucr_seconds:.3f} s",
                 f"{our_seconds:.3f} s",
                 f"{our_seconds / ucr_seconds:.2f}x",
-                f"{one_seconds / two_seconds:.2f}x",
+                f"{wall['one'] / wall['two']:.2f}x",
+                _cores_cell(pinned, wall["one"]),
             ]
         )
         print(rows[-1], flush=True)
@@ -306,6 +355,7 @@ def main():
         "alignkit, 1 core",
         "alignkit / UCR",
         "alignkit 2 threads speed-up",
+        "1 thread on each CPU (2-thread bound)",
     ]
     emit(report, table(headers, rows))
     emit(report, f"- load average at the end: {load_average()}")

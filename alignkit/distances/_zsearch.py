@@ -25,7 +25,8 @@ Threads share one threshold (a one-element array the kernel reads at every block
 lowers to just above each distance it finds: a chunk that finds a good window early
 lets the others prune with it), and the starts are cut into several chunks per
 thread, taken by the threads as they come free, so that a chunk whose windows are
-dearer to prune does not hold the others up. The seed's own search and the coarse
+dearer to prune does not hold the others up (the last round in chunks of one epoch,
+so the threads finish within one epoch's scan of each other). The seed's own search and the coarse
 copy run in the same threads: a pool kept for the process (the
 calling thread is one of its workers), since a search of 10^6 points is over in a few
 tens of milliseconds, and starting threads for each of its dozen parallel steps would
@@ -64,6 +65,7 @@ MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs 
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
 CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
 MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads overlap the seed and the scan
+SPLIT_TAIL = True  # the last round of chunks in one-epoch chunks (False: as the others)
 
 
 def znormalize(array):
@@ -238,7 +240,10 @@ def _coarse(series, query, blocked, radius, n_jobs=None, twice=False, copy=None)
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
     windows = length_c - n_coarse + 1
-    blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
+    if blocked.any():
+        blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
+    else:  # as a pass with nothing blocked yet: zeros cost less than a strided copy
+        blocked_c = np.zeros(windows, dtype=np.bool_)
     return series_c, query_c, blocked_c, -(-radius // COARSEN), series_cc
 
 
@@ -369,6 +374,11 @@ def _chunks(count, n_jobs, per_thread=1):
     edges = [0] + [
         min(count, (count * i // pieces + EPOCH // 2) // EPOCH * EPOCH) for i in range(1, pieces)
     ]
+    if SPLIT_TAIL and pieces > workers:
+        # Taken as the threads come free: the last round in chunks of one epoch, so that
+        # the threads end within one epoch's scan of each other (not one chunk's).
+        tail = edges[-workers]
+        edges = edges[:-workers] + list(range(tail, count - EPOCH // 2, EPOCH))
     edges.append(count)
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 

@@ -117,6 +117,24 @@ def test_threads_give_the_same_matches(monkeypatch):
     assert one == two  # the same starts and bit-identical distances
 
 
+@pytest.mark.parametrize(("count", "workers"), [(999_873, 2), (249_969, 2), (3_000_001, 4)])
+def test_chunks_cover_the_starts_on_epochs_and_end_in_one_epoch_chunks(count, workers):
+    from alignkit.distances import _zsearch
+
+    chunks = _zsearch._chunks(count, workers, _zsearch.CHUNKS_PER_THREAD)
+    edges = [first for first, _ in chunks] + [chunks[-1][1]]
+    assert edges[0] == 0 and edges[-1] == count
+    assert all(b > a for a, b in zip(edges[:-1], edges[1:]))  # contiguous, none empty
+    assert all(edge % _search.EPOCH == 0 for edge in edges[:-1])
+    # The last round (what the threads take last) is in chunks of one epoch, the very
+    # last one up to one and a half.
+    sizes = [last - first for first, last in chunks]
+    tail = [size for size in sizes[-2 * workers :]]
+    assert all(size == _search.EPOCH for size in tail[:-1])
+    assert _search.EPOCH // 2 <= tail[-1] < 3 * _search.EPOCH // 2
+    assert max(sizes) <= 2 * -(-count // (workers * _zsearch.CHUNKS_PER_THREAD)) + _search.EPOCH
+
+
 @pytest.mark.parametrize("kind", ["planted", "sine"])
 def test_threads_start_the_scan_from_two_levels_down_and_keep_every_match(monkeypatch, kind):
     # With threads, the scan starts from the best window two coarse levels down while
