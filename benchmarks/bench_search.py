@@ -28,6 +28,12 @@ in wall time and in CPU time of the process (the threads' sum: equal CPU times m
 the two threads did no extra work, so on an idle machine the wall ratio approaches
 2 x CPU(1) / CPU(2)), and the same series as a ``np.memmap`` searched out of core
 against the in-memory call. ``--lengths`` picks the series' lengths.
+
+``--top-k K [K ...]`` times ``k`` matches (exclusion zone ``len(query) // 2``): the
+default search (from ``k = 3`` one pass over chunks of 2**15 starts, each with a coarse
+seed of its own) against ``k`` passes of the one-match search, with 1 and 2 threads,
+both required to return the same matches and squared distances (10^6 points unless
+``--lengths``).
 """
 
 import argparse
@@ -275,6 +281,68 @@ def scaling(lengths, repeat, min_seconds=2.0):
         raise SystemExit("the parallel or out-of-core search disagrees with the serial one")
 
 
+def top_k(lengths, ks, repeat):
+    """k matches: one pass over seeded chunks (the default from k = 3) against k passes."""
+    import alignkit
+    from alignkit.distances._zsearch import znormalized_search
+    from alignkit.validation import check_sequence
+
+    report = []
+    emit(report, "## Z-normalised search for k matches: one pass against k passes")
+    emit(report)
+    for line in environment_lines():
+        emit(report, line)
+    emit(report, f"- load average at the start: {load_average()}")
+    rows = []
+    for length, n, radius, series, query in _cases(lengths):
+        values, pattern = check_sequence(series), check_sequence(query)
+        for k in ks:
+            for jobs in (1, 2):
+
+                def one_pass(query=query, series=series, radius=radius, k=k, jobs=jobs):
+                    matches = alignkit.subsequence_search(
+                        query, series, k=k, window=radius, znormalize=True, squared=True,
+                        n_jobs=jobs,
+                    )  # fmt: skip
+                    return [(m.distance, m.start) for m in matches]
+
+                def passes(pattern=pattern, values=values, radius=radius, k=k, jobs=jobs):
+                    zone = len(pattern) // 2
+                    return znormalized_search(
+                        pattern, values, radius, k, zone, jobs, one_pass=False
+                    )[0]
+
+                wall = {}
+                results = {}
+                for name, call in (("one", one_pass), ("passes", passes)):
+                    results[name] = call()  # compile outside the timings
+                for _ in range(repeat):
+                    for name, call in (("one", one_pass), ("passes", passes)):
+                        start = time.perf_counter()
+                        results[name] = call()
+                        wall[name] = min(wall.get(name, np.inf), time.perf_counter() - start)
+                same = results["one"] == results["passes"]
+                rows.append(
+                    [
+                        f"10^{int(np.log10(length))}",
+                        f"{n}, r = {radius}",
+                        str(k),
+                        str(jobs),
+                        "yes" if same else "**NO**",
+                        f"{wall['passes']:.3f} s",
+                        f"{wall['one']:.3f} s",
+                        f"{wall['passes'] / wall['one']:.2f}x",
+                    ]
+                )
+                print(rows[-1], flush=True)
+    emit(report)
+    headers = ["series", "query", "k", "n_jobs", "same", "k passes", "one pass", "speed-up"]
+    emit(report, table(headers, rows))
+    emit(report, f"- load average at the end: {load_average()}")
+    if any(row[4] != "yes" for row in rows):
+        raise SystemExit("one pass and k passes disagree")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="series of 10^5 and 10^6 points")
@@ -287,7 +355,18 @@ def main():
         default=2.0,
         help="more runs of a short call, until each takes this long in all (--scaling)",
     )
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="k matches instead: one pass over seeded chunks against k passes, for each K",
+    )
     args = parser.parse_args()
+    if args.top_k:
+        lengths = [int(x) for x in args.lengths] if args.lengths else [10**6]
+        top_k(lengths, args.top_k, min(args.repeat, 3))
+        return
     if args.scaling:
         lengths = [int(x) for x in args.lengths] if args.lengths else [10**6, 10**7]
         scaling(lengths, args.repeat, args.min_seconds)
