@@ -149,7 +149,8 @@ def subsequence_search(
         all passes), ``pruned_by_kim``, ``pruned_by_keogh_eq``,
         ``pruned_by_keogh_ec``, ``dtw_abandoned``, ``dtw_completed`` and
         ``passes``, plus ``method`` (``"cascade"`` or ``"exhaustive"``);
-        out of core, and in memory for ``k >= 3``, also ``chunks``.
+        out of core, and in memory when one pass over chunks ran (see
+        Notes), also ``chunks``.
 
     Raises
     ------
@@ -187,11 +188,12 @@ def subsequence_search(
     in increasing LB_Kim (first and last frames), and a window's DTW is
     computed only while its bound could beat the best distance found, so
     the result is exact. Up to two matches take a pass each (the starts a
-    match excludes are blocked for the next); from three on, one pass over
-    chunks of 2**15 starts, each with a coarse seed of its own, whose
-    windows bound the ``k``-th match from the start (as out of core, below):
-    the same matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6
-    points. The cost is squared Euclidean, as dtaidistance's
+    match excludes are blocked for the next); from three on, on a series of
+    eight chunks of 2**15 starts or more (about 2.6 x 10^5), one pass over
+    those chunks, each with a coarse seed of its own, whose windows bound
+    the ``k``-th match from the start (as out of core, below): the same
+    matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6 points
+    (fewer seeds bound it too loosely, and a pass per match is faster). The cost is squared Euclidean, as dtaidistance's
     ``subsequence_alignment`` with ``penalty=0``, whose match ``distance``
     is the square root of the same sum.
 

@@ -21,9 +21,10 @@ its speed besides the bounds themselves:
 ``k`` matches take ``k`` passes: after each, the starts whose window would come
 closer than ``exclusion_zone`` to the match are blocked, as the exhaustive search does.
 From ``ONE_PASS_K`` matches on, the later passes cost the most (the later matches' distances
-are far above the best one's, and each pass scans against them), so the search is one
-pass instead, as out of core (below): over chunks of ``ONE_PASS_CHUNK`` starts, each
-with a coarse seed of its own, whose windows bound the ``k``-th match before the scan.
+are far above the best one's, and each pass scans against them), so on a series of
+``ONE_PASS_MIN_CHUNKS`` chunks of ``ONE_PASS_CHUNK`` starts or more the search is one
+pass instead, as out of core (below): over those chunks, each with a coarse seed of its
+own, whose windows bound the ``k``-th match before the scan.
 
 Threads share one threshold (a one-element array the kernel reads at every block and
 lowers to just above each distance it finds: a chunk that finds a good window early
@@ -69,12 +70,15 @@ MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs 
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
 CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
 MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads overlap the seed and the scan
-# From ONE_PASS_K matches on, one pass over chunks of ONE_PASS_CHUNK starts, each with a
-# coarse seed of its own: the seeds bound the k-th match from the start, where k passes
-# scan k times against the looser distances of the later matches (10^6 points, k = 5:
-# 3x faster; k = 10: 4-6x; k = 2: the passes are a little faster).
+# From ONE_PASS_K matches on, and ONE_PASS_MIN_CHUNKS chunks of ONE_PASS_CHUNK starts, one
+# pass over those chunks, each with a coarse seed of its own: the seeds bound the k-th
+# match from the start, where k passes scan k times against the looser distances of the
+# later matches (10^6 points, k = 5: 3x faster; k = 10: 5x; 3 x 10^5 points: 1.1x-2.9x).
+# With fewer seeds the bound is loose (1.5 x 10^5 points, k = 5: up to 3x slower), and
+# for k = 2 the two passes are as fast.
 ONE_PASS_K = 3
 ONE_PASS_CHUNK = 1 << 15
+ONE_PASS_MIN_CHUNKS = 8
 SPLIT_TAIL = True  # the last round of chunks in one-epoch chunks (False: as the others)
 
 
@@ -411,7 +415,8 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     one_pass : bool, default=None
         Search in one pass over chunks of ``ONE_PASS_CHUNK`` starts, each with a
         coarse seed of its own (:func:`chunked_search`), instead of ``k`` passes.
-        ``None``: from ``ONE_PASS_K`` matches on. The matches are the same.
+        ``None``: from ``ONE_PASS_K`` matches on, for ``ONE_PASS_MIN_CHUNKS`` chunks
+        or more. The matches are the same.
 
     Returns
     -------
@@ -423,8 +428,10 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     """
     from ..kernels._numba._search import N_STATS
 
-    if one_pass or (one_pass is None and k >= ONE_PASS_K):
-        n = len(query)
+    n = len(query)
+    if one_pass is None:
+        one_pass = k >= ONE_PASS_K and len(series) - n + 1 >= ONE_PASS_MIN_CHUNKS * ONE_PASS_CHUNK
+    if one_pass:
 
         def chunks():  # the series is validated already: its blocks as they are
             return array_chunks(series, n, min(radius, n - 1), ONE_PASS_CHUNK, _as_is)
@@ -434,7 +441,6 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
         )
         return [(distance, start) for distance, start, _ in found], stats
     query_z = znormalize(query)
-    n = len(query)
     problem = _Problem(series, query_z, radius)
     blocked = np.zeros(problem.count, dtype=np.bool_)
     counts = np.zeros(N_STATS, dtype=np.int64)

@@ -55,7 +55,7 @@ def test_memmap_gives_the_in_memory_matches_bit_for_bit(tmp_path, channels, k):
     query = values[33_000:33_080] + 0.3 * rng.standard_normal((80, channels))
     series = _memmap(tmp_path, values[:, 0] if channels == 1 else values)
     expected, in_memory, _ = _search(query, values, k=k, window=7)
-    # In memory, k >= 3 is one pass over seeded chunks: the same as k passes, bit for bit.
+    # Out of core, k >= 3 is one pass over seeded chunks: the same as k passes, bit for bit.
     passes, _ = znormalized_search(query, values, 7, k, 40, one_pass=False)
     squared = subsequence_search(query, values, k=k, window=7, znormalize=True, squared=True)
     assert [(m.distance, m.start) for m in squared] == passes
@@ -64,9 +64,9 @@ def test_memmap_gives_the_in_memory_matches_bit_for_bit(tmp_path, channels, k):
     assert stats["chunks"] == (1 if k < ONE_PASS_K else -(-(70_000 - 79) // ONE_PASS_CHUNK))
     assert found == expected  # same starts, identical distances
     # Two workers: one worker's single chunk, read whole and searched in two threads, as in
-    # memory (k passes, or for k >= 3 one pass over seeded chunks).
+    # memory (k passes: too short for one pass over seeded chunks).
     threaded, threaded_matches, stats = _search(query, series, k=k, window=7, n_jobs=2)
-    assert stats["passes"] == (k if k < ONE_PASS_K else 1)
+    assert stats["passes"] == k
     assert threaded == expected
     for a, b in zip(in_memory, threaded_matches):
         np.testing.assert_array_equal(a.path, b.path)

@@ -128,13 +128,30 @@ def test_one_pass_over_seeded_chunks_equals_k_passes_bit_for_bit(k, channels):
     rng = np.random.default_rng(20 + k)
     series = _walk(rng, 3 * _zsearch.ONE_PASS_CHUNK + 5_000, channels)
     query = series[52_000:52_100] + 0.4 * rng.standard_normal((100, channels))
-    passes, _ = znormalized_search(query, series, 6, k, 50, one_pass=False)
-    one, stats = znormalized_search(query, series, 6, k, 50)  # k >= ONE_PASS_K: one pass
+    passes, stats = znormalized_search(query, series, 6, k, 50)
+    assert stats["passes"] == k  # the default: under ONE_PASS_MIN_CHUNKS chunks, k passes
+    one, stats = znormalized_search(query, series, 6, k, 50, one_pass=True)
     assert stats["passes"] == 1 and stats["chunks"] == 4
     assert len(one) == k
     assert one == passes  # the same starts, bit-identical distances
-    two, _ = znormalized_search(query, series, 6, k, 50, n_jobs=2)
+    two, _ = znormalized_search(query, series, 6, k, 50, n_jobs=2, one_pass=True)
     assert two == passes
+
+
+def test_one_pass_is_the_default_from_three_matches_on_a_long_series(monkeypatch):
+    from alignkit.distances import _zsearch
+
+    # Chunks of one epoch, so that a short series has ONE_PASS_MIN_CHUNKS of them.
+    monkeypatch.setattr(_zsearch, "ONE_PASS_CHUNK", 16_384)
+    rng = np.random.default_rng(31)
+    series = _walk(rng, 8 * 16_384 + 63)
+    query = series[70_000:70_064] + 0.4 * rng.standard_normal((64, 1))
+    passes, stats = znormalized_search(query, series, 4, 2, 32)
+    assert stats["passes"] == 2  # k = 2: two passes
+    one, stats = znormalized_search(query, series, 4, 4, 32)
+    assert stats["passes"] == 1 and stats["chunks"] == 8
+    assert one == znormalized_search(query, series, 4, 4, 32, one_pass=False)[0]
+    assert one[:2] == passes
 
 
 @pytest.mark.parametrize(("count", "workers"), [(999_873, 2), (249_969, 2), (3_000_001, 4)])
