@@ -193,7 +193,8 @@ def subsequence_search(
     those chunks, each with a coarse seed of its own, whose windows bound
     the ``k``-th match from the start (as out of core, below): the same
     matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6 points
-    (fewer seeds bound it too loosely, and a pass per match is faster). The cost is squared Euclidean, as dtaidistance's
+    (fewer seeds bound it too loosely, and a pass per match is faster).
+    The cost is squared Euclidean, as dtaidistance's
     ``subsequence_alignment`` with ``penalty=0``, whose match ``distance``
     is the square root of the same sum.
 

@@ -31,8 +31,8 @@ lowers to just above each distance it finds: a chunk that finds a good window ea
 lets the others prune with it), and the starts are cut into several chunks per
 thread, taken by the threads as they come free, so that a chunk whose windows are
 dearer to prune does not hold the others up (the last round in chunks of one epoch,
-so the threads finish within one epoch's scan of each other). The seed's own search and the coarse
-copy run in the same threads: a pool kept for the process (the
+so the threads finish within one epoch's scan of each other). The seed's own search
+and the coarse copy run in the same threads: a pool kept for the process (the
 calling thread is one of its workers), since a search of 10^6 points is over in a few
 tens of milliseconds, and starting threads for each of its dozen parallel steps would
 cost a noticeable part of that.
