@@ -157,6 +157,17 @@ def _interleaved(calls, repeat):
     return wall, cpu, results
 
 
+def _report(title):
+    """A report started with ``title``, the machine and the load average."""
+    report = []
+    emit(report, title)
+    emit(report)
+    for line in environment_lines():
+        emit(report, line)
+    emit(report, f"- load average at the start: {load_average()}")
+    return report
+
+
 def _pinned(call, cpu):
     """``call`` run by the calling thread alone on CPU ``cpu`` (its affinity restored after).
 
@@ -220,12 +231,7 @@ def scaling(lengths, repeat, min_seconds=2.0):
 
     import alignkit
 
-    report = []
-    emit(report, "## Z-normalised search: 2 threads against 1, and out of core")
-    emit(report)
-    for line in environment_lines():
-        emit(report, line)
-    emit(report, f"- load average at the start: {load_average()}")
+    report = _report("## Z-normalised search: 2 threads against 1, and out of core")
     rows = []
     for length, n, radius, series, query in _cases(lengths):
         with tempfile.TemporaryDirectory() as folder:
@@ -287,12 +293,7 @@ def top_k(lengths, ks, repeat):
     from alignkit.distances._zsearch import znormalized_search
     from alignkit.validation import check_sequence
 
-    report = []
-    emit(report, "## Z-normalised search for k matches: one pass against k passes")
-    emit(report)
-    for line in environment_lines():
-        emit(report, line)
-    emit(report, f"- load average at the start: {load_average()}")
+    report = _report("## Z-normalised search for k matches: one pass against k passes")
     rows = []
     for length, n, radius, series, query in _cases(lengths):
         values, pattern = check_sequence(series), check_sequence(query)
@@ -312,15 +313,10 @@ def top_k(lengths, ks, repeat):
                         pattern, values, radius, k, zone, jobs, one_pass=False
                     )[0]
 
-                wall = {}
-                results = {}
-                for name, call in (("one", one_pass), ("passes", passes)):
-                    results[name] = call()  # compile outside the timings
-                for _ in range(repeat):
-                    for name, call in (("one", one_pass), ("passes", passes)):
-                        start = time.perf_counter()
-                        results[name] = call()
-                        wall[name] = min(wall.get(name, np.inf), time.perf_counter() - start)
+                calls = {"one": one_pass, "passes": passes}
+                for call in calls.values():
+                    call()  # compile outside the timings
+                wall, _, results = _interleaved(calls, repeat)
                 same = results["one"] == results["passes"]
                 rows.append(
                     [
@@ -374,12 +370,7 @@ def main():
 
     import alignkit
 
-    report = []
-    emit(report, "## Z-normalised subsequence search against the UCR Suite")
-    emit(report)
-    for line in environment_lines():
-        emit(report, line)
-    emit(report, f"- load average at the start: {load_average()}")
+    report = _report("## Z-normalised subsequence search against the UCR Suite")
     ucr = build_ucr_suite()
     lengths = (10**5, 10**6) if args.quick else (10**6, 10**7)
     cases = [(length, 128, 6) for length in lengths] + [(length, 256, 25) for length in lengths]
