@@ -127,21 +127,23 @@ def _sequence_array(sequence, name, index, transpose):
     return array
 
 
-def _finish_sequence(array, name, index, n_channels):
-    """Check the channels, convert to C-contiguous float64, refuse NaN and inf."""
+def _finish_sequence(array, name, index, n_channels, finite=True):
+    """Check the channels, convert to C-contiguous float64, refuse NaN and inf (unless
+    ``finite`` is False: the caller refuses them itself, see :func:`_check_finite`)."""
     if n_channels is not None and array.shape[1] != n_channels:
         raise InvalidInputError(
             f"{_where(name, index)} has {array.shape[1]} channels but {n_channels} were "
             "expected (all sequences must have the same channels)"
         )
     array = np.ascontiguousarray(array, dtype=np.float64)
-    _check_finite(array, name, index)
+    if finite:
+        _check_finite(array, name, index)
     return array
 
 
-def _sequence(sequence, name, index, n_channels, transpose):
+def _sequence(sequence, name, index, n_channels, transpose, finite=True):
     array = _sequence_array(sequence, name, index, transpose)
-    return _finish_sequence(array, name, index, n_channels)
+    return _finish_sequence(array, name, index, n_channels, finite)
 
 
 def check_sequence(

@@ -11,7 +11,14 @@ from .._config import get_config
 from ..core.params import Integral, Interval, validate_params
 from ..core.window import Window
 from ..exceptions import InvalidInputError, InvalidParameterError
-from ..validation import WindowLike, _sequence_array, check_memory, check_sequence, check_window
+from ..validation import (
+    WindowLike,
+    _sequence,
+    _sequence_array,
+    check_memory,
+    check_sequence,
+    check_window,
+)
 from .step_patterns import (
     StepPattern,
     align_pattern,
@@ -270,11 +277,14 @@ def subsequence_search(
             return _matches(found, squared, stats, return_stats)
     if isinstance(series, Iterator):
         series = _read_whole(series, query.shape[1])
-    series = check_sequence(series, name="series", n_channels=query.shape[1])
+    # The cascade refuses NaN and inf in the pass that makes its coarse copies.
+    cascade = znormalize and pattern is symmetric1 and radius is not None
+    transpose = get_config()["sequence_layout"] == "nct"
+    series = _sequence(series, "series", None, query.shape[1], transpose, finite=not cascade)
     if znormalize:
         _check_long_enough(len(series), n)
-        if pattern is symmetric1 and radius is not None:
-            found, stats = _cascade(query, series, parsed, radius, k, zone, n_jobs)
+        if cascade:
+            found, stats = _cascade(query, series, parsed, radius, k, zone, n_jobs, checked=False)
         else:
             found = _search_windows(query, series, pattern, parsed, k, zone)
             stats = {"windows": len(series) - n + 1, "method": "exhaustive"}
@@ -420,11 +430,12 @@ def _search_out_of_core(query, source, window, radius, k, zone, n_jobs, chunk_si
     return found, stats
 
 
-def _cascade(query, series, window, radius, k, zone, n_jobs):
-    """The z-normalised banded search of a validated series held in memory, with paths."""
+def _cascade(query, series, window, radius, k, zone, n_jobs, checked=True):
+    """The z-normalised banded search of a validated series held in memory, with paths
+    (``checked``: whether NaN and inf were refused already)."""
     from ._zsearch import znormalized_search
 
-    found, stats = znormalized_search(query, series, radius, k, zone, n_jobs)
+    found, stats = znormalized_search(query, series, radius, k, zone, n_jobs, checked=checked)
     n = len(query)
     found = [
         (total, _window_path(query, series[start : start + n], start, window))

@@ -221,44 +221,74 @@ def _coarse_size(length, n):
     return length_c, n_coarse
 
 
-def _coarse(series, query, blocked, radius, n_jobs=None, twice=False, copy=None):
-    """The 4x coarser problem, or None when it would be too short to be a useful seed.
+def _copies(series, n, n_jobs=None, check=False):
+    """The coarser copies of ``series`` that a search for a query of ``n`` timepoints
+    seeds with: 4x, 16x, ... coarser, as long as each level stays long enough
+    (:func:`_coarse_size`; an empty list when the first is too short).
 
-    ``(series_c, query_c, blocked_c, radius_c, series_cc)``: with ``twice``, the
-    copy pass also writes the 16x coarser series ``series_cc`` when that level is
-    long enough (else None). ``copy``, when given, is the coarse series already made
-    (the ``series_cc`` of the level above).
+    The first two levels come from one pass over the series, in threads where it is
+    long (``n_jobs``), and the copies do not depend on what is blocked, so the ``k``
+    passes of a search share them. With ``check``, that pass also refuses NaN and inf
+    in the series (the error of :func:`alignkit.validation.check_sequence`, naming
+    the timepoint): the validation then costs no pass of its own.
     """
-    size = _coarse_size(len(series), len(query))
-    if size is None:
-        return None
-    length_c, n_coarse = size
-    series_c, series_cc = copy, None
-    if series_c is None:
-        from ..kernels._numba._search import coarsen_into
+    from ..kernels._numba._search import coarsen_into
 
-        channels = series.shape[1]
-        series_c = np.empty((length_c, channels))
-        if twice and _coarse_size(length_c, n_coarse) is not None:
-            series_cc = np.empty((length_c // COARSEN, channels))
-        out = _kernel_view(series_c)  # views: written in place
-        out2 = _kernel_view(np.empty((0, channels)) if series_cc is None else series_cc)
+    sizes = []
+    length, query = len(series), n
+    while (size := _coarse_size(length, query)) is not None:
+        sizes.append(size[0])
+        length, query = size
+    channels = series.shape[1]
+    copies = [np.empty((length_c, channels)) for length_c in sizes]
+    finite = True
+    if copies:
+        out = _kernel_view(copies[0])  # views: written in place
+        out2 = _kernel_view(copies[1] if len(copies) > 1 else np.empty((0, channels)))
         source = _kernel_view(series)
         # In threads only where the copy takes a millisecond or so (handing it out costs
         # more); the chunks' edges are multiples of the epoch, hence of COARSEN.
-        copy_jobs = n_jobs if length_c >= MIN_COPY_THREADS else None
-        _run_chunks(
-            lambda first, last: coarsen_into(source, COARSEN, first, last, out, out2),
-            _chunks(length_c, copy_jobs),
+        copy_jobs = n_jobs if len(copies[0]) >= MIN_COPY_THREADS else None
+        finite = all(
+            _run_chunks(
+                lambda first, last: coarsen_into(source, COARSEN, first, last, out, out2),
+                _chunks(len(copies[0]), copy_jobs),
+            )
         )
+        empty = np.empty((0,) + out.shape[1:])
+        for level in range(2, len(copies)):  # short: one pass each, on the level above
+            coarser, finer = _kernel_view(copies[level]), _kernel_view(copies[level - 1])
+            coarsen_into(finer, COARSEN, 0, len(coarser), coarser, empty)
+    if check:
+        read = COARSEN * len(copies[0]) if copies else 0
+        if not (finite and np.isfinite(series[read:]).all()):
+            from ..validation import _check_finite
+
+            _check_finite(series, "series", None)  # the first NaN or inf, by timepoint
+    return copies
+
+
+def _coarse(series, query, blocked, radius, n_jobs=None, copies=None):
+    """The 4x coarser problem, or None when it would be too short to be a useful seed.
+
+    ``(series_c, query_c, blocked_c, radius_c, copies_c)``: ``copies`` are the coarser
+    copies of ``series`` (:func:`_copies`; made here when None), and ``copies_c`` those
+    of ``series_c``, the levels below it.
+    """
+    if copies is None:
+        copies = _copies(series, len(query), n_jobs)
+    if not copies:
+        return None
+    series_c = copies[0]
+    n_coarse = len(query) // COARSEN
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
-    windows = length_c - n_coarse + 1
+    windows = len(series_c) - n_coarse + 1
     if blocked.any():
         blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
     else:  # as a pass with nothing blocked yet: zeros cost less than a strided copy
         blocked_c = np.zeros(windows, dtype=np.bool_)
-    return series_c, query_c, blocked_c, -(-radius // COARSEN), series_cc
+    return series_c, query_c, blocked_c, -(-radius // COARSEN), copies[1:]
 
 
 def _seed(series, query, radius, blocked, problem, n_jobs):
@@ -275,8 +305,8 @@ def _seed_from(coarse, problem, blocked, n_jobs):
     """:func:`_seed_window` from the coarse problem :func:`_coarse` made (or None)."""
     if coarse is None:
         return -1, np.inf
-    series_c, query_c, blocked_c, radius_c, _ = coarse
-    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs)
+    series_c, query_c, blocked_c, radius_c, copies_c = coarse
+    start_c, _, _ = _best(series_c, query_c, radius_c, blocked_c, None, n_jobs, copies=copies_c)
     return _refine(problem, blocked, start_c)
 
 
@@ -297,17 +327,18 @@ def _refine(problem, blocked, start_c, levels=1):
     return start, distance
 
 
-def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
-    """Best unblocked start, its squared distance and the scan's counts."""
+def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=None):
+    """Best unblocked start, its squared distance and the scan's counts (``copies``:
+    the coarser copies of ``series``, made here when None)."""
     if problem is None:
         problem = _Problem(series, query, radius)
     chunks = _chunks(problem.count, n_jobs, CHUNKS_PER_THREAD)
     workers = _workers(problem.count, n_jobs)
     overlap = workers > 1 and len(series) // COARSEN <= MAX_OVERLAP
-    coarse = _coarse(series, query, blocked, radius, n_jobs, twice=overlap)
+    coarse = _coarse(series, query, blocked, radius, n_jobs, copies)
     shared = np.full(1, np.inf)
     before = head = None
-    if coarse is None or coarse[4] is None:
+    if coarse is None or not overlap or not coarse[4]:
         # Beat the seed or equal it: the scan then recomputes the seed's window itself and
         # keeps the earliest of equal windows.
         shared[0] = np.nextafter(_seed_from(coarse, problem, blocked, n_jobs)[1], np.inf)
@@ -333,18 +364,21 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None):
 
 def _overlapped_seed(problem, blocked, coarse, n_jobs, shared):
     """The calling thread's and another thread's first tasks, ``(before, head)``, that
-    lower the shared threshold while the scan runs (``coarse`` made with ``twice``).
+    lower the shared threshold while the scan runs (``coarse`` with two levels of copies).
 
     In threads, the scan does not wait for the whole seed: ``head`` refines the best
     window two levels down (often already the best) and starts the scan with it, while
     ``before`` finds the seed one thread would, searching the level in between, and
-    lowers the threshold with it; then both threads join the scan.
+    lowers the threshold with it; then both threads join the scan (``coarse`` with
+    two levels of copies or more).
     """
-    series_c, query_c, blocked_c, radius_c, series_cc = coarse
-    series_cc, query_cc, blocked_cc, radius_cc, _ = _coarse(
-        series_c, query_c, blocked_c, radius_c, n_jobs, copy=series_cc
+    series_c, query_c, blocked_c, radius_c, copies_c = coarse
+    series_cc, query_cc, blocked_cc, radius_cc, copies_cc = _coarse(
+        series_c, query_c, blocked_c, radius_c, n_jobs, copies_c
     )
-    start_cc, _, _ = _best(series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs)
+    start_cc, _, _ = _best(
+        series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs, copies=copies_cc
+    )
 
     def lower(distance):
         threshold = np.nextafter(distance, np.inf)
@@ -397,7 +431,7 @@ def _chunks(count, n_jobs, per_thread=1):
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=None):
+def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=None, checked=True):
     """The ``k`` best non-overlapping windows of the query's length under banded DTW.
 
     Parameters
@@ -417,6 +451,10 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
         coarse seed of its own (:func:`chunked_search`), instead of ``k`` passes.
         ``None``: from ``ONE_PASS_K`` matches on, for ``ONE_PASS_MIN_CHUNKS`` chunks
         or more. The matches are the same.
+    checked : bool, default=True
+        Whether the series was checked for NaN and inf. False: the search refuses
+        them itself, in the pass that makes its coarse copies
+        (:class:`~alignkit.exceptions.InvalidInputError`, naming the timepoint).
 
     Returns
     -------
@@ -432,6 +470,10 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     if one_pass is None:
         one_pass = k >= ONE_PASS_K and len(series) - n + 1 >= ONE_PASS_MIN_CHUNKS * ONE_PASS_CHUNK
     if one_pass:
+        if not checked:
+            from ..validation import _check_finite
+
+            _check_finite(series, "series", None)
 
         def chunks():  # the series is validated already: its blocks as they are
             return array_chunks(series, n, min(radius, n - 1), ONE_PASS_CHUNK, _as_is)
@@ -444,9 +486,12 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     problem = _Problem(series, query_z, radius)
     blocked = np.zeros(problem.count, dtype=np.bool_)
     counts = np.zeros(N_STATS, dtype=np.int64)
+    copies = _copies(series, n, n_jobs, check=not checked)  # for every pass
     found = []
     while len(found) < k:
-        start, distance, _ = _best(series, query_z, radius, blocked, problem, n_jobs, counts)
+        start, distance, _ = _best(
+            series, query_z, radius, blocked, problem, n_jobs, counts, copies
+        )
         if start < 0:
             break
         found.append((float(distance), int(start)))

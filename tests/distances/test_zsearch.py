@@ -503,3 +503,106 @@ def test_coarse_copy_is_the_mean_of_each_block_of_timepoints(channels):
     np.testing.assert_array_equal(
         twice, (((groups[:, 0] + groups[:, 1]) + groups[:, 2]) + groups[:, 3]) * 0.25
     )
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_coarse_copy_says_whether_the_values_it_read_were_finite(channels):
+    from alignkit.kernels._numba._search import coarsen_into
+
+    series = np.random.default_rng(6).standard_normal((4 * 40 + 2, channels))
+    out = np.empty((40, channels))
+    twice = np.empty((10, channels))
+
+    def finite(values, first=0, last=40):
+        source = np.ascontiguousarray(values[:, 0]) if channels == 1 else values
+        pair = [out[:, 0], twice[:, 0]] if channels == 1 else [out, twice]
+        return coarsen_into(source, 4, first, last, *pair)
+
+    assert finite(series)
+    for bad in (np.nan, np.inf, -np.inf):
+        for timepoint in (0, 57, 159):
+            values = series.copy()
+            values[timepoint, channels - 1] = bad
+            assert not finite(values)
+            # Only the blocks of [first, last) are read: a chunk without it is finite.
+            block = timepoint // 4
+            assert finite(values, 0, block) and finite(values, block + 1, 40)
+    values = series.copy()
+    values[160:] = np.nan  # the tail no block reaches
+    assert finite(values)
+    # Finite values whose sum overflows read as not finite (the caller then checks them).
+    values = series.copy()
+    values[8:12] = 1e308
+    assert not finite(values)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("k", [1, 3, "one pass"])
+@pytest.mark.parametrize(("bad", "timepoint"), [(np.nan, 0), (np.inf, 33_333), (-np.inf, 70_001)])
+def test_search_refuses_nan_and_inf_in_its_copy_pass_at_their_timepoint(
+    monkeypatch, n_jobs, k, bad, timepoint
+):
+    # The in-memory cascade checks the series in the pass that makes its coarse copies
+    # (not in validation): the same error as check_sequence, the first bad timepoint,
+    # in the copied blocks and in the tail no block reaches (70_001 of 70_002); the
+    # one pass over chunks (k >= 3 on long series) checks it before its chunks.
+    from alignkit import subsequence_search
+    from alignkit.distances import _zsearch
+    from alignkit.exceptions import InvalidInputError
+    from alignkit.validation import check_sequence
+
+    if k == "one pass":
+        monkeypatch.setattr(_zsearch, "ONE_PASS_MIN_CHUNKS", 1)
+        k = _zsearch.ONE_PASS_K
+
+    rng = np.random.default_rng(8)
+    series = np.cumsum(rng.standard_normal(70_002))
+    query = series[1000:1064] + 0.1
+    series[timepoint] = bad
+    series[timepoint + 1 :: 9_000] = np.nan  # later ones are not the first
+    with pytest.raises(InvalidInputError) as expected:
+        check_sequence(series, name="series")
+    assert f"timepoint {timepoint}, channel 0" in str(expected.value)
+    with pytest.raises(InvalidInputError) as raised:
+        subsequence_search(query, series, k=k, window=3, znormalize=True, n_jobs=n_jobs)
+    assert str(raised.value) == str(expected.value)
+
+
+def test_search_reads_huge_finite_values_whose_copy_overflows():
+    # Finite values whose block sums overflow are not refused as NaN: the exact check
+    # finds nothing, and the search goes on (its own overflow report, issue 13 item 2).
+    from alignkit import subsequence_search
+
+    rng = np.random.default_rng(9)
+    series = np.cumsum(rng.standard_normal(40_000))
+    series[20_000:20_004] = 1.7e308
+    query = series[5_000:5_064] + 0.1
+    (match,) = subsequence_search(query, series, window=3, znormalize=True)
+    assert match.start == 5_000
+
+
+def test_k_passes_share_one_copy_pass_over_the_series(monkeypatch):
+    # The coarse copies do not depend on what is blocked: k passes make them once.
+    from alignkit.kernels._numba import _search as kernels
+
+    copied = []
+    coarsen_into = kernels.coarsen_into
+
+    def spy(source, *args):
+        copied.append(len(source))
+        return coarsen_into(source, *args)
+
+    monkeypatch.setattr(kernels, "coarsen_into", spy)
+    rng = np.random.default_rng(10)
+    series = _walk(rng, 80_000)
+    query = series[7_000:7_128] + 0.3 * rng.standard_normal((128, 1))
+    found, stats = znormalized_search(query, series, 6, 4, 64, one_pass=False)
+    assert stats["passes"] == 4 and len(found) == 4
+    assert copied.count(len(series)) == 1
+    # Each match's distance is its window's DTW (dtw_distance as the oracle).
+    from alignkit.distances import dtw_distance
+
+    for distance, start in found:
+        window = znormalize(series[start : start + 128])
+        expected = dtw_distance(znormalize(query), window, window=6, squared=True)
+        np.testing.assert_allclose(distance, expected, rtol=1e-9)
