@@ -9,10 +9,12 @@ its speed besides the bounds themselves:
   the same search on a 4x coarser copy (means of 4 timepoints, recursively) and
   refined at full resolution around the coarse match; the full scan then only has to
   beat it. The seed is an upper bound of the best distance, so the result stays exact.
-  In threads, the full scan does not wait for the level in between: it starts from
-  the best window two levels down (refined at full resolution), while the calling
-  thread searches that level and then lowers the shared threshold with the seed one
-  thread would use; the short coarse scans scale badly, the full one well.
+  In threads, the seed is found in regions, one per thread, without a barrier between
+  the levels: each thread takes the best window of its region two levels down, refines
+  it one level up, scans its region of that level against a threshold the regions
+  share, refines what it finds at full resolution, lowers the shared threshold of the
+  full scan with it and starts that scan (the short coarse scans, each a parallel step
+  of its own, scaled badly: a hand-over between threads costs about 0.1 ms here).
 - **Chunks.** With ``n_jobs`` the starts are split into contiguous chunks scanned in
   threads (the kernel releases the GIL) against the same seed; the best of the chunks
   (ties: the earliest start) is the best of the whole scan, because a window's
@@ -69,7 +71,7 @@ MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth 
 MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs in threads
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
 CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
-MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads overlap the seed and the scan
+MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads seed in regions (no barrier)
 # From ONE_PASS_K matches on, and ONE_PASS_MIN_CHUNKS chunks of ONE_PASS_CHUNK starts, one
 # pass over those chunks, each with a coarse seed of its own: the seeds bound the k-th
 # match from the start, where k passes scan k times against the looser distances of the
@@ -144,8 +146,9 @@ def _run_chunks(func, chunks, workers=None, before=None, head=None):
     """
     workers = min(workers or len(chunks), len(chunks))
     pool = _pool(workers) if workers > 1 else None
+    heads = list(head) if isinstance(head, (list, tuple)) else [head]
     if pool is None:  # one thread, or called from one of the pool's threads: run here
-        for task in (head, before):
+        for task in heads + [before]:
             if task is not None:
                 task()
         return [func(first, last) for first, last in chunks]
@@ -177,7 +180,7 @@ def _run_chunks(func, chunks, workers=None, before=None, head=None):
                 failed.append(True)  # the other workers stop taking chunks
                 raise
 
-    futures = [pool.submit(drain, head if i == 0 else None) for i in range(workers - 1)]
+    futures = [pool.submit(drain, heads[i] if i < len(heads) else None) for i in range(workers - 1)]
     try:
         drain(before)  # the calling thread is one of the workers
     finally:
@@ -338,12 +341,13 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=No
     coarse = _coarse(series, query, blocked, radius, n_jobs, copies)
     shared = np.full(1, np.inf)
     before = head = None
-    if coarse is None or not overlap or not coarse[4]:
+    tasks = _region_seeds(problem, blocked, coarse, workers, shared) if overlap else None
+    if tasks is not None:
+        before, head = tasks[0], tasks[1:]
+    else:
         # Beat the seed or equal it: the scan then recomputes the seed's window itself and
         # keeps the earliest of equal windows.
         shared[0] = np.nextafter(_seed_from(coarse, problem, blocked, n_jobs)[1], np.inf)
-    else:
-        before, head = _overlapped_seed(problem, blocked, coarse, n_jobs, shared)
     threshold = shared[0]
     results = _run_chunks(
         lambda first, last: problem.scan(first, last, blocked, threshold, shared),
@@ -362,39 +366,64 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=No
     return best_start, best_distance, problem
 
 
-def _overlapped_seed(problem, blocked, coarse, n_jobs, shared):
-    """The calling thread's and another thread's first tasks, ``(before, head)``, that
-    lower the shared threshold while the scan runs (``coarse`` with two levels of copies).
-
-    In threads, the scan does not wait for the whole seed: ``head`` refines the best
-    window two levels down (often already the best) and starts the scan with it, while
-    ``before`` finds the seed one thread would, searching the level in between, and
-    lowers the threshold with it; then both threads join the scan (``coarse`` with
-    two levels of copies or more).
-    """
-    series_c, query_c, blocked_c, radius_c, copies_c = coarse
-    series_cc, query_cc, blocked_cc, radius_cc, copies_cc = _coarse(
-        series_c, query_c, blocked_c, radius_c, n_jobs, copies_c
-    )
-    start_cc, _, _ = _best(
-        series_cc, query_cc, radius_cc, blocked_cc, None, n_jobs, copies=copies_cc
-    )
+def _lowering(shared):
+    """A function that lowers the shared threshold to just above a distance."""
 
     def lower(distance):
         threshold = np.nextafter(distance, np.inf)
         if threshold < shared[0]:
             shared[0] = threshold
 
-    def head():
-        lower(_refine(problem, blocked, start_cc, levels=2)[1])
+    return lower
 
-    def before():
-        problem_c = _Problem(series_c, query_c, radius_c)
-        seed_c = _refine(problem_c, blocked_c, start_cc)[1]
-        start_c, _, _ = problem_c.scan(0, problem_c.count, blocked_c, np.nextafter(seed_c, np.inf))
-        lower(_refine(problem, blocked, start_c)[1])
 
-    return before, head
+def _region_seeds(problem, blocked, coarse, workers, shared):
+    """One first task per thread, or None: each seeds one of ``workers`` regions of the
+    starts, and all lower the shared threshold (``coarse`` with two levels of copies).
+
+    A region's task finds its best window two coarse levels down (from ``inf``, as one
+    thread seeds the coarsest level), refines it one level up, scans its region of that
+    level against a threshold the regions share, and refines the best window it finds
+    (or, when the other regions' windows pruned all of its own, its window two levels
+    down) at full resolution. Any real window's distance bounds the best one, so the
+    matches stay exact; the regions need no barrier between the levels.
+    """
+    from ..kernels._numba._search import BLOCK
+
+    if coarse is None:
+        return None
+    series_c, query_c, blocked_c, radius_c, copies_c = coarse
+    below = _coarse(series_c, query_c, blocked_c, radius_c, None, copies_c)
+    if below is None:
+        return None
+    problem_c = _Problem(series_c, query_c, radius_c)
+    problem_cc = _Problem(below[0], below[1], below[3])
+    blocked_cc = below[2]
+    count_cc = problem_cc.count
+    edges = [count_cc * i // workers // BLOCK * BLOCK for i in range(workers)] + [count_cc]
+    if len(set(edges)) <= workers:  # too short for a block of starts per region
+        return None
+    shared_c = np.full(1, np.inf)
+    lower, lower_c = _lowering(shared), _lowering(shared_c)
+
+    def task(first, last):
+        def seed():
+            start_cc, _, _ = problem_cc.scan(first, last, blocked_cc, np.inf)
+            if start_cc < 0:
+                return
+            lower_c(_refine(problem_c, blocked_c, start_cc)[1])
+            last_c = problem_c.count if last == count_cc else last * COARSEN
+            start_c, _, _ = problem_c.scan(
+                first * COARSEN, last_c, blocked_c, shared_c[0], shared_c
+            )
+            if start_c >= 0:
+                lower(_refine(problem, blocked, start_c)[1])
+            else:
+                lower(_refine(problem, blocked, start_cc, levels=2)[1])
+
+        return seed
+
+    return [task(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
 def _workers(count, n_jobs):

@@ -173,23 +173,24 @@ def test_chunks_cover_the_starts_on_epochs_and_end_in_one_epoch_chunks(count, wo
 
 
 @pytest.mark.parametrize("kind", ["planted", "sine"])
-def test_threads_start_the_scan_from_two_levels_down_and_keep_every_match(monkeypatch, kind):
-    # With threads, the scan starts from the best window two coarse levels down while
-    # the calling thread searches the level in between: the matches stay the exact ones
-    # (a sine is nowhere in a random walk, so its quick seed is a poor one).
+def test_threads_seed_in_regions_and_keep_every_match(monkeypatch, kind):
+    # With threads, each thread seeds a region of its own (two coarse levels down, then
+    # one, then full resolution) and starts the scan: the matches stay the exact ones
+    # (a sine is nowhere in a random walk, so its regions' seeds are poor ones).
     from alignkit.distances import _zsearch
 
     monkeypatch.setattr(_zsearch, "MIN_CHUNK", 4096)
     monkeypatch.setattr(_zsearch, "MIN_COARSE_WINDOWS", 256)
     monkeypatch.setattr(_zsearch, "MIN_COARSE_QUERY", 4)
-    overlapped = []
-    run_chunks = _zsearch._run_chunks
+    seeded = []
+    region_seeds = _zsearch._region_seeds
 
-    def spy(func, chunks, workers=None, before=None, head=None):
-        overlapped.append(before is not None and head is not None)
-        return run_chunks(func, chunks, workers, before, head)
+    def spy(*args):
+        tasks = region_seeds(*args)
+        seeded.append(tasks is not None and len(tasks))
+        return tasks
 
-    monkeypatch.setattr(_zsearch, "_run_chunks", spy)
+    monkeypatch.setattr(_zsearch, "_region_seeds", spy)
     rng = np.random.default_rng(11)
     series = _walk(rng, 40_000)
     if kind == "planted":
@@ -197,14 +198,49 @@ def test_threads_start_the_scan_from_two_levels_down_and_keep_every_match(monkey
     else:
         query = np.sin(np.linspace(0, 9, 64))[:, None] + 0.05 * rng.standard_normal((64, 1))
     two, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=2, one_pass=False)
-    assert any(overlapped)
-    overlapped.clear()
+    assert seeded and all(count == 2 for count in seeded)  # one region per thread, each pass
+    seeded.clear()
     one, _ = znormalized_search(query, series, 3, 3, 32, n_jobs=1, one_pass=False)
-    assert not any(overlapped)
+    assert not seeded
     assert two == one  # the same starts and bit-identical distances
     expected = _exhaustive(query, series, 3, 3, 32)
     assert [start for _, start in two] == [start for _, start in expected]
     np.testing.assert_allclose([d for d, _ in two], [d for d, _ in expected], rtol=1e-9)
+
+
+def test_a_region_pruned_by_the_others_seeds_from_two_levels_down(monkeypatch):
+    # Run one after the other, the second region's scan one level down finds nothing
+    # below the first region's (the planted match is there): it refines its own best
+    # window two levels down instead. The threshold ends just above the best window's
+    # distance, so the scan from it keeps that window.
+    from alignkit.distances import _zsearch
+
+    monkeypatch.setattr(_zsearch, "MIN_COARSE_WINDOWS", 256)
+    monkeypatch.setattr(_zsearch, "MIN_COARSE_QUERY", 4)
+    seen = []
+    refine = _zsearch._refine
+
+    def spy(problem, blocked, start_c, levels=1):
+        seen.append(levels)
+        return refine(problem, blocked, start_c, levels)
+
+    monkeypatch.setattr(_zsearch, "_refine", spy)
+    rng = np.random.default_rng(12)
+    series = _walk(rng, 40_000)
+    query = series[5_000:5_064] + 0.05 * rng.standard_normal((64, 1))
+    query_z = znormalize(query)
+    problem = _zsearch._Problem(series, query_z, 3)
+    blocked = np.zeros(problem.count, dtype=np.bool_)
+    coarse = _zsearch._coarse(series, query_z, blocked, 3)
+    shared = np.full(1, np.inf)
+    tasks = _zsearch._region_seeds(problem, blocked, coarse, 2, shared)
+    for task in tasks:
+        task()
+    # Each region: a refine one level up, then at full resolution one level up or two.
+    assert seen == [1, 1, 1, 2]
+    start, distance, _ = problem.scan(0, problem.count, blocked, np.inf)
+    assert start == 5_000
+    assert shared[0] == np.nextafter(distance, np.inf)
 
 
 def test_constant_windows_are_zeros_after_normalisation():
