@@ -237,13 +237,8 @@ def _copies(series, n, n_jobs=None, check=False):
     """
     from ..kernels._numba._search import coarsen_into
 
-    sizes = []
-    length, query = len(series), n
-    while (size := _coarse_size(length, query)) is not None:
-        sizes.append(size[0])
-        length, query = size
+    copies = _allocate_copies(series, n)
     channels = series.shape[1]
-    copies = [np.empty((length_c, channels)) for length_c in sizes]
     finite = True
     if copies:
         out = _kernel_view(copies[0])  # views: written in place
@@ -262,13 +257,111 @@ def _copies(series, n, n_jobs=None, check=False):
         for level in range(2, len(copies)):  # short: one pass each, on the level above
             coarser, finer = _kernel_view(copies[level]), _kernel_view(copies[level - 1])
             coarsen_into(finer, COARSEN, 0, len(coarser), coarser, empty)
-    if check:
-        read = COARSEN * len(copies[0]) if copies else 0
-        if not (finite and np.isfinite(series[read:]).all()):
-            from ..validation import _check_finite
-
-            _check_finite(series, "series", None)  # the first NaN or inf, by timepoint
+    if check and not (finite and _tail_finite(series, copies)):
+        _refuse_non_finite(series)
     return copies
+
+
+def _allocate_copies(series, n, levels=None):
+    """Empty arrays for the coarser copies :func:`_copies` makes (at most ``levels``)."""
+    sizes = []
+    length, query = len(series), n
+    while (size := _coarse_size(length, query)) is not None and len(sizes) != levels:
+        sizes.append(size[0])
+        length, query = size
+    return [np.empty((length_c, series.shape[1])) for length_c in sizes]
+
+
+def _tail_finite(series, copies):
+    """Whether the timepoints no block of the first copy reaches are finite."""
+    read = COARSEN * len(copies[0]) if copies else 0
+    return bool(np.isfinite(series[read:]).all())
+
+
+def _refuse_non_finite(series):
+    """Raise check_sequence's error for the first NaN or inf of ``series``, if any (none:
+    a copy's sum of finite values overflowed)."""
+    from ..validation import _check_finite
+
+    _check_finite(series, "series", None)
+
+
+class _CopyParts:
+    """The first two coarse copies of a series, in one part per region (:func:`_region_seeds`).
+
+    A region's task copies its own part, then any part no task has taken yet (a thread
+    of the pool may still be busy elsewhere), then waits for the others: the copy needs
+    no step of its own, handed out to the threads and waited for. With ``check``, NaN
+    and inf found in the copy are refused (:func:`_copies`).
+    """
+
+    def __init__(self, series, copies, edges, check):
+        self.series, self.check = series, check
+        self.source = _kernel_view(series)
+        self.out, self.out2 = _kernel_view(copies[0]), _kernel_view(copies[1])
+        bounds = [COARSEN * edge for edge in edges[:-1]] + [len(copies[0])]
+        self.parts = list(zip(bounds[:-1], bounds[1:]))
+        self.taken = [False] * len(self.parts)
+        self.done = [threading.Event() for _ in self.parts]
+        self.finite = [True] * len(self.parts)
+        self.failed = False
+        self.lock = threading.Lock()
+
+    def _copy(self, index):
+        from ..kernels._numba._search import coarsen_into
+
+        with self.lock:
+            if self.taken[index]:
+                return
+            self.taken[index] = True
+        try:
+            first, last = self.parts[index]
+            self.finite[index] = coarsen_into(
+                self.source, COARSEN, first, last, self.out, self.out2
+            )
+        except BaseException:
+            self.failed = True  # raised in this thread; the others stop seeding
+            raise
+        finally:
+            self.done[index].set()
+
+    def complete(self, index):
+        """Copy part ``index`` and the parts nobody took, wait for the rest; False when
+        another thread's part failed (its thread raises the error)."""
+        for other in [index] + [i for i in range(len(self.parts)) if i != index]:
+            self._copy(other)
+        for event in self.done:
+            event.wait()
+        if self.failed:
+            return False
+        if self.check and not all(self.finite):
+            _refuse_non_finite(self.series)  # every region raises the same error
+        return True
+
+
+def _region_edges(count_cc, workers):
+    """Region edges on the starts two coarse levels down (multiples of the kernel's
+    block), or None when the regions would be shorter than a block."""
+    from ..kernels._numba._search import BLOCK
+
+    edges = [count_cc * i // workers // BLOCK * BLOCK for i in range(workers)] + [count_cc]
+    return edges if len(set(edges)) > workers else None
+
+
+def _region_parts(series, n, workers, check):
+    """The copies and their :class:`_CopyParts` when a search in threads seeds in
+    regions (:func:`_region_seeds`), else None (the copies are then made up front)."""
+    if workers < 2 or len(series) // COARSEN > MAX_OVERLAP:
+        return None
+    copies = _allocate_copies(series, n, levels=2)
+    if len(copies) < 2:
+        return None
+    edges = _region_edges(len(copies[1]) - n // COARSEN**2 + 1, workers)
+    if edges is None:
+        return None
+    if check and not _tail_finite(series, copies):
+        _refuse_non_finite(series)
+    return copies, _CopyParts(series, copies, edges, check)
 
 
 def _coarse(series, query, blocked, radius, n_jobs=None, copies=None):
@@ -330,9 +423,10 @@ def _refine(problem, blocked, start_c, levels=1):
     return start, distance
 
 
-def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=None):
+def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=None, parts=None):
     """Best unblocked start, its squared distance and the scan's counts (``copies``:
-    the coarser copies of ``series``, made here when None)."""
+    the coarser copies of ``series``, made here when None; ``parts``: their
+    :class:`_CopyParts` when the region tasks are to make them)."""
     if problem is None:
         problem = _Problem(series, query, radius)
     chunks = _chunks(problem.count, n_jobs, CHUNKS_PER_THREAD)
@@ -341,7 +435,9 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=No
     coarse = _coarse(series, query, blocked, radius, n_jobs, copies)
     shared = np.full(1, np.inf)
     before = head = None
-    tasks = _region_seeds(problem, blocked, coarse, workers, shared) if overlap else None
+    tasks = _region_seeds(problem, blocked, coarse, workers, shared, parts) if overlap else None
+    if tasks is None and parts is not None:
+        raise AssertionError("the region tasks were to make the copies")  # _region_parts
     if tasks is not None:
         before, head = tasks[0], tasks[1:]
     else:
@@ -377,7 +473,7 @@ def _lowering(shared):
     return lower
 
 
-def _region_seeds(problem, blocked, coarse, workers, shared):
+def _region_seeds(problem, blocked, coarse, workers, shared, parts=None):
     """One first task per thread, or None: each seeds one of ``workers`` regions of the
     starts, and all lower the shared threshold (``coarse`` with two levels of copies).
 
@@ -386,10 +482,9 @@ def _region_seeds(problem, blocked, coarse, workers, shared):
     level against a threshold the regions share, and refines the best window it finds
     (or, when the other regions' windows pruned all of its own, its window two levels
     down) at full resolution. Any real window's distance bounds the best one, so the
-    matches stay exact; the regions need no barrier between the levels.
+    matches stay exact; the regions need no barrier between the levels. With ``parts``
+    (:class:`_CopyParts`), each task first completes the copies the levels are read from.
     """
-    from ..kernels._numba._search import BLOCK
-
     if coarse is None:
         return None
     series_c, query_c, blocked_c, radius_c, copies_c = coarse
@@ -400,14 +495,16 @@ def _region_seeds(problem, blocked, coarse, workers, shared):
     problem_cc = _Problem(below[0], below[1], below[3])
     blocked_cc = below[2]
     count_cc = problem_cc.count
-    edges = [count_cc * i // workers // BLOCK * BLOCK for i in range(workers)] + [count_cc]
-    if len(set(edges)) <= workers:  # too short for a block of starts per region
+    edges = _region_edges(count_cc, workers)
+    if edges is None:
         return None
     shared_c = np.full(1, np.inf)
     lower, lower_c = _lowering(shared), _lowering(shared_c)
 
-    def task(first, last):
+    def task(index, first, last):
         def seed():
+            if parts is not None and not parts.complete(index):
+                return
             start_cc, _, _ = problem_cc.scan(first, last, blocked_cc, np.inf)
             if start_cc < 0:
                 return
@@ -423,7 +520,7 @@ def _region_seeds(problem, blocked, coarse, workers, shared):
 
         return seed
 
-    return [task(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [task(i, a, b) for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
 
 
 def _workers(count, n_jobs):
@@ -515,11 +612,14 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     problem = _Problem(series, query_z, radius)
     blocked = np.zeros(problem.count, dtype=np.bool_)
     counts = np.zeros(N_STATS, dtype=np.int64)
-    copies = _copies(series, n, n_jobs, check=not checked)  # for every pass
+    # The copies for every pass: made by the first pass's region tasks in threads, else
+    # up front.
+    regions = _region_parts(series, n, _workers(problem.count, n_jobs), not checked)
+    copies, parts = regions or (_copies(series, n, n_jobs, check=not checked), None)
     found = []
     while len(found) < k:
         start, distance, _ = _best(
-            series, query_z, radius, blocked, problem, n_jobs, counts, copies
+            series, query_z, radius, blocked, problem, n_jobs, counts, copies, parts
         )
         if start < 0:
             break

@@ -587,21 +587,30 @@ def test_search_refuses_nan_and_inf_in_its_copy_pass_at_their_timepoint(
     from alignkit.exceptions import InvalidInputError
     from alignkit.validation import check_sequence
 
-    if k == "one pass":
+    one_pass = k == "one pass"
+    if one_pass:
         monkeypatch.setattr(_zsearch, "ONE_PASS_MIN_CHUNKS", 1)
         k = _zsearch.ONE_PASS_K
 
     rng = np.random.default_rng(8)
     series = np.cumsum(rng.standard_normal(70_002))
-    query = series[1000:1064] + 0.1
+    query = series[1000:1128] + 0.1  # two coarse levels: threads seed in regions
     series[timepoint] = bad
     series[timepoint + 1 :: 9_000] = np.nan  # later ones are not the first
     with pytest.raises(InvalidInputError) as expected:
         check_sequence(series, name="series")
     assert f"timepoint {timepoint}, channel 0" in str(expected.value)
+    completed = []
+    complete = _zsearch._CopyParts.complete
+    monkeypatch.setattr(
+        _zsearch._CopyParts, "complete", lambda self, i: completed.append(i) or complete(self, i)
+    )
     with pytest.raises(InvalidInputError) as raised:
         subsequence_search(query, series, k=k, window=3, znormalize=True, n_jobs=n_jobs)
     assert str(raised.value) == str(expected.value)
+    # Two threads: the regions' tasks made the copy (the tail, 70_001, before them).
+    in_regions = n_jobs == 2 and not one_pass and timepoint < 70_000
+    assert bool(completed) == in_regions
 
 
 def test_search_reads_huge_finite_values_whose_copy_overflows():
@@ -642,3 +651,50 @@ def test_k_passes_share_one_copy_pass_over_the_series(monkeypatch):
         window = znormalize(series[start : start + 128])
         expected = dtw_distance(znormalize(query), window, window=6, squared=True)
         np.testing.assert_allclose(distance, expected, rtol=1e-9)
+
+
+def _copy_parts(series, n=128, workers=2, check=True):
+    from alignkit.distances import _zsearch
+
+    return _zsearch._region_parts(series, n, workers, check)
+
+
+def test_copy_parts_are_made_by_whoever_comes_first_and_equal_one_pass():
+    # A region's task copies its own part, then the parts nobody took (a pool thread busy
+    # elsewhere has not started its task): the copies equal those made in one pass.
+    from alignkit.distances import _zsearch
+
+    series = _walk(np.random.default_rng(13), 90_001)
+    expected = _zsearch._copies(series, 128)
+    copies, parts = _copy_parts(series)
+    assert len(parts.parts) == 2 and parts.parts[-1][1] == len(copies[0])
+    assert parts.complete(1)  # the second region's task alone: it makes both parts
+    assert parts.taken == [True, True]
+    assert parts.complete(0)  # the first one's task then finds its part made
+    for made, reference in zip(copies, expected):
+        np.testing.assert_array_equal(made, reference)
+    # In threads, each task started as the pool starts it: the same copies.
+    copies, parts = _copy_parts(series, workers=3)
+    _zsearch._run_chunks(lambda a, b: None, [(0, 1)] * 3, 3, lambda: parts.complete(0), [
+        lambda: parts.complete(1), lambda: parts.complete(2)
+    ])  # fmt: skip
+    for made, reference in zip(copies, expected):
+        np.testing.assert_array_equal(made, reference)
+
+
+def test_a_failed_copy_part_stops_the_other_regions_and_raises_in_its_own_thread(monkeypatch):
+    from alignkit.kernels._numba import _search as kernels
+
+    series = _walk(np.random.default_rng(14), 90_001)
+    copies, parts = _copy_parts(series)
+    coarsen_into = kernels.coarsen_into
+
+    def fails(source, factor, first, *args):
+        if first > 0:
+            raise MemoryError("the second part")
+        return coarsen_into(source, factor, first, *args)
+
+    monkeypatch.setattr(kernels, "coarsen_into", fails)
+    with pytest.raises(MemoryError, match="the second part"):
+        parts.complete(0)  # takes the second part too, which raises here
+    assert parts.complete(1) is False  # the other region's task stops seeding
