@@ -70,7 +70,7 @@ MIN_COARSE_QUERY = 8  # the coarse query must stay this long to be selective
 MIN_COARSE_WINDOWS = 4096  # below this many coarse windows a seed is not worth it
 MIN_COPY_THREADS = 1 << 17  # coarse timepoints from which the coarse copy runs in threads
 MIN_CHUNK = 16_384  # starts per thread: below this, starting threads costs more than it saves
-CHUNKS_PER_THREAD = 16  # chunks taken by the threads as they come free: balances the load
+CHUNKS_PER_THREAD = 8  # chunks taken by the threads as they come free: balances the load
 MAX_OVERLAP = 1 << 20  # coarse timepoints up to which threads seed in regions (no barrier)
 # From ONE_PASS_K matches on, and ONE_PASS_MIN_CHUNKS chunks of ONE_PASS_CHUNK starts, one
 # pass over those chunks, each with a coarse seed of its own: the seeds bound the k-th
