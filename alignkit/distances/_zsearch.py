@@ -51,6 +51,7 @@ Chunks start at multiples of the kernel's epoch, so every window's statistics, a
 hence every distance, are bit-identical to the in-memory search.
 """
 
+import functools
 import os
 import threading
 
@@ -84,14 +85,26 @@ ONE_PASS_MIN_CHUNKS = 8
 SPLIT_TAIL = True  # the last round of chunks in one-epoch chunks (False: as the others)
 
 
+@functools.cache
+def _kernels():
+    """The search's Numba kernels, imported on first use (``import alignkit`` stays light;
+    a function-level import on every call costs a few microseconds, dozens per search)."""
+    from ..kernels._numba import _search
+
+    return _search
+
+
 def znormalize(array):
     """Z-normalise each channel (population std); a constant channel becomes zeros."""
-    from ..kernels._numba._search import FLAT
 
-    mean = array.mean(axis=0)
-    std = array.std(axis=0)
-    flat = std < FLAT * np.maximum(1.0, np.abs(mean))
-    return np.ascontiguousarray((array - mean) / np.where(flat, np.inf, std))
+    # numpy's mean and std, step by step as they compute them (the same bits), without
+    # computing the mean twice: this runs several times in every search.
+    count = len(array)
+    mean = np.add.reduce(array, axis=0) / count
+    centred = array - mean
+    std = np.sqrt(np.add.reduce(centred * centred, axis=0) / count)
+    flat = std < _kernels().FLAT * np.maximum(1.0, np.abs(mean))
+    return np.ascontiguousarray(centred / np.where(flat, np.inf, std))
 
 
 def _kernel_view(array):
@@ -103,23 +116,21 @@ class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
     def __init__(self, series, query, radius):
-        from ..kernels._numba._search import series_envelope
 
         self.n = len(query)
         self.radius = min(radius, self.n - 1)
         self.series = _kernel_view(series)
         self.query = _kernel_view(query)
-        self.q_lower, self.q_upper = series_envelope(self.query, self.radius)
+        self.q_lower, self.q_upper = _kernels().series_envelope(self.query, self.radius)
         magnitude = np.abs(query).sum(axis=1)
         self.order = np.argsort(-magnitude, kind="stable").astype(np.int64)
         self.count = len(series) - self.n + 1
 
     def scan(self, first, last, blocked, bsf, shared=None):
-        from ..kernels._numba._search import search_best
 
         if shared is None:
             shared = np.full(1, np.inf)
-        return search_best(
+        return _kernels().search_best(
             self.series,
             self.query,
             self.order,
@@ -235,7 +246,6 @@ def _copies(series, n, n_jobs=None, check=False):
     in the series (the error of :func:`alignkit.validation.check_sequence`, naming
     the timepoint): the validation then costs no pass of its own.
     """
-    from ..kernels._numba._search import coarsen_into
 
     copies = _allocate_copies(series, n)
     channels = series.shape[1]
@@ -249,14 +259,16 @@ def _copies(series, n, n_jobs=None, check=False):
         copy_jobs = n_jobs if len(copies[0]) >= MIN_COPY_THREADS else None
         finite = all(
             _run_chunks(
-                lambda first, last: coarsen_into(source, COARSEN, first, last, out, out2),
+                lambda first, last: _kernels().coarsen_into(
+                    source, COARSEN, first, last, out, out2
+                ),
                 _chunks(len(copies[0]), copy_jobs),
             )
         )
         empty = np.empty((0,) + out.shape[1:])
         for level in range(2, len(copies)):  # short: one pass each, on the level above
             coarser, finer = _kernel_view(copies[level]), _kernel_view(copies[level - 1])
-            coarsen_into(finer, COARSEN, 0, len(coarser), coarser, empty)
+            _kernels().coarsen_into(finer, COARSEN, 0, len(coarser), coarser, empty)
     if check and not (finite and _tail_finite(series, copies)):
         _refuse_non_finite(series)
     return copies
@@ -308,7 +320,6 @@ class _CopyParts:
         self.lock = threading.Lock()
 
     def _copy(self, index):
-        from ..kernels._numba._search import coarsen_into
 
         with self.lock:
             if self.taken[index]:
@@ -316,7 +327,7 @@ class _CopyParts:
             self.taken[index] = True
         try:
             first, last = self.parts[index]
-            self.finite[index] = coarsen_into(
+            self.finite[index] = _kernels().coarsen_into(
                 self.source, COARSEN, first, last, self.out, self.out2
             )
         except BaseException:
@@ -342,9 +353,9 @@ class _CopyParts:
 def _region_edges(count_cc, workers):
     """Region edges on the starts two coarse levels down (multiples of the kernel's
     block), or None when the regions would be shorter than a block."""
-    from ..kernels._numba._search import BLOCK
 
-    edges = [count_cc * i // workers // BLOCK * BLOCK for i in range(workers)] + [count_cc]
+    block = _kernels().BLOCK
+    edges = [count_cc * i // workers // block * block for i in range(workers)] + [count_cc]
     return edges if len(set(edges)) > workers else None
 
 
@@ -541,18 +552,17 @@ def _chunks(count, n_jobs, per_thread=1):
         return [(0, count)]
     # Whole rounds of chunks (each at least a quarter of MIN_CHUNK), so no thread idles.
     pieces = workers * max(1, min(per_thread, count // (workers * (MIN_CHUNK // 4))))
-    from ..kernels._numba._search import EPOCH
-
+    epoch = _kernels().EPOCH
     # Edges on multiples of the kernel's epoch: a chunk that starts inside an epoch first
     # runs the window sums from the epoch's start, up to EPOCH - 1 windows of extra work.
     edges = [0] + [
-        min(count, (count * i // pieces + EPOCH // 2) // EPOCH * EPOCH) for i in range(1, pieces)
+        min(count, (count * i // pieces + epoch // 2) // epoch * epoch) for i in range(1, pieces)
     ]
     if SPLIT_TAIL and pieces > workers:
         # Taken as the threads come free: the last round in chunks of one epoch, so that
         # the threads end within one epoch's scan of each other (not one chunk's).
         tail = edges[-workers]
-        edges = edges[:-workers] + list(range(tail, count - EPOCH // 2, EPOCH))
+        edges = edges[:-workers] + list(range(tail, count - epoch // 2, epoch))
     edges.append(count)
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
@@ -590,7 +600,6 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
         How many windows each stage of the cascade pruned, summed over the passes
         (one pass: over the chunks, and ``chunks``).
     """
-    from ..kernels._numba._search import N_STATS
 
     n = len(query)
     if one_pass is None:
@@ -611,7 +620,7 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     query_z = znormalize(query)
     problem = _Problem(series, query_z, radius)
     blocked = np.zeros(problem.count, dtype=np.bool_)
-    counts = np.zeros(N_STATS, dtype=np.int64)
+    counts = np.zeros(_kernels().N_STATS, dtype=np.int64)
     # The copies for every pass: made by the first pass's region tasks in threads, else
     # up front.
     regions = _region_parts(series, n, _workers(problem.count, n_jobs), not checked)
@@ -643,10 +652,10 @@ def chunk_layout(radius, chunk_size):
     Both are multiples of the kernel's epoch, so that a chunk's local timepoint 0
     falls on an epoch of the whole series (its windows' statistics are then the same).
     """
-    from ..kernels._numba._search import EPOCH
 
-    chunk = -(-max(int(chunk_size), 1) // EPOCH) * EPOCH
-    return chunk, -(-radius // EPOCH) * EPOCH
+    epoch = _kernels().EPOCH
+    chunk = -(-max(int(chunk_size), 1) // epoch) * epoch
+    return chunk, -(-radius // epoch) * epoch
 
 
 def array_chunks(series, n, radius, chunk_size, finish):
@@ -702,7 +711,6 @@ def _scan_chunk(query_z, data, origin, first, last, radius, n_select, separation
     ``bound`` (a one-element array) is the tightest threshold known: shared by the
     tasks that run in threads of this process, a copy in other processes.
     """
-    from ..kernels._numba._search import search_candidates
 
     problem = _Problem(data, query_z, radius)
     threshold = bound[0]
@@ -711,7 +719,7 @@ def _scan_chunk(query_z, data, origin, first, last, radius, n_select, separation
         blocked = np.zeros(problem.count, dtype=np.bool_)
         threshold = _seed(data, query_z, problem.radius, blocked, problem, None)
         bound[0] = min(bound[0], threshold)
-    starts, distances, threshold, counts = search_candidates(
+    starts, distances, threshold, counts = _kernels().search_candidates(
         problem.series,
         problem.query,
         problem.order,
@@ -753,13 +761,12 @@ class _Candidates:
         self.windows = {}
 
     def add(self, starts, distances, windows, bound):
-        from ..kernels._numba._search import tighten
 
         self.starts = np.concatenate((self.starts, starts))
         self.distances = np.concatenate((self.distances, distances))
         self.windows.update(zip(starts.tolist(), windows if windows is not None else ()))
         # The candidates of all chunks together give a threshold no chunk saw alone.
-        _, threshold = tighten(
+        _, threshold = _kernels().tighten(
             self.starts.copy(), self.distances.copy(), len(self.starts), self.n_select,
             self.separation,
         )  # fmt: skip
@@ -814,14 +821,13 @@ def chunked_search(query, chunks, radius, k, zone, n_jobs=None, reread=None, thr
         The cascade's counts summed over the chunks, and ``chunks``.
     """
     from ..core.parallel import Parallel, delayed
-    from ..kernels._numba._search import N_STATS, tighten
 
     query_z = znormalize(query)
     n = len(query)
     n_select, separation = 2 * k - 1, n + zone
     bound = np.full(1, np.inf)
     candidates = _Candidates(n_select, separation)
-    counts = np.zeros(N_STATS, dtype=np.int64)
+    counts = np.zeros(_kernels().N_STATS, dtype=np.int64)
     backend = {"backend": "threading"} if threads else {"prefer": "threads"}
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", **backend)
     if reread is not None:
@@ -835,7 +841,7 @@ def chunked_search(query, chunks, radius, k, zone, n_jobs=None, reread=None, thr
         ]
         if seeds:
             starts, distances = (np.array(values) for values in zip(*seeds))
-            bound[0] = tighten(
+            bound[0] = _kernels().tighten(
                 starts.astype(np.int64), distances, len(seeds), n_select, separation
             )[1]
     tasks = (

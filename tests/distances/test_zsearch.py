@@ -698,3 +698,16 @@ def test_a_failed_copy_part_stops_the_other_regions_and_raises_in_its_own_thread
     with pytest.raises(MemoryError, match="the second part"):
         parts.complete(0)  # takes the second part too, which raises here
     assert parts.complete(1) is False  # the other region's task stops seeding
+
+
+@pytest.mark.parametrize("shape", [(5, 1), (128, 1), (1000, 3), (33, 2)])
+def test_znormalize_is_numpys_mean_and_std_to_the_bit(shape):
+    from alignkit.kernels._numba._search import FLAT
+
+    rng = np.random.default_rng(shape[0])
+    for values in (rng.standard_normal(shape) * 1e3 + 7, np.cumsum(rng.standard_normal(shape), 0)):
+        values[:, -1] = 4.25 if shape[1] > 1 else values[:, -1]  # a constant channel
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        flat = std < FLAT * np.maximum(1.0, np.abs(mean))
+        expected = (values - mean) / np.where(flat, np.inf, std)
+        np.testing.assert_array_equal(znormalize(values), expected)
