@@ -316,11 +316,10 @@ class _CopyParts:
         self.taken = [False] * len(self.parts)
         self.done = [threading.Event() for _ in self.parts]
         self.finite = [True] * len(self.parts)
-        self.failed = False
+        self.error = None
         self.lock = threading.Lock()
 
     def _copy(self, index):
-
         with self.lock:
             if self.taken[index]:
                 return
@@ -330,24 +329,21 @@ class _CopyParts:
             self.finite[index] = _kernels().coarsen_into(
                 self.source, COARSEN, first, last, self.out, self.out2
             )
-        except BaseException:
-            self.failed = True  # raised in this thread; the others stop seeding
-            raise
+        except BaseException as error:
+            self.error = error  # raised by every region's task
         finally:
             self.done[index].set()
 
     def complete(self, index):
-        """Copy part ``index`` and the parts nobody took, wait for the rest; False when
-        another thread's part failed (its thread raises the error)."""
+        """Copy part ``index`` and the parts nobody took, and wait for the rest."""
         for other in [index] + [i for i in range(len(self.parts)) if i != index]:
             self._copy(other)
         for event in self.done:
             event.wait()
-        if self.failed:
-            return False
+        if self.error is not None:
+            raise self.error
         if self.check and not all(self.finite):
             _refuse_non_finite(self.series)  # every region raises the same error
-        return True
 
 
 def _region_edges(count_cc, workers):
@@ -514,8 +510,8 @@ def _region_seeds(problem, blocked, coarse, workers, shared, parts=None):
 
     def task(index, first, last):
         def seed():
-            if parts is not None and not parts.complete(index):
-                return
+            if parts is not None:
+                parts.complete(index)
             start_cc, _, _ = problem_cc.scan(first, last, blocked_cc, np.inf)
             if start_cc < 0:
                 return

@@ -654,9 +654,12 @@ def test_k_passes_share_one_copy_pass_over_the_series(monkeypatch):
 
 
 def _copy_parts(series, n=128, workers=2, check=True):
+    """A search's copies and their parts, none handed to the pool yet."""
     from alignkit.distances import _zsearch
 
-    return _zsearch._region_parts(series, n, workers, check)
+    copies = _zsearch._allocate_copies(series, n, levels=2)
+    edges = _zsearch._region_edges(len(copies[1]) - n // 16 + 1, workers)
+    return copies, _zsearch._CopyParts(series, copies, edges, check)
 
 
 def test_copy_parts_are_made_by_whoever_comes_first_and_equal_one_pass():
@@ -668,9 +671,9 @@ def test_copy_parts_are_made_by_whoever_comes_first_and_equal_one_pass():
     expected = _zsearch._copies(series, 128)
     copies, parts = _copy_parts(series)
     assert len(parts.parts) == 2 and parts.parts[-1][1] == len(copies[0])
-    assert parts.complete(1)  # the second region's task alone: it makes both parts
+    parts.complete(1)  # the second region's task alone: it makes both parts
     assert parts.taken == [True, True]
-    assert parts.complete(0)  # the first one's task then finds its part made
+    parts.complete(0)  # the first one's task then finds its part made
     for made, reference in zip(copies, expected):
         np.testing.assert_array_equal(made, reference)
     # In threads, each task started as the pool starts it: the same copies.
@@ -682,7 +685,7 @@ def test_copy_parts_are_made_by_whoever_comes_first_and_equal_one_pass():
         np.testing.assert_array_equal(made, reference)
 
 
-def test_a_failed_copy_part_stops_the_other_regions_and_raises_in_its_own_thread(monkeypatch):
+def test_a_failed_copy_part_raises_in_every_region(monkeypatch):
     from alignkit.kernels._numba import _search as kernels
 
     series = _walk(np.random.default_rng(14), 90_001)
@@ -696,8 +699,9 @@ def test_a_failed_copy_part_stops_the_other_regions_and_raises_in_its_own_thread
 
     monkeypatch.setattr(kernels, "coarsen_into", fails)
     with pytest.raises(MemoryError, match="the second part"):
-        parts.complete(0)  # takes the second part too, which raises here
-    assert parts.complete(1) is False  # the other region's task stops seeding
+        parts.complete(0)  # takes the second part too, which fails
+    with pytest.raises(MemoryError, match="the second part"):
+        parts.complete(1)  # and the other region's task raises it too
 
 
 @pytest.mark.parametrize("shape", [(5, 1), (128, 1), (1000, 3), (33, 2)])
