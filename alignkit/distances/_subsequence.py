@@ -196,7 +196,8 @@ def subsequence_search(
     computed only while its bound could beat the best distance found, so
     the result is exact. Up to two matches take a pass each (the starts a
     match excludes are blocked for the next); from three on, on a series of
-    eight chunks of 2**15 starts or more (about 2.6 x 10^5), one pass over
+    eight chunks of 2**15 starts or more (about 2.6 x 10^5; twelve, about
+    3.9 x 10^5, with ``n_jobs`` of 2 or more), one pass over
     those chunks, each with a coarse seed of its own, whose windows bound
     the ``k``-th match from the start (as out of core, below): the same
     matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6 points

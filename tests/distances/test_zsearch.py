@@ -152,6 +152,12 @@ def test_one_pass_is_the_default_from_three_matches_on_a_long_series(monkeypatch
     assert stats["passes"] == 1 and stats["chunks"] == 8
     assert one == znormalized_search(query, series, 4, 4, 32, one_pass=False)[0]
     assert one[:2] == passes
+    # In threads, one pass from ONE_PASS_MIN_CHUNKS_THREADS chunks on (12 here).
+    threads, stats = znormalized_search(query, series, 4, 4, 32, n_jobs=2)
+    assert stats["passes"] == 4 and "chunks" not in stats and threads == one
+    longer = _walk(rng, 12 * 16_384 + 63)
+    _, stats = znormalized_search(query, longer, 4, 4, 32, n_jobs=2)
+    assert stats["passes"] == 1 and stats["chunks"] == 12
 
 
 @pytest.mark.parametrize(("count", "workers"), [(999_873, 2), (249_969, 2), (3_000_001, 4)])
@@ -590,6 +596,7 @@ def test_search_refuses_nan_and_inf_in_its_copy_pass_at_their_timepoint(
     one_pass = k == "one pass"
     if one_pass:
         monkeypatch.setattr(_zsearch, "ONE_PASS_MIN_CHUNKS", 1)
+        monkeypatch.setattr(_zsearch, "ONE_PASS_MIN_CHUNKS_THREADS", 1)
         k = _zsearch.ONE_PASS_K
 
     rng = np.random.default_rng(8)
