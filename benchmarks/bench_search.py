@@ -151,6 +151,13 @@ def _cases(lengths, seed=0):
         yield length, n, radius, series, series[where : where + n] + 0.5 * rng.standard_normal(n)
 
 
+def _label(length):
+    """``10^6``, or ``3 x 10^5`` for a length that is no power of ten."""
+    power = int(np.floor(np.log10(length)))
+    mantissa = length / 10**power
+    return f"10^{power}" if mantissa == 1 else f"{mantissa:g} x 10^{power}"
+
+
 def _interleaved(calls, repeat, block=1):
     """Best wall and CPU seconds of each call, run in turn ``repeat`` times (``block``
     runs in a row at each turn), and results."""
@@ -269,7 +276,7 @@ def scaling(lengths, repeat, min_seconds=2.0, block=5):
         same = len(set(results.values()) | set(cold_results.values())) == 1
         rows.append(
             [
-                f"10^{int(np.log10(length))}",
+                _label(length),
                 f"{n}, r = {radius}",
                 "yes" if same else "**NO**",
                 f"{wall['one']:.3f} / {cpu['one']:.3f} s",
@@ -336,7 +343,7 @@ def top_k(lengths, ks, repeat):
                 same = results["one"] == results["passes"]
                 rows.append(
                     [
-                        f"10^{int(np.log10(length))}",
+                        _label(length),
                         f"{n}, r = {radius}",
                         str(k),
                         str(jobs),
@@ -420,7 +427,7 @@ def main():
         ) == {(ucr_start, our_distance)}
         rows.append(
             [
-                f"10^{int(np.log10(length))}",
+                _label(length),
                 f"{n}, r = {radius}",
                 f"{ucr_start} / {ucr_distance:.10g}",
                 f"{our_start} / {our_distance:.10g}",
