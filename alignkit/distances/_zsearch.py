@@ -100,7 +100,6 @@ def _kernels():
 
 def znormalize(array):
     """Z-normalise each channel (population std); a constant channel becomes zeros."""
-
     # numpy's mean and std, step by step as they compute them (the same bits), without
     # computing the mean twice: this runs several times in every search.
     count = len(array)
@@ -120,7 +119,6 @@ class _Problem:
     """The arrays the kernel needs for one series and query (query already z-normalised)."""
 
     def __init__(self, series, query, radius):
-
         self.n = len(query)
         self.radius = min(radius, self.n - 1)
         self.series = _kernel_view(series)
@@ -131,7 +129,6 @@ class _Problem:
         self.count = len(series) - self.n + 1
 
     def scan(self, first, last, blocked, bsf, shared=None):
-
         if shared is None:
             shared = np.full(1, np.inf)
         return _kernels().search_best(
@@ -157,7 +154,8 @@ def _run_chunks(func, chunks, workers=None, before=None, head=None):
     cost a few percent of it. ``before`` and ``head`` (callables, or None) run
     first, ``before`` in the calling thread and ``head`` in one of the others (in
     the calling thread, first, when there are none) while the rest already take
-    chunks; the threads then take chunks too.
+    chunks; the threads then take chunks too. ``head`` may be a list: one first task
+    for each of the other threads, in turn (the rest none).
     """
     workers = min(workers or len(chunks), len(chunks))
     pool = _pool(workers) if workers > 1 else None
@@ -250,7 +248,6 @@ def _copies(series, n, n_jobs=None, check=False):
     in the series (the error of :func:`alignkit.validation.check_sequence`, naming
     the timepoint): the validation then costs no pass of its own.
     """
-
     copies = _allocate_copies(series, n)
     channels = series.shape[1]
     finite = True
@@ -353,7 +350,6 @@ class _CopyParts:
 def _region_edges(count_cc, workers):
     """Region edges on the starts two coarse levels down (multiples of the kernel's
     block), or None when the regions would be shorter than a block."""
-
     block = _kernels().BLOCK
     edges = [count_cc * i // workers // block * block for i in range(workers)] + [count_cc]
     return edges if len(set(edges)) > workers else None
