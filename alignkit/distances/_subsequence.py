@@ -13,6 +13,7 @@ from ..core.window import Window
 from ..exceptions import InvalidInputError, InvalidParameterError
 from ..validation import (
     WindowLike,
+    _check_finite,
     _sequence,
     _sequence_array,
     check_memory,
@@ -197,7 +198,7 @@ def subsequence_search(
     the result is exact. Up to two matches take a pass each (the starts a
     match excludes are blocked for the next); from three on, on a series of
     eight chunks of 2**15 starts or more (about 2.6 x 10^5; twelve, about
-    3.9 x 10^5, with ``n_jobs`` of 2 or more), one pass over
+    3.9 x 10^5, when ``n_jobs`` gives two threads or more), one pass over
     those chunks, each with a coarse seed of its own, whose windows bound
     the ``k``-th match from the start (as out of core, below): the same
     matches, 3x faster at ``k = 5`` and 5x at ``k = 10`` on 10^6 points
@@ -278,14 +279,18 @@ def subsequence_search(
             return _matches(found, squared, stats, return_stats)
     if isinstance(series, Iterator):
         series = _read_whole(series, query.shape[1])
-    # The cascade refuses NaN and inf in the pass that makes its coarse copies.
+    # The cascade refuses NaN and inf in the pass that makes its coarse copies (a series
+    # shorter than the query: here, before the length's error, as for the others).
     cascade = znormalize and pattern is symmetric1 and radius is not None
     transpose = get_config()["sequence_layout"] == "nct"
-    series = _sequence(series, "series", None, query.shape[1], transpose, finite=not cascade)
+    series = _sequence(series, "series", None, query.shape[1], transpose, finite=False)
+    checked = not cascade or len(series) < n
+    if checked:
+        _check_finite(series, "series", None)
     if znormalize:
         _check_long_enough(len(series), n)
         if cascade:
-            found, stats = _cascade(query, series, parsed, radius, k, zone, n_jobs, checked=False)
+            found, stats = _cascade(query, series, parsed, radius, k, zone, n_jobs, checked=checked)
         else:
             found = _search_windows(query, series, pattern, parsed, k, zone)
             stats = {"windows": len(series) - n + 1, "method": "exhaustive"}

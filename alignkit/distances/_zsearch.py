@@ -34,10 +34,11 @@ lets the others prune with it), and the starts are cut into several chunks per
 thread, taken by the threads as they come free, so that a chunk whose windows are
 dearer to prune does not hold the others up (the last round in chunks of one epoch,
 so the threads finish within one epoch's scan of each other). Each thread's first
-task is its region's part of the coarse copy (which also refuses NaN and inf) and its
-region's seed, so a pass is handed to the threads once: a pool kept for the process
-(the calling thread is one of its workers), since a search of 10^6 points is over in
-about ten milliseconds, and waking a thread costs about 0.1 ms here.
+task is its region's part of the coarse copy (in the first pass; it also refuses NaN
+and inf when validation left them to the search) and its region's seed, so a pass is
+handed to the threads once: a pool kept for the process (the calling thread is one of
+its workers), since a search of 10^6 points is over in about ten milliseconds, and
+waking a thread costs about 0.1 ms here.
 
 **Out of core** (:func:`chunked_search`): a series that is not held in memory (a
 ``np.memmap``, an iterator of blocks) is read in chunks of starts, each with the
@@ -149,13 +150,14 @@ class _Problem:
 def _run_chunks(func, chunks, workers=None, before=None, head=None):
     """``func(first, last)`` for every chunk, in ``workers`` threads (default: one each).
 
-    The threads are kept between calls (:func:`_pool`): a search at 10^6 points runs
-    a dozen of these in a few tens of milliseconds, and starting threads for each
-    cost a few percent of it. ``before`` and ``head`` (callables, or None) run
+    The threads are kept between calls (:func:`_pool`): a search at 10^6 points is
+    over in about ten milliseconds, and starting threads for each call would cost a
+    noticeable part of it. ``before`` and ``head`` (callables, or None) run
     first, ``before`` in the calling thread and ``head`` in one of the others (in
     the calling thread, first, when there are none) while the rest already take
     chunks; the threads then take chunks too. ``head`` may be a list: one first task
-    for each of the other threads, in turn (the rest none).
+    for each of the other threads, in turn (those beyond the threads started, when
+    there are fewer chunks than ``workers``, do not run).
     """
     workers = min(workers or len(chunks), len(chunks))
     pool = _pool(workers) if workers > 1 else None
@@ -321,11 +323,13 @@ class _CopyParts:
         self.lock = threading.Lock()
 
     def _copy(self, index):
-        with self.lock:
-            if self.taken[index]:
-                return
-            self.taken[index] = True
+        claimed = False
         try:
+            with self.lock:
+                if self.taken[index]:
+                    return
+                claimed = True  # before ``taken``: an interrupt between the two sets ``done``
+                self.taken[index] = True
             first, last = self.parts[index]
             self.finite[index] = _kernels().coarsen_into(
                 self.source, COARSEN, first, last, self.out, self.out2
@@ -333,7 +337,8 @@ class _CopyParts:
         except BaseException as error:
             self.error = error  # raised by every region's task
         finally:
-            self.done[index].set()
+            if claimed:  # never left unset: the other regions wait for it
+                self.done[index].set()
 
     def complete(self, index):
         """Copy part ``index`` and the parts nobody took, and wait for the rest."""
@@ -345,6 +350,7 @@ class _CopyParts:
             raise self.error
         if self.check and not all(self.finite):
             _refuse_non_finite(self.series)  # every region raises the same error
+            self.check = False  # finite values whose sum overflowed: checked once
 
 
 def _region_edges(count_cc, workers):
@@ -387,10 +393,12 @@ def _coarse(series, query, blocked, radius, n_jobs=None, copies=None):
     query_c = znormalize(query[: n_coarse * COARSEN].reshape(-1, COARSEN, query.shape[1]).mean(1))
     # A coarse window is blocked when the full-resolution start it stands for is.
     windows = len(series_c) - n_coarse + 1
-    if blocked.any():
-        blocked_c = blocked[: windows * COARSEN : COARSEN].copy()
-    else:  # as a pass with nothing blocked yet: zeros cost less than a strided copy
-        blocked_c = np.zeros(windows, dtype=np.bool_)
+    blocked_c = np.zeros(windows, dtype=np.bool_)
+    if blocked.any():  # (a pass with nothing blocked yet keeps the zeros)
+        # The last coarse window can stand for a start past the last one (when the
+        # query's length is no multiple of COARSEN): that one stays unblocked.
+        below = blocked[: windows * COARSEN : COARSEN]
+        blocked_c[: len(below)] = below
     return series_c, query_c, blocked_c, -(-radius // COARSEN), copies[1:]
 
 
@@ -470,12 +478,15 @@ def _best(series, query, radius, blocked, problem, n_jobs, stats=None, copies=No
 
 
 def _lowering(shared):
-    """A function that lowers the shared threshold to just above a distance."""
+    """A function that lowers the shared threshold to just above a distance (under a
+    lock: two regions lowering it at once must not leave the higher one)."""
+    lock = threading.Lock()
 
     def lower(distance):
         threshold = np.nextafter(distance, np.inf)
-        if threshold < shared[0]:
-            shared[0] = threshold
+        with lock:
+            if threshold < shared[0]:
+                shared[0] = threshold
 
     return lower
 
@@ -571,7 +582,7 @@ def znormalized_search(query, series, radius, k, zone, n_jobs=None, one_pass=Non
     query : ndarray of shape (n, n_channels)
         Validated query (not yet z-normalised).
     series : ndarray of shape (m, n_channels)
-        Validated series, ``m >= n``.
+        Validated series, ``m >= n`` (NaN and inf refused here unless ``checked``).
     radius : int
         Sakoe-Chiba radius (``n - 1`` or more: no constraint).
     k, zone : int

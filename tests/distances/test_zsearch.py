@@ -620,17 +620,56 @@ def test_search_refuses_nan_and_inf_in_its_copy_pass_at_their_timepoint(
     assert bool(completed) == in_regions
 
 
-def test_search_reads_huge_finite_values_whose_copy_overflows():
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_search_reads_huge_finite_values_whose_copy_overflows(n_jobs):
     # Finite values whose block sums overflow are not refused as NaN: the exact check
     # finds nothing, and the search goes on (its own overflow report, issue 13 item 2).
+    # Two threads: the regions' copy (a 128-point query has two coarse levels).
     from alignkit import subsequence_search
 
     rng = np.random.default_rng(9)
-    series = np.cumsum(rng.standard_normal(40_000))
+    series = np.cumsum(rng.standard_normal(70_000))
     series[20_000:20_004] = 1.7e308
-    query = series[5_000:5_064] + 0.1
-    (match,) = subsequence_search(query, series, window=3, znormalize=True)
+    query = series[5_000:5_128] + 0.1
+    (match,) = subsequence_search(query, series, window=3, znormalize=True, n_jobs=n_jobs)
     assert match.start == 5_000
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_nan_in_one_channel_of_a_multichannel_series_is_refused_at_its_timepoint(n_jobs):
+    from alignkit import subsequence_search
+    from alignkit.exceptions import InvalidInputError
+
+    rng = np.random.default_rng(16)
+    series = _walk(rng, 70_000, 2)
+    query = series[3_000:3_128] + 0.1
+    series[41_234, 1] = np.nan
+    with pytest.raises(InvalidInputError, match="series holds NaN at timepoint 41234, channel 1"):
+        subsequence_search(query, series, window=3, znormalize=True, n_jobs=n_jobs)
+
+
+def test_nan_in_a_series_shorter_than_the_query_is_refused_first():
+    from alignkit import subsequence_search
+    from alignkit.exceptions import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="series holds NaN at timepoint 1"):
+        subsequence_search(np.arange(10.0), [0.0, np.nan, 2.0], znormalize=True, window=2)
+
+
+def test_coarse_blocked_starts_cover_every_coarse_window_when_n_is_no_multiple_of_4():
+    # The last coarse window of a query of 131 points stands for a start past the last
+    # one: the blocked array still has one entry per coarse window (it stays unblocked).
+    from alignkit.distances import _zsearch
+
+    series = _walk(np.random.default_rng(17), 40_000)
+    query = znormalize(series[100:231])
+    blocked = np.zeros(len(series) - 131 + 1, dtype=np.bool_)
+    blocked[-5:] = True
+    blocked[:9] = True
+    series_c, query_c, blocked_c, _, _ = _zsearch._coarse(series, query, blocked, 3)
+    assert len(blocked_c) == len(series_c) - len(query_c) + 1
+    np.testing.assert_array_equal(blocked_c[:3], [True, True, True])
+    assert not blocked_c[3] and blocked_c[-2] and not blocked_c[-1]
 
 
 def test_k_passes_share_one_copy_pass_over_the_series(monkeypatch):
