@@ -509,9 +509,9 @@ def _region_seeds(problem, blocked, coarse, workers, shared, parts=None):
     below = _coarse(series_c, query_c, blocked_c, radius_c, None, copies_c)
     if below is None:
         return None
+    series_cc, query_cc, blocked_cc, radius_cc, _ = below
     problem_c = _Problem(series_c, query_c, radius_c)
-    problem_cc = _Problem(below[0], below[1], below[3])
-    blocked_cc = below[2]
+    problem_cc = _Problem(series_cc, query_cc, radius_cc)
     count_cc = problem_cc.count
     edges = _region_edges(count_cc, workers)
     if edges is None:
